@@ -25,6 +25,7 @@ typedef struct MachineState {
     const char *initrd;
     const char *append;
     const char *qtest;              /* -qtest unix:PATH */
+    const char *serial;             /* first -serial (NULL: the default) */
     bool no_reboot;
     bool nographic;
     bool nodefaults;

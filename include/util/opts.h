@@ -27,7 +27,7 @@ typedef struct OptDesc {
 
 typedef struct OptEntry {
     char *key;
-    char *value;
+    char *value;        /* NULL for a bare "key" (key=on, noKEY = KEY=off) */
 } OptEntry;
 
 typedef struct Opts {

@@ -1,0 +1,68 @@
+/*
+ * Character devices (-chardev, -serial): a byte stream to the console, a
+ * file, or a UNIX socket that may come and go (vhost-user).  The owner gets
+ * the bytes and OPENED/CLOSED events; a message-based owner such as
+ * vhost-user takes the connected socket fd and does its own I/O.
+ */
+#ifndef VMU_CHARDEV_CHAR_H
+#define VMU_CHARDEV_CHAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/error.h"
+#include "util/opts.h"
+
+typedef struct Chardev Chardev;
+
+typedef enum ChrEvent {
+    CHR_EVENT_OPENED,       /* connected (socket) or ready */
+    CHR_EVENT_CLOSED,       /* peer gone; a client reconnects by itself */
+} ChrEvent;
+
+typedef struct ChardevHandlers {
+    /* Bytes from the peer (stream owners only; NULL for fd owners). */
+    void (*read)(void *opaque, const uint8_t *buf, size_t len);
+    void (*event)(void *opaque, ChrEvent event);
+} ChardevHandlers;
+
+typedef struct ChardevOps {
+    /* Best effort: never blocks the caller for long. */
+    long (*write)(Chardev *chr, const void *buf, size_t len);
+    void (*start_read)(Chardev *chr);
+    int (*get_fd)(Chardev *chr);
+    void (*disconnect)(Chardev *chr);
+    void (*close)(Chardev *chr);
+} ChardevOps;
+
+struct Chardev {
+    char *id;
+    const char *type;           /* "socket", "stdio", "file", "null" */
+    char *label;                /* for errors: the socket path, "stdio" */
+    const ChardevOps *ops;
+    const ChardevHandlers *handlers;
+    void *opaque;
+    const char *owner;          /* who claimed it ("netdev net0") */
+    bool connected;
+};
+
+Chardev *chardev_new(const char *id, const char *type, const char *label,
+                     const ChardevOps *ops, size_t size);
+Chardev *chardev_find(const char *id);
+/* Each chardev has one owner; a second claim fails naming the first. */
+bool chardev_claim(Chardev *chr, const char *owner, Error **errp);
+void chardev_set_handlers(Chardev *chr, const ChardevHandlers *h,
+                          void *opaque);
+long chardev_write(Chardev *chr, const void *buf, size_t len);
+/* The connected socket's fd, or -1. */
+int chardev_get_fd(Chardev *chr);
+/* Drop the connection (the owner saw a broken peer); a client retries. */
+void chardev_disconnect(Chardev *chr);
+/* Called by chardev types to tell the owner. */
+void chardev_event(Chardev *chr, ChrEvent event);
+void chardev_received(Chardev *chr, const uint8_t *buf, size_t len);
+
+/* -serial stdio|null|none|chardev:ID|file:PATH (NULL if none). */
+Chardev *chardev_for_serial(const char *spec, Error **errp);
+
+#endif

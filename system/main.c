@@ -1,0 +1,777 @@
+/*
+ * vmu: the command line into objects, in order.  Everything is parsed and
+ * checked before anything is created, so a bad command line leaves nothing
+ * behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "system/accel.h"
+#include "system/hostmem.h"
+#include "system/machine.h"
+#include "system/main-loop.h"
+#include "system/options.h"
+#include "system/registry.h"
+#include "util/error.h"
+#include "util/trace.h"
+
+#ifndef VMU_VERSION
+#define VMU_VERSION "0.0.0"
+#endif
+
+enum {
+#define DEF(name, arg, id, syn, help) OPTION_##id,
+#define ALIAS(name, arg, id)
+#define SECTION(title)
+#include "options.def"
+#undef DEF
+#undef ALIAS
+#undef SECTION
+};
+
+typedef struct OptionInfo {
+    const char *name;
+    int takes_arg;
+    int id;
+    const char *synopsis;
+    const char *help;
+    const char *section;
+} OptionInfo;
+
+static const OptionInfo options[] = {
+#define SECTION(title) { NULL, 0, -1, NULL, NULL, title },
+#define DEF(name, arg, id, syn, help) { name, arg, OPTION_##id, syn, help, NULL },
+#define ALIAS(name, arg, id) { name, arg, OPTION_##id, NULL, NULL, NULL },
+#include "options.def"
+#undef DEF
+#undef ALIAS
+#undef SECTION
+};
+
+static GPtrArray **opt_lists;
+static const char *const *type_keys;
+
+static void help(void)
+{
+    printf("usage: vmu [options]\n"
+           "vmu is a KVM machine monitor for vhost-user networking; it takes "
+           "QEMU's options for what it supports.\n");
+    for (unsigned i = 0; i < G_N_ELEMENTS(options); i++) {
+        const OptionInfo *o = &options[i];
+        if (o->section) {
+            printf("\n%s:\n", o->section);
+        } else if (o->synopsis) {
+            printf("%s\n                %s\n", o->synopsis, o->help);
+        }
+    }
+    printf("\nDocumentation: docs/system/invocation.md, vmu(1).\n");
+}
+
+static const OptionInfo *option_lookup(const char *name)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(options); i++) {
+        if (options[i].name && !strcmp(options[i].name, name)) {
+            return &options[i];
+        }
+    }
+    return NULL;
+}
+
+static void fail(Error *err) __attribute__((noreturn));
+static void fail(Error *err)
+{
+    error_report_err(err);
+    exit_notifiers_run();
+    exit(1);
+}
+
+static bool valid_id(const char *id)
+{
+    if (!g_ascii_isalpha(id[0])) {
+        return false;
+    }
+    for (const char *p = id; *p; p++) {
+        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Phase 1 for -object/-chardev/-netdev/-device: type, id, keys, values. */
+static bool check_typed(TypeKind kind, const Opts *opts, Error **errp)
+{
+    const char *key = type_keys[kind];
+    const char *type = opts_get(opts, key);
+    unsigned n;
+    const char **names = type_names(kind, &n);
+    char *known = g_strjoinv(", ", (char **)names);
+    bool ok = false;
+
+    if (!type || !*type) {
+        opts_error(opts, errp, "no %s type given (known: %s)",
+                   type_kind_name(kind), known);
+        goto out;
+    }
+    if (!strcmp(type, "help")) {
+        printf("Known %s types: %s\n", type_kind_name(kind), known);
+        exit(0);
+    }
+    const TypeInfo *ti = type_lookup(kind, type);
+    if (!ti) {
+        const char *near = did_you_mean(type, names, n);
+        if (near) {
+            opts_error(opts, errp, "unknown %s type '%s'; did you mean '%s'? "
+                       "(known: %s)", type_kind_name(kind), type, near, known);
+        } else {
+            opts_error(opts, errp, "unknown %s type '%s' (known: %s)",
+                       type_kind_name(kind), type, known);
+        }
+        goto out;
+    }
+    const char *id = opts_get(opts, "id");
+    if (!id && ti->needs_id) {
+        opts_error(opts, errp, "an id is needed: add id=NAME");
+        goto out;
+    }
+    if (id && !valid_id(id)) {
+        opts_error(opts, errp, "invalid id '%s': an id starts with a letter "
+                   "and has only letters, digits, '-', '.' and '_'", id);
+        goto out;
+    }
+    if (id && options_find(kind, id) != opts) {
+        opts_error(opts, errp, "duplicate %s id '%s'", type_kind_name(kind),
+                   id);
+        goto out;
+    }
+    const char *common[] = { key, "id", NULL };
+    char *what = g_strdup_printf("%s type '%s'", type_kind_name(kind), type);
+    ok = opts_validate(opts, what, ti->opts, common, errp);
+    g_free(what);
+    if (ok && ti->check) {
+        ok = ti->check(opts, errp);
+    }
+out:
+    g_free(known);
+    g_free(names);
+    return ok;
+}
+
+static const OptDesc machine_desc[] = {
+    { "type", OPT_STRING, "machine type: pc" },
+    { "accel", OPT_STRING, "kvm or qtest" },
+    { "memory-backend", OPT_STRING, "id of the memory backend for guest RAM" },
+    { "usb", OPT_BOOL, "accepted off" },
+    { "dump-guest-core", OPT_BOOL, "accepted" },
+    { "mem-merge", OPT_BOOL, "accepted" },
+    { "kernel-irqchip", OPT_STRING, "on (the in-kernel irqchip is always used)" },
+    { NULL },
+};
+
+static const OptDesc smp_desc[] = {
+    { "cpus", OPT_NUMBER, "vCPUs" },
+    { "maxcpus", OPT_NUMBER, "maximum vCPUs (= cpus)" },
+    { "sockets", OPT_NUMBER, "sockets" },
+    { "cores", OPT_NUMBER, "cores per socket" },
+    { "threads", OPT_NUMBER, "threads per core" },
+    { "dies", OPT_NUMBER, "dies per socket" },
+    { NULL },
+};
+
+static const OptDesc numa_desc[] = {
+    { "type", OPT_STRING, "node" },
+    { "nodeid", OPT_NUMBER, "node number (0)" },
+    { "memdev", OPT_STRING, "memory backend id" },
+    { "cpus", OPT_STRING, "CPUs of the node" },
+    { NULL },
+};
+
+static const OptDesc mem_path_desc[] = {
+    { "path", OPT_STRING, "directory or file" },
+    { "prealloc", OPT_BOOL, "touch every page first" },
+    { "share", OPT_BOOL, "map shared (needed for vhost-user)" },
+    { NULL },
+};
+
+static const OptDesc mem_desc[] = {
+    { "size", OPT_STRING, "RAM size" },
+    { "slots", OPT_NUMBER, "hotplug slots (accepted, unused)" },
+    { "maxmem", OPT_STRING, "hotplug maximum (accepted, unused)" },
+    { NULL },
+};
+
+typedef struct CommandLine {
+    MachineState ms;
+    Opts *machine;
+    Opts *mem_path;
+    Opts *numa;
+    const char *accel;
+    const char *pidfile;
+    const char *ram_size_text;
+    GPtrArray *serials;
+    bool display_none;
+} CommandLine;
+
+static Opts *parse_or_fail(const char *option, const char *text,
+                           const char *implied)
+{
+    Error *err = NULL;
+    Opts *o = opts_parse(option, text, implied, &err);
+    if (!o) {
+        fail(err);
+    }
+    return o;
+}
+
+static void merge_machine(CommandLine *cl, const char *text)
+{
+    Opts *o = parse_or_fail("-machine", text, "type");
+    if (!cl->machine) {
+        cl->machine = o;
+        return;
+    }
+    /* Later -machine options add to earlier ones, as in QEMU. */
+    Opts *m = cl->machine;
+    m->entries = g_renew(OptEntry, m->entries, m->n_entries + o->n_entries);
+    for (unsigned i = 0; i < o->n_entries; i++) {
+        m->entries[m->n_entries++] = o->entries[i];
+    }
+    char *t = g_strconcat(m->text, ",", o->text, NULL);
+    g_free(m->text);
+    m->text = t;
+    o->n_entries = 0;
+    opts_free(o);
+}
+
+static void set_accel(CommandLine *cl, const char *option, const char *value)
+{
+    Error *err = NULL;
+    if (strcmp(value, "kvm") && strcmp(value, "qtest")) {
+        const char *accels[] = { "kvm", "qtest" };
+        const char *near = did_you_mean(value, accels, 2);
+        error_setg(&err, "%s %s: unknown accelerator '%s'%s%s%s (known: kvm, "
+                   "qtest)", option, value, value, near ? "; did you mean '" :
+                   "", near ? near : "", near ? "'?" : "");
+        if (!strcmp(value, "tcg")) {
+            error_setg(&err, "%s tcg: vmu has no emulator; use accel=kvm, or "
+                       "accel=qtest for guestless tests", option);
+        }
+        fail(err);
+    }
+    if (cl->accel && strcmp(cl->accel, value)) {
+        error_setg(&err, "%s %s: conflicts with the accelerator chosen before "
+                   "(%s); give one", option, value, cl->accel);
+        fail(err);
+    }
+    cl->accel = value;
+}
+
+static void parse_args(CommandLine *cl, int argc, char **argv)
+{
+    Error *err = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (arg[0] != '-' || !arg[1]) {
+            error_setg(&err, "unexpected argument '%s': vmu takes no disk "
+                       "image; every option starts with '-' (see -help)",
+                       arg);
+            fail(err);
+        }
+        const char *name = arg + 1 + (arg[1] == '-');
+        const OptionInfo *o = option_lookup(name);
+        if (!o) {
+            const char **names = g_new0(const char *, G_N_ELEMENTS(options));
+            unsigned n = 0;
+            for (unsigned k = 0; k < G_N_ELEMENTS(options); k++) {
+                if (options[k].name) {
+                    names[n++] = options[k].name;
+                }
+            }
+            const char *near = did_you_mean(name, names, n);
+            if (near) {
+                error_setg(&err, "%s: invalid option; did you mean -%s? "
+                           "(-help lists them)", arg, near);
+            } else {
+                error_setg(&err, "%s: invalid option (-help lists the "
+                           "options vmu supports)", arg);
+            }
+            g_free(names);
+            fail(err);
+        }
+        const char *val = NULL;
+        if (o->takes_arg) {
+            if (i + 1 >= argc) {
+                error_setg(&err, "%s: requires an argument: %s", arg,
+                           o->synopsis);
+                fail(err);
+            }
+            val = argv[++i];
+        }
+        switch (o->id) {
+        case OPTION_HELP:
+            help();
+            exit(0);
+        case OPTION_VERSION:
+            printf("vmu version %s\n", VMU_VERSION);
+            exit(0);
+        case OPTION_NAME:
+            cl->ms.name = val;
+            break;
+        case OPTION_MACHINE:
+            merge_machine(cl, val);
+            break;
+        case OPTION_ACCEL: {
+            Opts *a = parse_or_fail("-accel", val, "accel");
+            Error *e = NULL;
+            static const OptDesc accel_desc[] = {
+                { "accel", OPT_STRING, "kvm or qtest" },
+                { "kernel-irqchip", OPT_STRING, "on" },
+                { NULL },
+            };
+            if (!opts_validate(a, "-accel", accel_desc, NULL, &e)) {
+                fail(e);
+            }
+            set_accel(cl, "-accel", opts_get_str(a, "accel", ""));
+            opts_free(a);
+            break;
+        }
+        case OPTION_ENABLE_KVM:
+            set_accel(cl, "-enable-kvm", "kvm");
+            break;
+        case OPTION_CPU: {
+            char **parts = g_strsplit(val, ",", -1);
+            if (strcmp(parts[0], "host") && strcmp(parts[0], "max")) {
+                const char *models[] = { "host", "max" };
+                const char *near = did_you_mean(parts[0], models, 2);
+                error_setg(&err, "-cpu %s: unknown CPU model '%s'%s%s%s "
+                           "(vmu gives the guest the host CPU: use host or "
+                           "max)", val, parts[0], near ? "; did you mean '" :
+                           "", near ? near : "", near ? "'?" : "");
+                g_strfreev(parts);
+                fail(err);
+            }
+            for (unsigned k = 1; parts[k]; k++) {
+                const char *f = parts[k];
+                if (!(f[0] == '+' || f[0] == '-' || strchr(f, '=')) ||
+                    !f[1]) {
+                    error_setg(&err, "-cpu %s: bad feature switch '%s': write "
+                               "+FEATURE, -FEATURE or FEATURE=on|off", val, f);
+                    g_strfreev(parts);
+                    fail(err);
+                }
+            }
+            g_strfreev(parts);
+            cl->ms.cpu_model = val;
+            break;
+        }
+        case OPTION_SMP: {
+            Opts *s = parse_or_fail("-smp", val, "cpus");
+            if (!opts_validate(s, "-smp", smp_desc, NULL, &err)) {
+                fail(err);
+            }
+            uint64_t cpus = opts_get_number(s, "cpus", 0);
+            if (!opts_has(s, "cpus")) {
+                cpus = opts_get_number(s, "sockets", 1) *
+                       opts_get_number(s, "dies", 1) *
+                       opts_get_number(s, "cores", 1) *
+                       opts_get_number(s, "threads", 1);
+            }
+            if (cpus < 1 || cpus > 255) {
+                opts_error(s, &err, "the number of vCPUs must be 1 to 255, "
+                           "not %" G_GUINT64_FORMAT, cpus);
+                fail(err);
+            }
+            if (opts_has(s, "maxcpus") &&
+                opts_get_number(s, "maxcpus", 0) != cpus) {
+                opts_error(s, &err, "vmu has no CPU hotplug: maxcpus must "
+                           "equal cpus (%" G_GUINT64_FORMAT ")", cpus);
+                fail(err);
+            }
+            cl->ms.smp_cpus = cpus;
+            opts_free(s);
+            break;
+        }
+        case OPTION_MEMORY: {
+            Opts *m = parse_or_fail("-m", val, "size");
+            if (!opts_validate(m, "-m", mem_desc, NULL, &err)) {
+                fail(err);
+            }
+            const char *size = opts_get(m, "size");
+            uint64_t bytes;
+            if (!size || !parse_size(size, 1 << 20, &bytes) || !bytes) {
+                opts_error(m, &err, "invalid RAM size '%s': give MiB (512) "
+                           "or a size with a suffix (512M, 4G)",
+                           size ? size : "");
+                fail(err);
+            }
+            if (bytes < (2 << 20) || bytes % 4096) {
+                opts_error(m, &err, "guest RAM must be at least 2 MiB and a "
+                           "multiple of 4 KiB");
+                fail(err);
+            }
+            cl->ms.ram_size = bytes;
+            cl->ram_size_text = val;
+            opts_free(m);
+            break;
+        }
+        case OPTION_OBJECT:
+            g_ptr_array_add(opt_lists[TYPE_KIND_OBJECT],
+                            parse_or_fail("-object", val, "qom-type"));
+            break;
+        case OPTION_CHARDEV:
+            g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV],
+                            parse_or_fail("-chardev", val, "backend"));
+            break;
+        case OPTION_NETDEV:
+            g_ptr_array_add(opt_lists[TYPE_KIND_NETDEV],
+                            parse_or_fail("-netdev", val, "type"));
+            break;
+        case OPTION_DEVICE:
+            g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE],
+                            parse_or_fail("-device", val, "driver"));
+            break;
+        case OPTION_NUMA: {
+            Opts *n = parse_or_fail("-numa", val, "type");
+            if (!opts_validate(n, "-numa", numa_desc, NULL, &err)) {
+                fail(err);
+            }
+            if (strcmp(opts_get_str(n, "type", ""), "node")) {
+                opts_error(n, &err, "only '-numa node,memdev=ID' is "
+                           "supported");
+                fail(err);
+            }
+            if (cl->numa) {
+                opts_error(n, &err, "vmu supports one NUMA node; put all "
+                           "guest RAM in one memory backend");
+                fail(err);
+            }
+            if (opts_get_number(n, "nodeid", 0) != 0) {
+                opts_error(n, &err, "the only NUMA node is node 0");
+                fail(err);
+            }
+            if (!opts_has(n, "memdev")) {
+                opts_error(n, &err, "give the node's memory with "
+                           "memdev=ID (a -object memory-backend-*)");
+                fail(err);
+            }
+            cl->numa = n;
+            break;
+        }
+        case OPTION_MEM_PATH:
+            cl->mem_path = parse_or_fail("-mem-path", val, "path");
+            if (!opts_validate(cl->mem_path, "-mem-path", mem_path_desc, NULL,
+                               &err)) {
+                fail(err);
+            }
+            break;
+        case OPTION_MEM_PREALLOC:
+            cl->ms.mem_prealloc = true;
+            break;
+        case OPTION_KERNEL:
+            cl->ms.kernel = val;
+            break;
+        case OPTION_INITRD:
+            cl->ms.initrd = val;
+            break;
+        case OPTION_APPEND:
+            cl->ms.append = val;
+            break;
+        case OPTION_NO_REBOOT:
+            cl->ms.no_reboot = true;
+            break;
+        case OPTION_SERIAL:
+            g_ptr_array_add(cl->serials, (gpointer)val);
+            break;
+        case OPTION_NOGRAPHIC:
+            cl->ms.nographic = true;
+            break;
+        case OPTION_DISPLAY:
+        case OPTION_VGA:
+        case OPTION_MONITOR:
+            if (strcmp(val, "none")) {
+                error_setg(&err, "%s %s: vmu has no %s; only '%s none' is "
+                           "accepted", arg, val, o->id == OPTION_MONITOR ?
+                           "monitor" : "display", arg);
+                fail(err);
+            }
+            break;
+        case OPTION_NODEFAULTS:
+            cl->ms.nodefaults = true;
+            break;
+        case OPTION_NO_USER_CONFIG:
+            break;
+        case OPTION_QTEST:
+            if (!g_str_has_prefix(val, "unix:") || !val[5]) {
+                error_setg(&err, "-qtest %s: only 'unix:PATH' is supported "
+                           "(the test listens on PATH and vmu connects)",
+                           val);
+                fail(err);
+            }
+            cl->ms.qtest = val + 5;
+            break;
+        case OPTION_TRACE:
+            if (!strcmp(val, "help")) {
+                trace_list_events();
+                exit(0);
+            }
+            if (!trace_parse_option(val, &err)) {
+                fail(err);
+            }
+            break;
+        case OPTION_PIDFILE:
+            cl->pidfile = val;
+            break;
+        case OPTION_DAEMONIZE:
+            error_setg(&err, "-daemonize: not supported yet; run vmu in the "
+                       "background with your service manager or '&'");
+            fail(err);
+        }
+    }
+}
+
+/* Phase 1: every option checked against its type; nothing created yet. */
+static void check_all(CommandLine *cl)
+{
+    Error *err = NULL;
+    MachineState *ms = &cl->ms;
+
+    if (cl->machine) {
+        if (!opts_validate(cl->machine, "-machine", machine_desc, NULL,
+                           &err)) {
+            fail(err);
+        }
+        const char *type = opts_get_str(cl->machine, "type", "pc");
+        if (!strcmp(type, "help")) {
+            printf("Supported machines:\npc    standard PC (i440FX-like "
+                   "layout, PCI bus 0)\n");
+            exit(0);
+        }
+        if (strcmp(type, "pc") && !g_str_has_prefix(type, "pc-i440fx") &&
+            strcmp(type, "pc-i440fx")) {
+            opts_error(cl->machine, &err, "unsupported machine type '%s': "
+                       "vmu has only 'pc'%s", type,
+                       !strcmp(type, "q35") || !strcmp(type, "microvm") ?
+                       " (not supported yet)" : "");
+            fail(err);
+        }
+        if (opts_has(cl->machine, "accel")) {
+            set_accel(cl, "-machine accel=",
+                      opts_get_str(cl->machine, "accel", ""));
+        }
+        const char *irqchip = opts_get(cl->machine, "kernel-irqchip");
+        if (irqchip && strcmp(irqchip, "on")) {
+            opts_error(cl->machine, &err, "kernel-irqchip=%s: vmu always "
+                       "uses KVM's in-kernel irqchip; use kernel-irqchip=on "
+                       "or leave it out", irqchip);
+            fail(err);
+        }
+        if (opts_has(cl->machine, "usb") &&
+            opts_get_bool(cl->machine, "usb", false)) {
+            opts_error(cl->machine, &err, "vmu has no USB; use usb=off or "
+                       "leave it out");
+            fail(err);
+        }
+        ms->memory_backend = opts_get(cl->machine, "memory-backend");
+    }
+    ms->type = "pc";
+    ms->accel = cl->accel ? cl->accel : "kvm";
+    if (!ms->smp_cpus) {
+        ms->smp_cpus = 1;
+    }
+    if (!ms->cpu_model) {
+        ms->cpu_model = "host";
+    }
+
+    for (TypeKind k = 0; k < TYPE_KIND_MAX; k++) {
+        GPtrArray *a = opt_lists[k];
+        for (unsigned i = 0; i < a->len; i++) {
+            if (!check_typed(k, g_ptr_array_index(a, i), &err)) {
+                fail(err);
+            }
+        }
+    }
+
+    /* Where guest RAM comes from. */
+    const char *memdev = NULL;
+    const char *memdev_from = NULL;
+    if (cl->numa) {
+        memdev = opts_get(cl->numa, "memdev");
+        memdev_from = "-numa node,memdev=";
+    }
+    if (ms->memory_backend) {
+        if (memdev && strcmp(memdev, ms->memory_backend)) {
+            error_setg(&err, "-machine memory-backend=%s and -numa node,"
+                       "memdev=%s name different backends; give one",
+                       ms->memory_backend, memdev);
+            fail(err);
+        }
+        memdev = ms->memory_backend;
+        memdev_from = "-machine memory-backend=";
+    }
+    if (memdev) {
+        const Opts *be = options_find(TYPE_KIND_OBJECT, memdev);
+        if (!be) {
+            error_setg(&err, "%s%s: there is no memory backend with that id; "
+                       "add -object memory-backend-memfd,id=%s,size=SIZE,"
+                       "share=on", memdev_from, memdev, memdev);
+            fail(err);
+        }
+        if (cl->mem_path) {
+            error_setg(&err, "-mem-path and %s%s both give guest RAM; use "
+                       "one", memdev_from, memdev);
+            fail(err);
+        }
+        uint64_t size = opts_get_size(be, "size", 0);
+        if (cl->ram_size_text && size != ms->ram_size) {
+            error_setg(&err, "-m %s does not match the size of memory "
+                       "backend '%s' (%" G_GUINT64_FORMAT " MiB): make them "
+                       "equal or leave out -m", cl->ram_size_text, memdev,
+                       size >> 20);
+            fail(err);
+        }
+        ms->ram_size = size;
+        ms->memory_backend = memdev;
+    }
+    if (!ms->ram_size) {
+        ms->ram_size = 128ULL << 20;
+    }
+    if (cl->mem_path) {
+        ms->mem_path = opts_get(cl->mem_path, "path");
+        if (!ms->mem_path || !*ms->mem_path) {
+            error_setg(&err, "-mem-path: give a directory (a hugetlbfs "
+                       "mount) or a file");
+            fail(err);
+        }
+        ms->mem_path_share = opts_get_bool(cl->mem_path, "share", false);
+        if (opts_get_bool(cl->mem_path, "prealloc", false)) {
+            ms->mem_prealloc = true;
+        }
+    }
+    if (ms->qtest && strcmp(ms->accel, "qtest")) {
+        if (cl->accel) {
+            error_setg(&err, "-qtest needs the qtest accelerator, not %s: "
+                       "use -machine pc,accel=qtest", ms->accel);
+            fail(err);
+        }
+        ms->accel = "qtest";
+    }
+    if (!strcmp(ms->accel, "qtest") && !ms->qtest) {
+        error_setg(&err, "accel=qtest needs -qtest unix:PATH (the test "
+                   "program that drives the machine)");
+        fail(err);
+    }
+    if (ms->initrd && !ms->kernel) {
+        error_setg(&err, "-initrd %s needs -kernel", ms->initrd);
+        fail(err);
+    }
+    if (ms->append && !ms->kernel) {
+        error_setg(&err, "-append needs -kernel");
+        fail(err);
+    }
+}
+
+static void create_kind(TypeKind kind)
+{
+    GPtrArray *a = opt_lists[kind];
+    for (unsigned i = 0; i < a->len; i++) {
+        const Opts *o = g_ptr_array_index(a, i);
+        const TypeInfo *ti = type_lookup(kind, options_type(kind, o));
+        Error *err = NULL;
+        if (!ti->create) {
+            opts_error(o, &err, "%s type '%s' is not supported yet",
+                       type_kind_name(kind), ti->name);
+            fail(err);
+        }
+        if (!ti->create(o, &err)) {
+            fail(err);
+        }
+    }
+}
+
+static char *pidfile_path;
+
+static void pidfile_remove(void *opaque)
+{
+    unlink(pidfile_path);
+}
+
+static void pidfile_write(const char *path)
+{
+    static ExitNotifier n = { pidfile_remove, NULL, NULL };
+    Error *err = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        error_setg_errno(&err, errno, "-pidfile %s: cannot create it", path);
+        fail(err);
+    }
+    char buf[32];
+    int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+    if (write(fd, buf, len) != len) {
+        error_setg_errno(&err, errno, "-pidfile %s: cannot write it", path);
+        close(fd);
+        unlink(path);
+        fail(err);
+    }
+    close(fd);
+    pidfile_path = g_strdup(path);
+    exit_notifier_add(&n);
+}
+
+int main(int argc, char **argv)
+{
+    static CommandLine cl;
+    Error *err = NULL;
+
+    error_set_progname("vmu");
+    trace_set_thread_name("main");
+    opt_lists = options_lists();
+    type_keys = options_type_keys();
+    cl.serials = g_ptr_array_new();
+
+    parse_args(&cl, argc, argv);
+    check_all(&cl);
+    trace_check_patterns();
+    if (cl.serials->len > 1) {
+        error_setg(&err, "-serial %s: vmu has one serial port (COM1); give "
+                   "-serial once", (char *)g_ptr_array_index(cl.serials, 1));
+        fail(err);
+    }
+    cl.ms.serial = cl.serials->len ? g_ptr_array_index(cl.serials, 0) : NULL;
+
+    current_machine = &cl.ms;
+    MachineState *ms = &cl.ms;
+    accel = accel_find(ms->accel);
+    if (!accel) {
+        error_setg(&err, "accelerator '%s' is not supported yet", ms->accel);
+        fail(err);
+    }
+    main_loop_init();
+    if (!accel->init(ms, &err)) {
+        fail(err);
+    }
+    create_kind(TYPE_KIND_OBJECT);
+    if (!pc_machine_init(ms, &err)) {
+        fail(err);
+    }
+    create_kind(TYPE_KIND_CHARDEV);
+    create_kind(TYPE_KIND_NETDEV);
+    create_kind(TYPE_KIND_DEVICE);
+    if (cl.pidfile) {
+        pidfile_write(cl.pidfile);
+    }
+    if (!accel->start(ms, &err)) {
+        fail(err);
+    }
+    vmu_started = true;
+    int status = main_loop_run();
+    if (accel->stop) {
+        accel->stop();
+    }
+    exit_notifiers_run();
+    return status;
+}
