@@ -21,7 +21,8 @@
 
 /* Interrupt vectors used by the firmware. */
 #define VEC_PIC_BASE        0x20   /* legacy PIC remapped here, then masked */
-#define VEC_PIT             0x30
+#define VEC_PIT             0x30   /* PIT via IOAPIC pin 2 */
+#define VEC_PIT_PIN0        0x31   /* PIT via IOAPIC pin 0 */
 #define VEC_MSI_TEST        0x41
 #define VEC_SPURIOUS        0xff
 
