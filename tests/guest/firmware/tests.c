@@ -1,0 +1,239 @@
+/* tests.c - the individual firmware tests selected with test=NAME:
+ * hello, pit, highmem, msi, ioeventfd, exception. Each returns an FW_EXIT_* value.
+ * Add new tests to the table at the end. */
+#include "fw.h"
+
+#define GiB ((uint64_t)1 << 30)
+#define MiB ((uint64_t)1 << 20)
+
+/* vmu-testdev I/O registers (32-bit, see README.md) */
+#define TESTDEV_ID          0x510
+#define TESTDEV_MSI_ADDR    0x514
+#define TESTDEV_MSI_DATA    0x518
+#define TESTDEV_CMD         0x51c
+#define TESTDEV_DOORBELL    0x520
+#define TESTDEV_DB_COUNT    0x524
+#define TESTDEV_MAGIC       0x766d7574u     /* 'vmut' */
+#define TESTDEV_CMD_MSI     1
+#define TESTDEV_CMD_MSI_AGAIN 2
+
+#define MSI_ADDR_BASE       0xfee00000u
+#define DOORBELL_WRITES     10
+#define PIT_TICKS_WANTED    3
+
+/* Highest address mapped by entry.S's page tables. */
+#define MAPPED_LIMIT        (8 * GiB)
+
+static int test_hello(void)
+{
+    uint32_t n = pvh_memmap_count();
+    uint64_t ram = 0;
+    const char *v;
+    int len;
+
+    for (uint32_t i = 0; i < n; i++) {
+        const struct hvm_memmap_entry *e = pvh_memmap_entry(i);
+        if (e->type == HVM_MEMMAP_RAM) {
+            ram += e->size;
+        }
+    }
+    printf("vmu-fw: hello\n");
+    printf("vmu-fw: memmap %u entries, RAM %lu MiB\n", n, ram / MiB);
+
+    len = cmdline_get("exit", &v);
+    if (len >= 0) {
+        uint64_t code;
+        if (!parse_u64(v, (size_t)len, &code)) {
+            printf("vmu-fw: bad exit= value\n");
+            return FW_EXIT_FAIL;
+        }
+        return (int)code;
+    }
+    return FW_EXIT_PASS;
+}
+
+/* ISA IRQ 0 is IOAPIC pin 2 under the usual interrupt source override (QEMU,
+ * vmu with PC-style GSI routing) but pin 0 with KVM's default GSI routing.
+ * Route both at once, to different vectors, and see which one ticks. */
+static const struct {
+    unsigned pin;
+    uint8_t vector;
+} pit_routes[] = {
+    { 2, VEC_PIT },
+    { 0, VEC_PIT_PIN0 },
+};
+
+static bool pit_ticked(void *p)
+{
+    const uint32_t *base = p;
+    for (unsigned i = 0; i < ARRAY_SIZE(pit_routes); i++) {
+        if (irq_count(pit_routes[i].vector) - base[i] >= PIT_TICKS_WANTED) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int test_pit(void)
+{
+    uint32_t base[ARRAY_SIZE(pit_routes)];
+    uint32_t ticks = 0;
+    unsigned pin = 0;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(pit_routes); i++) {
+        base[i] = irq_count(pit_routes[i].vector);
+        ioapic_route(pit_routes[i].pin, pit_routes[i].vector, false, lapic_id());
+    }
+    pit_start_periodic(1000);
+    irq_enable();
+    wait_bounded(pit_ticked, base);
+    irq_disable();
+    for (unsigned i = 0; i < ARRAY_SIZE(pit_routes); i++) {
+        uint32_t n = irq_count(pit_routes[i].vector) - base[i];
+        ioapic_mask(pit_routes[i].pin);
+        if (n > ticks) {
+            ticks = n;
+            pin = pit_routes[i].pin;
+        }
+    }
+    pit_stop();
+    if (ticks) {
+        printf("vmu-fw: pit via ioapic pin %u\n", pin);
+    }
+    printf("vmu-fw: pit ticks %u\n", ticks);
+    return ticks >= PIT_TICKS_WANTED ? FW_EXIT_PASS : FW_EXIT_FAIL;
+}
+
+static bool check_qword(uint64_t addr)
+{
+    volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)addr;
+    uint64_t pat = (uint64_t)0x5a5a000000000000 ^ addr;
+
+    *p = pat;
+    *(p + 1) = ~pat;
+    return *p == pat && *(p + 1) == ~pat;
+}
+
+static int test_highmem(void)
+{
+    uint32_t n = pvh_memmap_count();
+
+    for (uint32_t i = 0; i < n; i++) {
+        const struct hvm_memmap_entry *e = pvh_memmap_entry(i);
+        uint64_t start = e->addr, end = e->addr + e->size;
+
+        if (e->type != HVM_MEMMAP_RAM || end <= 4 * GiB) {
+            continue;
+        }
+        if (start < 4 * GiB) {
+            start = 4 * GiB;
+        }
+        if (end > MAPPED_LIMIT) {
+            end = MAPPED_LIMIT;         /* page tables stop at 8 GiB */
+        }
+        if (end <= start + 4096) {
+            continue;
+        }
+        uint64_t addrs[3] = {
+            start,
+            (start + (end - start) / 2) & ~(uint64_t)0xfff,
+            (end - 4096) & ~(uint64_t)0xfff,
+        };
+        for (unsigned k = 0; k < ARRAY_SIZE(addrs); k++) {
+            if (!check_qword(addrs[k]) || !check_qword(addrs[k] + 4096 - 16)) {
+                printf("vmu-fw: highmem mismatch at %#lx\n", addrs[k]);
+                return FW_EXIT_FAIL;
+            }
+        }
+        printf("vmu-fw: highmem ok at %#lx\n", start);
+        return FW_EXIT_PASS;
+    }
+    printf("vmu-fw: no RAM above 4 GiB\n");
+    return FW_EXIT_FAIL;
+}
+
+static bool testdev_present(void)
+{
+    if (inl(TESTDEV_ID) != TESTDEV_MAGIC) {
+        printf("vmu-fw: no vmu-testdev\n");
+        return false;
+    }
+    return true;
+}
+
+static int test_msi(void)
+{
+    uint32_t got;
+
+    if (!testdev_present()) {
+        return FW_EXIT_NODEV;
+    }
+    outl(TESTDEV_MSI_ADDR, MSI_ADDR_BASE | (lapic_id() << 12));
+    outl(TESTDEV_MSI_DATA, VEC_MSI_TEST);       /* fixed, edge */
+    irq_enable();
+    outl(TESTDEV_CMD, TESTDEV_CMD_MSI);
+    got = irq_wait(VEC_MSI_TEST, 1);
+    if (got >= 1) {
+        outl(TESTDEV_CMD, TESTDEV_CMD_MSI_AGAIN);
+        got = irq_wait(VEC_MSI_TEST, 2);
+    }
+    irq_disable();
+    printf("vmu-fw: msi vector %#x received %u\n", VEC_MSI_TEST, got);
+    return got >= 2 ? FW_EXIT_PASS : FW_EXIT_FAIL;
+}
+
+static bool doorbells_seen(void *p)
+{
+    uint32_t *count = p;
+    *count = inl(TESTDEV_DB_COUNT);
+    return *count >= 1;
+}
+
+static int test_ioeventfd(void)
+{
+    uint32_t count = 0;
+
+    if (!testdev_present()) {
+        return FW_EXIT_NODEV;
+    }
+    for (unsigned i = 0; i < DOORBELL_WRITES; i++) {
+        outl(TESTDEV_DOORBELL, 1);
+    }
+    wait_bounded(doorbells_seen, &count);
+    printf("vmu-fw: ioeventfd doorbells %u\n", count);
+    return count >= 1 ? FW_EXIT_PASS : FW_EXIT_FAIL;
+}
+
+/* Deliberately faults (#UD) to exercise the exception path: exits 0x7f. */
+static int test_exception(void)
+{
+    __asm__ volatile("ud2");
+    return FW_EXIT_FAIL;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(void);
+} tests[] = {
+    { "hello", test_hello },
+    { "pit", test_pit },
+    { "highmem", test_highmem },
+    { "msi", test_msi },
+    { "ioeventfd", test_ioeventfd },
+    { "exception", test_exception },
+};
+
+int run_test(const char *name, size_t len)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(tests); i++) {
+        if (strlen(tests[i].name) == len && !strncmp(tests[i].name, name, len)) {
+            return tests[i].fn();
+        }
+    }
+    char buf[32];
+    size_t n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    printf("vmu-fw: unknown test '%s'\n", buf);
+    return FW_EXIT_UNKNOWN;
+}
