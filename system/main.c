@@ -251,21 +251,23 @@ static void merge_machine(CommandLine *cl, const char *text)
 static void set_accel(CommandLine *cl, const char *option, const char *value)
 {
     Error *err = NULL;
+    const char *sep = option[strlen(option) - 1] == '=' ? "" : " ";
+    if (!strcmp(value, "tcg")) {
+        error_setg(&err, "%s%stcg: vmu has no emulator; use accel=kvm, or "
+                   "accel=qtest for guestless tests", option, sep);
+        fail(err);
+    }
     if (strcmp(value, "kvm") && strcmp(value, "qtest")) {
         const char *accels[] = { "kvm", "qtest" };
         const char *near = did_you_mean(value, accels, 2);
-        error_setg(&err, "%s %s: unknown accelerator '%s'%s%s%s (known: kvm, "
-                   "qtest)", option, value, value, near ? "; did you mean '" :
+        error_setg(&err, "%s%s%s: unknown accelerator '%s'%s%s%s (known: "
+                   "kvm, qtest)", option, sep, value, value, near ? "; did you mean '" :
                    "", near ? near : "", near ? "'?" : "");
-        if (!strcmp(value, "tcg")) {
-            error_setg(&err, "%s tcg: vmu has no emulator; use accel=kvm, or "
-                       "accel=qtest for guestless tests", option);
-        }
         fail(err);
     }
     if (cl->accel && strcmp(cl->accel, value)) {
-        error_setg(&err, "%s %s: conflicts with the accelerator chosen before "
-                   "(%s); give one", option, value, cl->accel);
+        error_setg(&err, "%s%s%s: conflicts with the accelerator chosen "
+                   "before (%s); give one", option, sep, value, cl->accel);
         fail(err);
     }
     cl->accel = value;
@@ -336,7 +338,7 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             if (!opts_validate(a, "-accel", accel_desc, NULL, &e)) {
                 fail(e);
             }
-            set_accel(cl, "-accel", opts_get_str(a, "accel", ""));
+            set_accel(cl, "-accel", g_strdup(opts_get_str(a, "accel", "")));
             opts_free(a);
             break;
         }
@@ -437,12 +439,12 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             break;
         case OPTION_NUMA: {
             Opts *n = parse_or_fail("-numa", val, "type");
-            if (!opts_validate(n, "-numa", numa_desc, NULL, &err)) {
-                fail(err);
-            }
             if (strcmp(opts_get_str(n, "type", ""), "node")) {
                 opts_error(n, &err, "only '-numa node,memdev=ID' is "
                            "supported");
+                fail(err);
+            }
+            if (!opts_validate(n, "-numa", numa_desc, NULL, &err)) {
                 fail(err);
             }
             if (cl->numa) {

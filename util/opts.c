@@ -242,7 +242,7 @@ const char *did_you_mean(const char *word, const char *const *candidates,
 {
     const char *best = NULL;
     unsigned best_d = ~0u;
-    unsigned limit = MAX(1u, (unsigned)strlen(word) / 3);
+    unsigned limit = MAX(2u, (unsigned)strlen(word) / 3);
     for (unsigned i = 0; i < n; i++) {
         unsigned d = edit_distance(word, candidates[i]);
         if (d < best_d) {
@@ -250,7 +250,8 @@ const char *did_you_mean(const char *word, const char *const *candidates,
             best = candidates[i];
         }
     }
-    return best && best_d <= limit && best_d < strlen(word) ? best : NULL;
+    return best && best_d <= limit &&
+           best_d < MAX(strlen(word), strlen(best)) ? best : NULL;
 }
 
 static const OptDesc *find_desc(const OptDesc *desc, const char *key)
