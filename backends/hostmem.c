@@ -262,7 +262,7 @@ static const OptDesc backend_desc[] = {
     { "discard-data", OPT_BOOL, "accepted" },
     { "align", OPT_SIZE, "accepted" },
     { "readonly", OPT_BOOL, "off only" },
-    { NULL },
+    { 0 },
 };
 
 static bool backend_check(const Opts *opts, Error **errp)

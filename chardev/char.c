@@ -248,13 +248,13 @@ static const OptDesc stdio_desc[] = {
     { "signal", OPT_BOOL, "^C raises SIGINT (default on)" },
     { "mux", OPT_BOOL, "off only" },
     { "logfile", OPT_STRING, "not supported" },
-    { NULL },
+    { 0 },
 };
 
 static const OptDesc file_desc[] = {
     { "path", OPT_STRING, "the file to write" },
     { "append", OPT_BOOL, "append instead of truncating" },
-    { NULL },
+    { 0 },
 };
 
 static bool simple_check(const Opts *opts, Error **errp)

@@ -56,17 +56,39 @@ static const OptionInfo options[] = {
 static GPtrArray **opt_lists;
 static const char *const *type_keys;
 
+/* Print text wrapped at 78 columns, every line indented by 'indent'. */
+static void print_wrapped(const char *text, unsigned indent)
+{
+    char **words = g_strsplit(text, " ", -1);
+    unsigned col = 0;
+    for (unsigned i = 0; words[i]; i++) {
+        unsigned len = strlen(words[i]);
+        if (col && col + 1 + len > 78) {
+            printf("\n");
+            col = 0;
+        }
+        if (!col) {
+            col = printf("%*s%s", indent, "", words[i]);
+        } else {
+            col += printf(" %s", words[i]);
+        }
+    }
+    printf("\n");
+    g_strfreev(words);
+}
+
 static void help(void)
 {
     printf("usage: vmu [options]\n"
            "vmu is a KVM machine monitor for vhost-user networking; it takes "
-           "QEMU's options for what it supports.\n");
+           "QEMU's options\nfor what it supports.\n");
     for (unsigned i = 0; i < G_N_ELEMENTS(options); i++) {
         const OptionInfo *o = &options[i];
         if (o->section) {
             printf("\n%s:\n", o->section);
         } else if (o->synopsis) {
-            printf("%s\n                %s\n", o->synopsis, o->help);
+            printf("%s\n", o->synopsis);
+            print_wrapped(o->help, 8);
         }
     }
     printf("\nDocumentation: docs/system/invocation.md, vmu(1).\n");
@@ -170,7 +192,7 @@ static const OptDesc machine_desc[] = {
     { "dump-guest-core", OPT_BOOL, "accepted" },
     { "mem-merge", OPT_BOOL, "accepted" },
     { "kernel-irqchip", OPT_STRING, "on (the in-kernel irqchip is always used)" },
-    { NULL },
+    { 0 },
 };
 
 static const OptDesc smp_desc[] = {
@@ -180,7 +202,7 @@ static const OptDesc smp_desc[] = {
     { "cores", OPT_NUMBER, "cores per socket" },
     { "threads", OPT_NUMBER, "threads per core" },
     { "dies", OPT_NUMBER, "dies per socket" },
-    { NULL },
+    { 0 },
 };
 
 static const OptDesc numa_desc[] = {
@@ -188,21 +210,21 @@ static const OptDesc numa_desc[] = {
     { "nodeid", OPT_NUMBER, "node number (0)" },
     { "memdev", OPT_STRING, "memory backend id" },
     { "cpus", OPT_STRING, "CPUs of the node" },
-    { NULL },
+    { 0 },
 };
 
 static const OptDesc mem_path_desc[] = {
     { "path", OPT_STRING, "directory or file" },
     { "prealloc", OPT_BOOL, "touch every page first" },
     { "share", OPT_BOOL, "map shared (needed for vhost-user)" },
-    { NULL },
+    { 0 },
 };
 
 static const OptDesc mem_desc[] = {
     { "size", OPT_STRING, "RAM size" },
     { "slots", OPT_NUMBER, "hotplug slots (accepted, unused)" },
     { "maxmem", OPT_STRING, "hotplug maximum (accepted, unused)" },
-    { NULL },
+    { 0 },
 };
 
 typedef struct CommandLine {
@@ -220,11 +242,16 @@ typedef struct CommandLine {
 static Opts *parse_or_fail(const char *option, const char *text,
                            const char *implied)
 {
+    static GPtrArray *parsed;   /* keeps them reachable until exit */
     Error *err = NULL;
     Opts *o = opts_parse(option, text, implied, &err);
     if (!o) {
         fail(err);
     }
+    if (!parsed) {
+        parsed = g_ptr_array_new();
+    }
+    g_ptr_array_add(parsed, o);
     return o;
 }
 
@@ -245,7 +272,6 @@ static void merge_machine(CommandLine *cl, const char *text)
     g_free(m->text);
     m->text = t;
     o->n_entries = 0;
-    opts_free(o);
 }
 
 static void set_accel(CommandLine *cl, const char *option, const char *value)
@@ -333,13 +359,12 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             static const OptDesc accel_desc[] = {
                 { "accel", OPT_STRING, "kvm or qtest" },
                 { "kernel-irqchip", OPT_STRING, "on" },
-                { NULL },
+                { 0 },
             };
             if (!opts_validate(a, "-accel", accel_desc, NULL, &e)) {
                 fail(e);
             }
-            set_accel(cl, "-accel", g_strdup(opts_get_str(a, "accel", "")));
-            opts_free(a);
+            set_accel(cl, "-accel", opts_get_str(a, "accel", ""));
             break;
         }
         case OPTION_ENABLE_KVM:
@@ -395,7 +420,6 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
                 fail(err);
             }
             cl->ms.smp_cpus = cpus;
-            opts_free(s);
             break;
         }
         case OPTION_MEMORY: {
@@ -418,7 +442,6 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             }
             cl->ms.ram_size = bytes;
             cl->ram_size_text = val;
-            opts_free(m);
             break;
         }
         case OPTION_OBJECT:

@@ -156,7 +156,7 @@ static const OptDesc desc[] = {
     { "queues", OPT_NUMBER, "" },
     { "server", OPT_BOOL, "" },
     { "size", OPT_SIZE, "" },
-    { NULL },
+    { 0 },
 };
 static const char *const common[] = { "type", "id", NULL };
 

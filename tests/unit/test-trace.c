@@ -72,10 +72,12 @@ static void test_events_file(void)
     const char *text = "# comment\n\ntest_trace_beta\n";
     g_assert_cmpint(write(fd, text, strlen(text)), ==, (int)strlen(text));
     close(fd);
-    g_assert_true(trace_parse_option(g_strdup_printf("events=%s", path),
-                                     &err));
+    char *arg = g_strdup_printf("events=%s", path);
+    g_assert_true(trace_parse_option(arg, &err));
+    g_free(arg);
     fire_b();
     g_unlink(path);
+    g_free(path);
 
     fd = g_file_open_tmp("vmu-trace-XXXXXX", &path, NULL);
     text = "ok_name\nbad name\n";
