@@ -1,5 +1,5 @@
 /* tests.c - the individual firmware tests selected with test=NAME:
- * hello, pit, highmem, msi, ioeventfd, exception. Each returns an FW_EXIT_* value.
+ * hello, pit, highmem, msi, ioeventfd, exception, hold. Each returns an FW_EXIT_* value.
  * Add new tests to the table at the end. */
 #include "fw.h"
 
@@ -204,6 +204,21 @@ static int test_ioeventfd(void)
     return count >= 1 ? FW_EXIT_PASS : FW_EXIT_FAIL;
 }
 
+static bool never(void *p)
+{
+    (void)p;
+    return false;
+}
+
+/* Prints, then idles for the bounded-wait limit (about a second): gives a
+ * benchmark time to read the VMM's memory while the guest is up. */
+static int test_hold(void)
+{
+    printf("vmu-fw: holding\n");
+    wait_bounded(never, 0);
+    return FW_EXIT_PASS;
+}
+
 /* Deliberately faults (#UD) to exercise the exception path: exits 0x7f. */
 static int test_exception(void)
 {
@@ -221,6 +236,7 @@ static const struct {
     { "msi", test_msi },
     { "ioeventfd", test_ioeventfd },
     { "exception", test_exception },
+    { "hold", test_hold },
 };
 
 int run_test(const char *name, size_t len)
