@@ -1,0 +1,81 @@
+"""startup: exec → first serial byte of the test firmware, exec → its exit,
+and the VMM's own memory (peak RSS minus the guest RAM the guest touched).
+Both VMMs boot the same PVH firmware with the same RAM size."""
+import os
+
+from lib.context import Timed, smaps_rss, version_of
+from lib.report import Metric, Skip
+
+RAM_MIB = 256
+
+
+class Benchmark:
+    name = "startup"
+    title = "start-up time and VMM memory, same firmware"
+    peer_name = "QEMU"
+    pairs = 10
+    metrics = [
+        Metric("first_byte", "ms", "exec → first byte the firmware writes "
+               "to the serial port", target=("ratio", 0.2),
+               guest_bound="the firmware's few thousand instructions before "
+               "its first output run through KVM's instruction emulator"),
+        Metric("exit", "ms", "exec → the firmware's isa-debug-exit "
+               "(test=hello) and the VMM's exit", target=("ratio", 0.2)),
+        Metric("vmm_memory", "MiB", "peak resident memory of the VMM "
+               "process minus the guest RAM the guest touched (read from "
+               "/proc/PID/smaps while the firmware idles in test=hold)",
+               target=("vmu", 8.0)),
+    ]
+    notes = [
+        "Fairness: same firmware ELF, same -m, both on KVM; QEMU uses "
+        "`-machine microvm,x-option-roms=off,rtc=off` (its fastest machine "
+        "here: `pc` runs SeaBIOS, ~4.7 s emulated) and "
+        "`-cpu host,-arch-capabilities` (needed on kvm-pvm).",
+    ]
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def peer_version(self):
+        return version_of([self.ctx.qemu, "-version"])
+
+    def setup(self):
+        if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+            raise Skip("/dev/kvm cannot be opened: no KVM on this machine")
+        if not os.path.exists(self.ctx.qemu):
+            raise Skip("qemu-system-x86_64 is not installed")
+        if not os.path.exists(self.ctx.firmware):
+            raise Skip("the test firmware is not built (ninja -C build)")
+
+    def teardown(self):
+        pass
+
+    def argv(self, variant, test):
+        common = ["-m", f"{RAM_MIB}M", "-nographic", "-nodefaults",
+                  "-no-reboot", "-serial", "stdio",
+                  "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+                  "-kernel", self.ctx.firmware, "-append", f"test={test}"]
+        if variant == "vmu":
+            return [self.ctx.vmu, "-machine", "pc,accel=kvm", "-cpu",
+                    "host"] + common
+        return [self.ctx.qemu, "-accel", "kvm", "-cpu",
+                "host,-arch-capabilities", "-machine",
+                "microvm,x-option-roms=off,rtc=off"] + common
+
+    def run(self, variant):
+        t = Timed(self.argv(variant, "hello"), timeout=60).run()
+        if t.status != 1 or b"vmu-fw: hello" not in t.output:
+            raise RuntimeError(f"firmware run failed (status {t.status}): "
+                               f"{t.output[-300:]!r}")
+        sample = {}
+
+        def measure(pid):
+            sample["rss"], sample["guest"] = smaps_rss(pid, RAM_MIB << 20)
+
+        h = Timed(self.argv(variant, "hold"), wait_for="vmu-fw: holding",
+                  on_text=measure, timeout=60).run()
+        if "guest" not in sample:
+            raise RuntimeError(f"test=hold did not run (status {h.status})")
+        vmm_kib = h.maxrss_kib - sample["guest"]
+        return {"first_byte": t.first_byte_ms, "exit": t.exit_ms,
+                "vmm_memory": vmm_kib / 1024.0}
