@@ -187,6 +187,7 @@ def _plot(ctx, res):
     script = [f"set terminal png size 640,{260 * n}",
               f"set output '{png}'",
               f"set multiplot layout {n},1",
+              "set termoption noenhanced", "set xtics 1",
               "set key outside right", "set xlabel 'pair'", "set grid"]
     for idx, m in enumerate(metrics):
         script.append(f"set title '{res.name}: {m.name}'")
