@@ -23,7 +23,7 @@
 #define VU_MAX_QUEUES      (2 * VU_MAX_QUEUE_PAIRS)
 #define VU_MAX_MEM_SLOTS   32      /* GET_MAX_MEM_SLOTS */
 #define VU_MAX_IOV         64      /* buffers in one descriptor chain */
-#define VU_RECV_TIMEOUT_MS 1000    /* for the rest of a started message */
+#define VU_RECV_TIMEOUT_MS 250     /* for the rest of a started message */
 
 typedef struct VuDev VuDev;
 

@@ -202,8 +202,8 @@ static VuVirtq *ring_of(VuDev *dev, uint32_t idx, const char *what,
 {
     if (idx >= 2 * dev->queue_pairs) {
         error_setg(errp, "%s names ring %u, but this back-end has %u rings "
-                   "(%u queue pairs)", what, idx, 2 * dev->queue_pairs,
-                   dev->queue_pairs);
+                   "(%u queue pair%s)", what, idx, 2 * dev->queue_pairs,
+                   dev->queue_pairs, dev->queue_pairs == 1 ? "" : "s");
         return NULL;
     }
     return &dev->vq[idx];

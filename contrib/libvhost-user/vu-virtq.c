@@ -124,9 +124,7 @@ static bool add_buffer(VuDev *dev, VuVirtq *vq, VuElem *elem, uint64_t gpa,
             return false;
         }
         if (elem->out_num + elem->in_num >= VU_MAX_IOV) {
-            vu_virtq_fail(dev, vq, "descriptor chain %u needs more than %d "
-                          "buffers", elem->head, VU_MAX_IOV);
-            return false;
+            return false;   /* walk_chain tells a loop from a long chain */
         }
         iov = write ? &elem->in[elem->in_num++] : &elem->out[elem->out_num++];
         iov->iov_base = p;
@@ -140,6 +138,30 @@ static bool add_buffer(VuDev *dev, VuVirtq *vq, VuElem *elem, uint64_t gpa,
         len -= chunk;
     }
     return true;
+}
+
+/* Does the chain from 'i' in table[0..max) come back on itself? */
+static bool chain_loops(const struct vring_desc *table, unsigned max,
+                        unsigned i)
+{
+    unsigned slow = i, fast = i;
+
+    for (;;) {
+        for (int step = 0; step < 2; step++) {
+            uint16_t flags = READ_ONCE16(table[fast].flags);
+            if (!(flags & VRING_DESC_F_NEXT)) {
+                return false;
+            }
+            fast = READ_ONCE16(table[fast].next);
+            if (fast >= max) {
+                return false;
+            }
+        }
+        slow = READ_ONCE16(table[slow].next);
+        if (slow == fast) {
+            return true;
+        }
+    }
 }
 
 static bool walk_chain(VuDev *dev, VuVirtq *vq, unsigned head, VuElem *elem)
@@ -201,6 +223,14 @@ static bool walk_chain(VuDev *dev, VuVirtq *vq, unsigned head, VuElem *elem)
         }
         if (!add_buffer(dev, vq, elem, d.addr, d.len,
                         d.flags & VRING_DESC_F_WRITE)) {
+            if (!vq->broken) {
+                if (chain_loops(table, max, indirect ? 0 : head)) {
+                    vu_virtq_fail(dev, vq, "descriptor chain %u loops", head);
+                } else {
+                    vu_virtq_fail(dev, vq, "descriptor chain %u needs more "
+                                  "than %d buffers", head, VU_MAX_IOV);
+                }
+            }
             return false;
         }
         if (!(d.flags & VRING_DESC_F_NEXT)) {
