@@ -440,13 +440,13 @@ bool vhost_user_handshake(VhostUser *u, uint64_t want_protocol, Error **errp)
         if (!vhost_user_get_queue_num(u, &v, errp)) {
             return false;
         }
-        if (v == 0 || v > VHOST_USER_MAX_RINGS / 2) {
-            error_setg(errp, "vhost-user back-end %s reports %" PRIu64
-                       " queue pairs; vmu supports 1 to %d", u->label, v,
-                       VHOST_USER_MAX_RINGS / 2);
+        if (v == 0) {
+            error_setg(errp, "vhost-user back-end %s offers MQ but reports "
+                       "0 queue pairs", u->label);
             return false;
         }
-        u->queue_num = v;
+        /* DPDK reports its maximum (128): we use what we can describe. */
+        u->queue_num = MIN(v, VHOST_USER_MAX_RINGS / 2);
     }
     if (vhost_user_has_protocol(u,
                                 VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
