@@ -219,7 +219,10 @@ int fdpass_recv_msg(int sock, VhostUserHeader *hdr, void *payload,
                     size_t payload_max, int *fds, size_t *nfds,
                     int timeout_ms, Error **errp)
 {
-    long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    /* timeout_ms == 0 means "only if a message has started"; once it
+     * has, the rest gets the usual bound so the stream never loses step. */
+    int bound_ms = timeout_ms ? timeout_ms : FDPASS_SEND_TIMEOUT_MS;
+    long long deadline = timeout_ms < 0 ? -1 : now_ms() + bound_ms;
     bool too_many = false;
     ssize_t r;
 
@@ -269,7 +272,7 @@ fail_hdr:
                    "header");
     } else if (r == -ETIMEDOUT) {
         error_setg(errp, "vhost-user message header did not arrive within "
-                   "%d ms", timeout_ms);
+                   "%d ms", bound_ms);
     } else {
         error_setg_errno(errp, (int)-r, "cannot read a vhost-user message");
     }
@@ -282,7 +285,7 @@ fail_payload:
     } else if (r == -ETIMEDOUT) {
         error_setg(errp, "the %u-byte payload of vhost-user message %s did "
                    "not arrive within %d ms", hdr->size,
-                   vhost_user_request_name(hdr->request), timeout_ms);
+                   vhost_user_request_name(hdr->request), bound_ms);
     } else {
         error_setg_errno(errp, (int)-r, "cannot read the payload of "
                          "vhost-user message %s",

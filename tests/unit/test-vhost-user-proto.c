@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <signal.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -355,6 +356,40 @@ static void test_partial(void)
     close(sv[1]);
 }
 
+/* With timeout 0, a message that has started is read whole even if the
+ * rest arrives later: the stream never loses step. */
+static void test_nowait_partial(void)
+{
+    int sv[2], fds[FDPASS_MAX_FDS];
+    struct __attribute__((packed)) { VhostUserHeader h; uint64_t u64; } wire
+        = { { VHOST_USER_SET_VRING_NUM, 1, 8 }, 256 };
+    Trickle t;
+    VhostUserHeader rh;
+    VhostUserPayload rp;
+    size_t nfds;
+    GThread *th;
+
+    make_pair(sv);
+    g_assert_cmpint(fdpass_recv_msg(sv[1], &rh, &rp, sizeof(rp), fds, &nfds,
+                                    0, NULL), ==, -EAGAIN);
+    t = (Trickle){ sv[0], (const uint8_t *)&wire, sizeof(wire),
+                   open("/dev/null", O_RDONLY | O_CLOEXEC) };
+    th = g_thread_new("trickle", trickle_thread, &t);
+    /* wait until the first byte is there, then ask without waiting */
+    struct pollfd pfd = { .fd = sv[1], .events = POLLIN };
+    g_assert_cmpint(poll(&pfd, 1, 5000), ==, 1);
+    g_assert_cmpint(fdpass_recv_msg(sv[1], &rh, &rp, sizeof(rp), fds, &nfds,
+                                    0, NULL), ==, 1);
+    g_thread_join(th);
+    g_assert_cmpuint(rh.request, ==, VHOST_USER_SET_VRING_NUM);
+    g_assert_cmpuint(rp.u64, ==, 256);
+    g_assert_cmpuint(nfds, ==, 1);
+    fdpass_close_fds(fds, nfds);
+    close(t.fd);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 /* A sender on a full non-blocking socket waits for room and gets every
  * byte out, in order, across partial writes. */
 static gpointer drain_thread(gpointer opaque)
@@ -538,6 +573,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vhost-user/proto/check-request", test_check_request);
     g_test_add_func("/vhost-user/fdpass/roundtrip", test_roundtrip);
     g_test_add_func("/vhost-user/fdpass/partial-read", test_partial);
+    g_test_add_func("/vhost-user/fdpass/nowait-partial", test_nowait_partial);
     g_test_add_func("/vhost-user/fdpass/partial-write", test_partial_writes);
     g_test_add_func("/vhost-user/fdpass/hangup", test_hangup);
     g_test_add_func("/vhost-user/fdpass/oversize", test_oversize);
