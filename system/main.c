@@ -735,6 +735,9 @@ int main(int argc, char **argv)
 
     parse_args(&cl, argc, argv);
     check_all(&cl);
+    if (!pc_machine_check(&cl.ms, &err)) {
+        fail(err);
+    }
     trace_check_patterns();
     if (cl.serials->len > 1) {
         error_setg(&err, "-serial %s: vmu has one serial port (COM1); give "
@@ -761,6 +764,9 @@ int main(int argc, char **argv)
     create_kind(TYPE_KIND_CHARDEV);
     create_kind(TYPE_KIND_NETDEV);
     create_kind(TYPE_KIND_DEVICE);
+    if (!pc_machine_done(ms, &err)) {
+        fail(err);
+    }
     if (cl.pidfile) {
         pidfile_write(cl.pidfile);
     }
