@@ -224,14 +224,15 @@ static bool msrs_init(Error **errp)
                 if (l->indices[i] != 0x10a) {
                     continue;
                 }
-                struct {
-                    struct kvm_msrs h;
-                    struct kvm_msr_entry e;
-                } m = { .h.nmsrs = 1, .e.index = 0x10a };
-                if (ioctl(kvm_state.fd, KVM_GET_MSRS, &m) == 1) {
+                struct kvm_msrs *m = g_malloc0(sizeof(*m) +
+                                               sizeof(m->entries[0]));
+                m->nmsrs = 1;
+                m->entries[0].index = 0x10a;
+                if (ioctl(kvm_state.fd, KVM_GET_MSRS, m) == 1) {
                     arch_caps_known = true;
-                    arch_caps_value = m.e.data;
+                    arch_caps_value = m->entries[0].data;
                 }
+                g_free(m);
             }
         }
         g_free(l);
@@ -377,37 +378,38 @@ bool kvm_msrs_set(int vcpu_fd, unsigned index, Error **errp)
         { 0x277, 0x0007040600070406ULL },       /* PAT: power-on value */
     };
     unsigned n = 0;
-    struct {
-        struct kvm_msrs h;
-        struct kvm_msr_entry e[G_N_ELEMENTS(wanted) + 1];
-    } m;
-    memset(&m, 0, sizeof(m));
+    struct kvm_msrs *m = g_malloc0(sizeof(*m) + (G_N_ELEMENTS(wanted) + 1) *
+                                   sizeof(m->entries[0]));
+    struct kvm_msr_entry *e = m->entries;
     for (unsigned i = 0; i < G_N_ELEMENTS(wanted); i++) {
         if (msr_supported(wanted[i].index)) {
-            m.e[n].index = wanted[i].index;
-            m.e[n++].data = wanted[i].value;
+            e[n].index = wanted[i].index;
+            e[n++].data = wanted[i].value;
         }
     }
     if (arch_caps_enabled && arch_caps_known) {
-        m.e[n].index = 0x10a;
-        m.e[n++].data = arch_caps_value;
+        e[n].index = 0x10a;
+        e[n++].data = arch_caps_value;
     }
     /* KVM stops at the first MSR it refuses: drop that one and go on. */
+    bool ok = true;
     while (n) {
-        m.h.nmsrs = n;
-        int r = ioctl(vcpu_fd, KVM_SET_MSRS, &m);
+        m->nmsrs = n;
+        int r = ioctl(vcpu_fd, KVM_SET_MSRS, m);
         if (r < 0) {
             error_setg_errno(errp, errno, "KVM_SET_MSRS failed on vcpu%u",
                              index);
-            return false;
+            ok = false;
+            break;
         }
         if ((unsigned)r >= n) {
             break;
         }
         trace(kvm_msr_refused, "vcpu%u: KVM refused MSR 0x%x; left at its "
-              "default", index, m.e[r].index);
+              "default", index, e[r].index);
         n -= r + 1;
-        memmove(&m.e[0], &m.e[r + 1], n * sizeof(m.e[0]));
+        memmove(&e[0], &e[r + 1], n * sizeof(e[0]));
     }
-    return true;
+    g_free(m);
+    return ok;
 }
