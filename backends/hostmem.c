@@ -130,7 +130,9 @@ static bool open_file(HostMemoryBackend *be, Error **errp)
 
 static bool populate(HostMemoryBackend *be, Error **errp)
 {
-    if (be->fd >= 0) {
+    /* A private mapping gets its own (already reserved) pages, not the
+     * file's: reserving the file's too would need the memory twice. */
+    if (be->fd >= 0 && be->share) {
         /* Reserves the pages up front: a shortage is ENOSPC, not SIGBUS. */
         int r = posix_fallocate(be->fd, be->fd_offset, be->size);
         if (r == ENOSPC || (r && be->hugetlb)) {
