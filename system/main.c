@@ -372,6 +372,7 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         case OPTION_SMP: {
             Opts *s = parse_or_fail("-smp", val, "cpus");
             if (!opts_validate(s, "-smp", smp_desc, NULL, &err)) {
+                opts_free(s);
                 fail(err);
             }
             uint64_t cpus = opts_get_number(s, "cpus", 0);
@@ -384,12 +385,14 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             if (cpus < 1 || cpus > 255) {
                 opts_error(s, &err, "the number of vCPUs must be 1 to 255, "
                            "not %" G_GUINT64_FORMAT, cpus);
+                opts_free(s);
                 fail(err);
             }
             if (opts_has(s, "maxcpus") &&
                 opts_get_number(s, "maxcpus", 0) != cpus) {
                 opts_error(s, &err, "vmu has no CPU hotplug: maxcpus must "
                            "equal cpus (%" G_GUINT64_FORMAT ")", cpus);
+                opts_free(s);
                 fail(err);
             }
             cl->ms.smp_cpus = cpus;
