@@ -268,7 +268,9 @@ static void set_accel(CommandLine *cl, const char *option, const char *value)
                    "(%s); give one", option, value, cl->accel);
         fail(err);
     }
-    cl->accel = value;
+    if (!cl->accel) {
+        cl->accel = value;
+    }
 }
 
 static void parse_args(CommandLine *cl, int argc, char **argv)
@@ -336,7 +338,8 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             if (!opts_validate(a, "-accel", accel_desc, NULL, &e)) {
                 fail(e);
             }
-            set_accel(cl, "-accel", opts_get_str(a, "accel", ""));
+            /* cl->accel outlives a, which is freed below. */
+            set_accel(cl, "-accel", g_strdup(opts_get_str(a, "accel", "")));
             opts_free(a);
             break;
         }
