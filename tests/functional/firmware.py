@@ -24,9 +24,26 @@ CASES = {
 }
 
 
+ACCEL_SPELLINGS = [[], ["-accel", "kvm"], ["-enable-kvm"],
+                   ["-machine", "pc,accel=kvm"],
+                   ["-machine", "accel=kvm", "-accel", "kvm"]]
+
+
+def accel_spellings(vmu, fw):
+    """Every way of asking for KVM runs the guest."""
+    for extra in ACCEL_SPELLINGS:
+        r = run_fw(vmu, fw, "test=hello exit=3", extra)
+        print("%s: status %d" % (" ".join(extra) or "(default)", r.status))
+        expect(r.status == 7 and "vmu-fw: exit 3" in r.out,
+               "%s did not run the guest" % extra, r)
+    print("PASS")
+
+
 def main():
     vmu, fw, case = sys.argv[1:4]
     need_kvm()
+    if case == "accel-spellings":
+        return accel_spellings(vmu, fw)
     append, extra, status, lines = CASES[case]
     r = run_fw(vmu, fw, append, extra)
     r.show()
