@@ -130,7 +130,9 @@ static bool open_file(HostMemoryBackend *be, Error **errp)
 
 static bool populate(HostMemoryBackend *be, Error **errp)
 {
-    if (be->fd >= 0) {
+    /* A private mapping gets its own (already reserved) pages, not the
+     * file's: reserving the file's too would need the memory twice. */
+    if (be->fd >= 0 && be->share) {
         /* Reserves the pages up front: a shortage is ENOSPC, not SIGBUS. */
         int r = posix_fallocate(be->fd, be->fd_offset, be->size);
         if (r == ENOSPC || (r && be->hugetlb)) {
@@ -312,13 +314,19 @@ static bool backend_check(const Opts *opts, Error **errp)
     return true;
 }
 
+typedef struct CreatedFile {
+    ExitNotifier notifier;
+    char *path;
+} CreatedFile;
+
 static void remove_created_file(void *opaque)
 {
-    char *path = opaque;
+    CreatedFile *f = opaque;
     if (!vmu_started) {
-        unlink(path);
+        unlink(f->path);
     }
-    g_free(path);
+    g_free(f->path);
+    g_free(f);
 }
 
 static bool backend_create(const Opts *opts, Error **errp)
@@ -354,10 +362,11 @@ static bool backend_create(const Opts *opts, Error **errp)
                 return false;
             }
             close(fd);
-            ExitNotifier *n = g_new0(ExitNotifier, 1);
-            n->fn = remove_created_file;
-            n->opaque = g_strdup(be->mem_path);
-            exit_notifier_add(n);
+            CreatedFile *f = g_new0(CreatedFile, 1);
+            f->path = g_strdup(be->mem_path);
+            f->notifier.fn = remove_created_file;
+            f->notifier.opaque = f;
+            exit_notifier_add(&f->notifier);
         }
     }
     return host_memory_backend_alloc(be, errp);

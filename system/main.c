@@ -296,7 +296,9 @@ static void set_accel(CommandLine *cl, const char *option, const char *value)
                    "before (%s); give one", option, sep, value, cl->accel);
         fail(err);
     }
-    cl->accel = value;
+    if (!cl->accel) {
+        cl->accel = value;
+    }
 }
 
 static void parse_args(CommandLine *cl, int argc, char **argv)
@@ -399,6 +401,7 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         case OPTION_SMP: {
             Opts *s = parse_or_fail("-smp", val, "cpus");
             if (!opts_validate(s, "-smp", smp_desc, NULL, &err)) {
+                opts_free(s);
                 fail(err);
             }
             uint64_t cpus = opts_get_number(s, "cpus", 0);
@@ -411,12 +414,14 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             if (cpus < 1 || cpus > 255) {
                 opts_error(s, &err, "the number of vCPUs must be 1 to 255, "
                            "not %" G_GUINT64_FORMAT, cpus);
+                opts_free(s);
                 fail(err);
             }
             if (opts_has(s, "maxcpus") &&
                 opts_get_number(s, "maxcpus", 0) != cpus) {
                 opts_error(s, &err, "vmu has no CPU hotplug: maxcpus must "
                            "equal cpus (%" G_GUINT64_FORMAT ")", cpus);
+                opts_free(s);
                 fail(err);
             }
             cl->ms.smp_cpus = cpus;
@@ -760,13 +765,16 @@ int main(int argc, char **argv)
 
     parse_args(&cl, argc, argv);
     check_all(&cl);
-    trace_check_patterns();
     if (cl.serials->len > 1) {
         error_setg(&err, "-serial %s: vmu has one serial port (COM1); give "
                    "-serial once", (char *)g_ptr_array_index(cl.serials, 1));
         fail(err);
     }
     cl.ms.serial = cl.serials->len ? g_ptr_array_index(cl.serials, 0) : NULL;
+    if (!pc_machine_check(&cl.ms, &err)) {
+        fail(err);
+    }
+    trace_check_patterns();
 
     current_machine = &cl.ms;
     MachineState *ms = &cl.ms;
@@ -786,6 +794,9 @@ int main(int argc, char **argv)
     create_kind(TYPE_KIND_CHARDEV);
     create_kind(TYPE_KIND_NETDEV);
     create_kind(TYPE_KIND_DEVICE);
+    if (!pc_machine_done(ms, &err)) {
+        fail(err);
+    }
     if (cl.pidfile) {
         pidfile_write(cl.pidfile);
     }

@@ -1,15 +1,118 @@
 /*
  * The PC machine: guest RAM below 3 GiB and the rest from 4 GiB, both from
- * one memory backend at different offsets; the PCI hole in between.
+ * one memory backend at different offsets; the PCI hole in between.  The
+ * platform around it: e820 map, MP table, COM1, the reset ports.
  */
 #include <glib.h>
 #include <inttypes.h>
 #include <string.h>
 
+#include "chardev/char.h"
+#include "hw/char/serial.h"
+#include "hw/i386/boot.h"
 #include "hw/i386/pc.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
+#include "system/main-loop.h"
 #include "util/trace.h"
+
+unsigned e820_table(const MachineState *ms, E820Entry *out, unsigned max)
+{
+    const E820Entry all[] = {
+        { 0, X86_EBDA_START, E820_RAM },
+        { X86_EBDA_START, 0xa0000 - X86_EBDA_START, E820_RESERVED },
+        { 0xf0000, 0x10000, E820_RESERVED },        /* MP table */
+        { 0x100000, ms->below_4g - 0x100000, E820_RAM },
+        { X86_KVM_IDMAP_ADDR, 0x4000, E820_RESERVED },  /* KVM TSS, idmap */
+        { PC_HIGHMEM_START, ms->above_4g, E820_RAM },
+    };
+    unsigned n = 0;
+    for (unsigned i = 0; i < G_N_ELEMENTS(all) && n < max; i++) {
+        if (all[i].size) {
+            out[n++] = all[i];
+        }
+    }
+    return n;
+}
+
+/* Keyboard controller (0x64) and PIIX reset control (0xcf9). */
+static void reset_port_write(void *opaque, uint64_t offset, uint64_t value,
+                             unsigned size)
+{
+    static uint8_t rcr;
+    if (opaque == (void *)0x64) {
+        if ((value & 0xff) == 0xfe) {
+            pc_reset_request("a keyboard controller reset (port 0x64)");
+        }
+        return;
+    }
+    if ((value & 0x04) && !(rcr & 0x04)) {
+        pc_reset_request("a reset through port 0xcf9");
+    }
+    rcr = value & 0x0a;
+}
+
+static uint64_t reset_port_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return 0;   /* 0x64: no data, input buffer empty */
+}
+
+static const MemoryRegionOps reset_port_ops = {
+    .read = reset_port_read,
+    .write = reset_port_write,
+};
+
+void pc_reset_request(const char *why)
+{
+    trace(pc_reset_request, "%s", why);
+    if (!current_machine || !current_machine->no_reboot) {
+        info_report("the guest asked for a reset (%s); vmu cannot restart a "
+                    "guest in place yet, so it exits (-no-reboot makes this "
+                    "the expected behaviour)", why);
+    }
+    shutdown_request(SHUTDOWN_GUEST_RESET, 0);
+}
+
+bool pc_machine_check(MachineState *ms, Error **errp)
+{
+    if (!strcmp(ms->accel, "kvm") && !ms->kernel) {
+        error_setg(errp, "nothing to boot: vmu has no BIOS; give -kernel "
+                   "(a vmlinux built with CONFIG_PVH, a bzImage, or vmu's "
+                   "test firmware)");
+        return false;
+    }
+    return x86_kernel_check(ms, errp);
+}
+
+bool pc_machine_done(MachineState *ms, Error **errp)
+{
+    static IORegion rcr;
+    io_region_init(&rcr, "reset-control", AS_IO, 1, &reset_port_ops,
+                   (void *)0xcf9);
+    /* hw/pci may own 0xcf8-0xcff; it then forwards 0xcf9 writes itself. */
+    if (!io_region_map(&rcr, 0xcf9, NULL)) {
+        trace(pc_reset_control_skipped, "0xcf9 belongs to the PCI host");
+    }
+
+    const char *spec = ms->serial;
+    if (!spec) {
+        spec = ms->nodefaults || !strcmp(ms->accel, "qtest") ? "none"
+                                                              : "stdio";
+    }
+    Chardev *chr = NULL;
+    if (strcmp(spec, "none")) {
+        Error *err = NULL;
+        chr = chardev_for_serial(spec, &err);
+        if (!chr) {
+            error_propagate(errp, err);
+            return false;
+        }
+        if (!serial_new(chr, 0x3f8, 4, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
 
 /* The implicit backend behind plain -m or -mem-path. */
 static HostMemoryBackend *pc_default_ram(MachineState *ms, Error **errp)
@@ -61,6 +164,18 @@ bool pc_machine_init(MachineState *ms, Error **errp)
         !memory_map_add_ram(PC_HIGHMEM_START, ms->above_4g, be, ms->below_4g,
                             errp)) {
         return false;
+    }
+    static IORegion kbd;
+    io_region_init(&kbd, "i8042-reset", AS_IO, 1, &reset_port_ops,
+                   (void *)0x64);
+    if (!io_region_map(&kbd, 0x64, errp)) {
+        return false;
+    }
+    if (ms->kernel) {
+        mptable_write(ms);
+        if (!x86_load_kernel(ms, errp)) {
+            return false;
+        }
     }
     trace(pc_machine_init, "ram %" PRIu64 " MiB: %" PRIu64 " MiB below 4G, %"
           PRIu64 " MiB above", ms->ram_size >> 20, ms->below_4g >> 20,

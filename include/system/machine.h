@@ -38,7 +38,11 @@ typedef struct MachineState {
 
 extern MachineState *current_machine;
 
-/* hw/i386/pc.c: RAM layout, platform devices. */
+/* hw/i386/pc.c: phase 1 checks (-kernel, -initrd), nothing created. */
+bool pc_machine_check(MachineState *ms, Error **errp);
+/* RAM layout, platform devices, kernel loading. */
 bool pc_machine_init(MachineState *ms, Error **errp);
+/* After -device: the serial port (its chardev exists by now). */
+bool pc_machine_done(MachineState *ms, Error **errp);
 
 #endif

@@ -10,5 +10,14 @@
 #define PC_PCI_HOLE_START   PC_LOWMEM_END
 #define PC_PCI_HOLE_END     0xfec00000ULL   /* IOAPIC, LAPIC, BIOS above */
 #define PC_HIGHMEM_START    0x100000000ULL
+#define X86_EBDA_START      0x9fc00ULL      /* base memory ends here */
+
+/*
+ * The guest asked for a reset (port 0x64, 0xcf9, triple fault).  With
+ * -no-reboot vmu exits with status 0; without, it says it cannot restart
+ * the guest and exits too.  hw/pci's host bridge should call it for a
+ * byte write at 0xcf9 with bit 2 set if it owns that port.
+ */
+void pc_reset_request(const char *why);
 
 #endif

@@ -1,0 +1,36 @@
+/*
+ * Shared between the files of accel/kvm.
+ */
+#ifndef VMU_ACCEL_KVM_INTERNAL_H
+#define VMU_ACCEL_KVM_INTERNAL_H
+
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include "system/machine.h"
+#include "util/error.h"
+
+typedef struct KVMState {
+    int fd;                 /* /dev/kvm */
+    int vm_fd;
+    int vcpu_mmap_size;
+    int max_slots;
+    unsigned nr_slots;
+} KVMState;
+
+extern KVMState kvm_state;
+
+/* ioctl on the VM fd, retried on EINTR; returns -errno on failure. */
+int kvm_vm_ioctl_ret(unsigned long req, void *arg);
+/* A memory slot that could not be created (reported at start). */
+bool kvm_memory_check(Error **errp);
+
+bool kvm_start_vcpus(MachineState *ms, Error **errp);
+void kvm_stop_vcpus(void);
+
+/* cpuid.c: the CPUID table and MSRs every vCPU gets. */
+bool kvm_cpuid_init(MachineState *ms, Error **errp);
+bool kvm_cpuid_set(int vcpu_fd, unsigned index, unsigned nr_cpus,
+                   Error **errp);
+bool kvm_msrs_set(int vcpu_fd, unsigned index, Error **errp);
+
+#endif

@@ -1,0 +1,226 @@
+/*
+ * 8250/16550A UART, enough for Linux's 8250 driver and the test firmware:
+ * output goes to the chardev at once (the transmitter is always empty),
+ * input from the chardev fills a receive FIFO and raises the interrupt.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "hw/char/serial.h"
+#include "system/accel.h"
+#include "system/memory.h"
+#include "util/trace.h"
+
+#define UART_IER_RDI    0x01    /* receive data interrupt */
+#define UART_IER_THRI   0x02    /* transmitter empty interrupt */
+#define UART_IER_RLSI   0x04    /* line status interrupt */
+#define UART_IER_MSI    0x08    /* modem status interrupt */
+
+#define UART_IIR_NO_INT 0x01
+#define UART_IIR_MSI    0x00
+#define UART_IIR_THRI   0x02
+#define UART_IIR_RDI    0x04
+#define UART_IIR_FIFO   0xc0
+
+#define UART_LCR_DLAB   0x80
+#define UART_MCR_LOOP   0x10
+#define UART_LSR_DR     0x01
+#define UART_LSR_OE     0x02
+#define UART_LSR_THRE   0x20
+#define UART_LSR_TEMT   0x40
+#define UART_FCR_FE     0x01
+#define UART_FCR_CLR_RX 0x02
+
+#define RX_FIFO_SIZE    256
+
+struct SerialState {
+    IORegion io;
+    Chardev *chr;
+    unsigned irq;
+    bool irq_level;
+    uint8_t ier, lcr, mcr, lsr, msr, scr, fcr, dll, dlm;
+    bool thr_ipending;          /* THRE interrupt not yet acknowledged */
+    uint8_t rx[RX_FIFO_SIZE];
+    unsigned rx_head, rx_count;
+};
+
+static uint8_t serial_iir(SerialState *s)
+{
+    uint8_t fifo = (s->fcr & UART_FCR_FE) ? UART_IIR_FIFO : 0;
+    if ((s->ier & UART_IER_RDI) && s->rx_count) {
+        return fifo | UART_IIR_RDI;
+    }
+    if ((s->ier & UART_IER_THRI) && s->thr_ipending) {
+        return fifo | UART_IIR_THRI;
+    }
+    if ((s->ier & UART_IER_MSI) && (s->msr & 0x0f)) {
+        return fifo | UART_IIR_MSI;
+    }
+    return fifo | UART_IIR_NO_INT;
+}
+
+static void serial_update_irq(SerialState *s)
+{
+    bool level = !(serial_iir(s) & UART_IIR_NO_INT);
+    if (level != s->irq_level) {
+        s->irq_level = level;
+        accel_set_irq(s->irq, level);
+    }
+}
+
+static void serial_rx_push(SerialState *s, uint8_t c)
+{
+    if (s->rx_count == RX_FIFO_SIZE) {
+        s->lsr |= UART_LSR_OE;
+        return;
+    }
+    s->rx[(s->rx_head + s->rx_count++) % RX_FIFO_SIZE] = c;
+}
+
+static uint8_t serial_modem_status(SerialState *s)
+{
+    if (s->mcr & UART_MCR_LOOP) {
+        /* RTS->CTS, DTR->DSR, OUT1->RI, OUT2->DCD */
+        return ((s->mcr & 0x02) << 3) | ((s->mcr & 0x01) << 5) |
+               ((s->mcr & 0x04) << 4) | ((s->mcr & 0x08) << 4);
+    }
+    return 0xb0 | (s->msr & 0x0f);  /* DCD, DSR, CTS: a modem is there */
+}
+
+static uint64_t serial_read(void *opaque, uint64_t offset, unsigned size)
+{
+    SerialState *s = opaque;
+    uint8_t v = 0;
+    switch (offset) {
+    case 0:
+        if (s->lcr & UART_LCR_DLAB) {
+            v = s->dll;
+        } else if (s->rx_count) {
+            v = s->rx[s->rx_head];
+            s->rx_head = (s->rx_head + 1) % RX_FIFO_SIZE;
+            s->rx_count--;
+        }
+        break;
+    case 1:
+        v = (s->lcr & UART_LCR_DLAB) ? s->dlm : s->ier;
+        break;
+    case 2:
+        v = serial_iir(s);
+        if ((v & 0x0f) == UART_IIR_THRI) {
+            s->thr_ipending = false;
+        }
+        break;
+    case 3:
+        v = s->lcr;
+        break;
+    case 4:
+        v = s->mcr;
+        break;
+    case 5:
+        v = s->lsr | UART_LSR_THRE | UART_LSR_TEMT |
+            (s->rx_count ? UART_LSR_DR : 0);
+        s->lsr &= ~UART_LSR_OE;
+        break;
+    case 6:
+        v = serial_modem_status(s);
+        s->msr &= 0xf0;
+        break;
+    case 7:
+        v = s->scr;
+        break;
+    }
+    serial_update_irq(s);
+    return v;
+}
+
+static void serial_write(void *opaque, uint64_t offset, uint64_t value,
+                         unsigned size)
+{
+    SerialState *s = opaque;
+    uint8_t v = value;
+    switch (offset) {
+    case 0:
+        if (s->lcr & UART_LCR_DLAB) {
+            s->dll = v;
+            break;
+        }
+        if (s->mcr & UART_MCR_LOOP) {
+            serial_rx_push(s, v);
+        } else if (s->chr) {
+            chardev_write(s->chr, &v, 1);
+        }
+        s->thr_ipending = true;
+        break;
+    case 1:
+        if (s->lcr & UART_LCR_DLAB) {
+            s->dlm = v;
+            break;
+        }
+        /* Enabling the THRE interrupt with the transmitter empty fires it. */
+        if ((v & UART_IER_THRI) && !(s->ier & UART_IER_THRI)) {
+            s->thr_ipending = true;
+        }
+        s->ier = v & 0x0f;
+        break;
+    case 2:
+        s->fcr = v & 0xc9;
+        if (v & UART_FCR_CLR_RX) {
+            s->rx_count = 0;
+        }
+        break;
+    case 3:
+        s->lcr = v;
+        break;
+    case 4:
+        s->mcr = v & 0x1f;
+        break;
+    case 7:
+        s->scr = v;
+        break;
+    }
+    serial_update_irq(s);
+}
+
+static const MemoryRegionOps serial_ops = {
+    .read = serial_read,
+    .write = serial_write,
+};
+
+static void serial_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+    SerialState *s = opaque;
+    for (size_t i = 0; i < len; i++) {
+        serial_rx_push(s, buf[i]);
+    }
+    serial_update_irq(s);
+}
+
+static const ChardevHandlers serial_handlers = {
+    .read = serial_receive,
+};
+
+SerialState *serial_new(Chardev *chr, uint16_t base, unsigned irq,
+                        Error **errp)
+{
+    SerialState *s = g_new0(SerialState, 1);
+    s->irq = irq;
+    s->lsr = UART_LSR_THRE | UART_LSR_TEMT;
+    s->mcr = 0x08;                      /* OUT2, as a BIOS leaves it */
+    io_region_init(&s->io, "serial", AS_IO, 8, &serial_ops, s);
+    if (!io_region_map(&s->io, base, errp)) {
+        g_free(s);
+        return NULL;
+    }
+    if (chr) {
+        if (!chardev_claim(chr, "serial port COM1", errp)) {
+            io_region_unmap(&s->io);
+            g_free(s);
+            return NULL;
+        }
+        s->chr = chr;
+        chardev_set_handlers(chr, &serial_handlers, s);
+    }
+    trace(serial_new, "0x%x irq %u chardev %s", base, irq,
+          chr ? chr->label : "none");
+    return s;
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""qemu_compare.py VMU FW.ELF CASE: the firmware prints the same vmu-fw:
+lines and exits with the same status under vmu and under QEMU (microvm).
+The number of memory map entries differs (microvm lists its own
+reservations) and is masked; the RAM total must match."""
+import re
+import shutil
+import sys
+from vmutest import expect, need_kvm, run, run_fw, skip
+
+QEMU = ["-accel", "kvm", "-cpu", "host,-arch-capabilities",
+        "-machine", "microvm,x-option-roms=off,rtc=off",
+        "-nographic", "-nodefaults", "-no-reboot", "-serial", "stdio",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+CASES = {
+    "hello": ("test=hello", "256M"),
+    "pit": ("test=pit", "256M"),
+    "highmem": ("test=highmem", "5G"),
+}
+
+
+def norm(lines):
+    return [re.sub(r"memmap \d+ entries", "memmap N entries", l)
+            for l in lines]
+
+
+def main():
+    vmu, fw, case = sys.argv[1:4]
+    need_kvm()
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        skip("qemu-system-x86_64 is not installed")
+    append, mem = CASES[case]
+    v = run_fw(vmu, fw, append, ["-m", mem])
+    q = run([qemu] + QEMU + ["-m", mem, "-kernel", fw, "-append", append])
+    print("vmu  %.3f s status %d: %s" % (v.seconds, v.status, v.fw_lines()))
+    print("qemu %.3f s status %d: %s" % (q.seconds, q.status, q.fw_lines()))
+    expect(q.fw_lines(), "QEMU printed no vmu-fw: lines", q)
+    expect(norm(v.fw_lines()) == norm(q.fw_lines()),
+           "the vmu-fw: lines differ")
+    expect(v.status == q.status, "status: vmu %d, QEMU %d" %
+           (v.status, q.status))
+    print("PASS")
+
+
+main()
