@@ -239,6 +239,10 @@ static const struct {
     { "exception", test_exception },
     { "hold", test_hold },
     { "pci", test_pci },
+    { "net-probe", test_net_probe },
+    { "net-tx", test_net_tx },
+    { "net-echo", test_net_echo },
+    { "net-rx", test_net_rx },
 };
 
 int run_test(const char *name, size_t len)
