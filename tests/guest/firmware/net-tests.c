@@ -201,8 +201,8 @@ static uint64_t tsc0;
 static void print_time(const char *what, uint32_t frames)
 {
     uint64_t c = rdtsc() - tsc0;
-    printf("vmu-fw: net %s %lu kcycles, %lu cycles/frame\n", what, c / 1000,
-           frames ? c / frames : 0);
+    printf("vmu-fw: net %s %lu kcycles, %lu cycles/frame, kicks tx %u rx %u\n", what,
+           c / 1000, frames ? c / frames : 0, net.tx.kicks, net.rx.kicks);
 }
 
 /* irq mode: at least one interrupt must have arrived on the vector(s) */
@@ -260,7 +260,7 @@ int test_net_echo(void)
 {
     uint64_t count = cmdline_u64("count", 10);
     uint64_t window = cmdline_u64("window", ECHO_WINDOW);
-    uint32_t size, sent = 0, got = 0, other = 0;
+    uint32_t size, sent = 0, got = 0, other = 0, swapped = 0;
     const char *bad = 0;
     uint8_t dst[6];
     int r;
@@ -306,6 +306,7 @@ int test_net_echo(void)
                 other++;                /* not ours (e.g. an announcement) */
             } else if ((bad = frame_check(f, len, got, size, dst, net.mac)) == 0) {
                 got++;
+                swapped += mac_eq(f, net.mac) && !mac_eq(f, dst);
             } else {
                 printf("vmu-fw: net echo frame %u: bad %s (len %u, seq %u)\n", got, bad,
                        len, *(const u32_una *)(f + PAYLOAD_SEQ));
@@ -324,9 +325,7 @@ int test_net_echo(void)
     print_time("echo", got);
     printf("vmu-fw: net echo %u/%lu ok, rx irqs %u, tx irqs %u\n", got, count,
            vnet_irqs_rx(), vnet_irqs_tx());
-    if (other) {
-        printf("vmu-fw: net echo ignored %u other frames\n", other);
-    }
+    printf("vmu-fw: net echo MACs swapped in %u, other frames %u\n", swapped, other);
     if (got < count) {
         if (!bad) {
             printf("vmu-fw: net echo timeout: sent %u, tx kicks %u, rx kicks %u\n", sent,

@@ -153,7 +153,8 @@ int vnet_open(struct vnet *n)
     }
     vnet_rx_kick(n);
     read_mac(n);
-    if (cmdline_u64("wait-link", 0) && !vnet_link_up(n)) {
+    /* wait-link=N: up to N bounded waits (~1.2 s each) for LINK_UP */
+    for (uint64_t w = cmdline_u64("wait-link", 0); w && !vnet_link_up(n); w--) {
         wait_bounded(link_is_up, n);
     }
     printf("vmu-fw: net mac %02x:%02x:%02x:%02x:%02x:%02x link %s features %#lx\n",
@@ -163,6 +164,9 @@ int vnet_open(struct vnet *n)
            d->bus, d->slot, d->fn, d->vendor, d->device,
            irq == IRQ_MSIX ? "msix" : irq == IRQ_INTX ? "intx" : "poll",
            n->rx.size, n->tx.size);
+    printf("vmu-fw: net common %#lx notify %#lx mult %u isr %#lx cfg irqs %u\n",
+           n->vp.common, n->vp.notify, n->vp.notify_mult, n->vp.isr,
+           irq_count(VEC_NET_CFG));
     if (virtio_status(&n->vp) & VIRTIO_STATUS_FAILED) {
         printf("vmu-fw: net device set FAILED/NEEDS_RESET\n");
         return FW_EXIT_FAIL;
