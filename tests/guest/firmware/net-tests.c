@@ -208,7 +208,11 @@ static void print_time(const char *what, uint32_t frames)
 /* irq mode: at least one interrupt must have arrived on the vector(s) */
 static bool irqs_ok(uint32_t got)
 {
-    return net.vp.irq == IRQ_POLL || got > 0;
+    if (net.vp.irq == IRQ_POLL || got > 0) {
+        return true;
+    }
+    printf("vmu-fw: net no interrupts received\n");
+    return false;
 }
 
 int test_net_tx(void)
