@@ -114,6 +114,15 @@ class Timed:
         return self
 
 
+def vm_hwm_kib(pid):
+    """Peak resident set of the process since its exec (VmHWM)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
 def smaps_rss(pid, big_mapping_bytes):
     """(total Rss, Rss of mappings at least big_mapping_bytes long) in KiB:
     the second is guest RAM as far as the guest has touched it."""
