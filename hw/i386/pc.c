@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hw/i386/pc.h"
+#include "hw/pci/pci.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "util/trace.h"
@@ -65,5 +66,5 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     trace(pc_machine_init, "ram %" PRIu64 " MiB: %" PRIu64 " MiB below 4G, %"
           PRIu64 " MiB above", ms->ram_size >> 20, ms->below_4g >> 20,
           ms->above_4g >> 20);
-    return true;
+    return pci_host_init(errp);
 }
