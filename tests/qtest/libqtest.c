@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -113,6 +114,8 @@ QTestState *qtest_init(const char *extra_args)
     s->pid = fork();
     g_assert_cmpint(s->pid, >=, 0);
     if (s->pid == 0) {
+        /* QEMU outlives a closed qtest socket: tie it to this test. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         execvp(argv[0], argv);
         fprintf(stderr, "libqtest: cannot run %s: %s\n", argv[0],
                 strerror(errno));

@@ -80,6 +80,16 @@ static void test_features(void)
     g_assert_true(f & F(NET_F_CTRL_VQ));
     g_assert_true(f & F(NET_F_MRG_RXBUF));
     g_assert_false(f & F(NET_F_MQ));
+    /* What it offers: kept. */
+    g_assert_true(qvirtio_negotiate(&c.dev, f));
+    g_assert_true(qvirtio_negotiate(&c.dev, F(VIRTIO_F_VERSION_1)));
+    if (qtest_using_qemu()) {
+        /* QEMU 7.2 keeps FEATURES_OK without VERSION_1, and masks bits it
+         * did not offer instead of refusing them. */
+        stop(&c);
+        g_test_skip("QEMU does not refuse these feature sets");
+        return;
+    }
     /* VERSION_1 missing: refused. */
     g_assert_false(qvirtio_negotiate(&c.dev, F(NET_F_MAC)));
     /* A bit the device did not offer: refused. */
@@ -91,16 +101,16 @@ static void test_features(void)
         }
     }
     g_assert_false(qvirtio_negotiate(&c.dev, bad));
-    /* What it offers: kept. */
-    g_assert_true(qvirtio_negotiate(&c.dev, f));
-    g_assert_true(qvirtio_negotiate(&c.dev, F(VIRTIO_F_VERSION_1)));
+    /* CTRL_RX without CTRL_VQ: refused. */
+    g_assert_false(qvirtio_negotiate(&c.dev, F(VIRTIO_F_VERSION_1) |
+                                     F(NET_F_CTRL_RX)));
     stop(&c);
 }
 
 static void test_config(void)
 {
     Ctx c;
-    start(&c, ",mac=52:54:00:ab:cd:ef,mtu=1400");
+    start(&c, ",mac=52:54:00:ab:cd:ef,host_mtu=1400");
     static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
     for (unsigned i = 0; i < 6; i++) {
         g_assert_cmphex(qvirtio_config_readb(&c.dev, i), ==, mac[i]);
@@ -281,7 +291,9 @@ static void check_rx(Net *n, size_t len, bool mrg)
         total += ulen;
     }
     g_assert_cmpuint(total, ==, HDR + len);
-    g_assert_cmpuint(got[10] | got[11] << 8, ==, nbufs);
+    /* num_buffers: without MRG_RXBUF vmu writes 1, QEMU 7.2 leaves 0. */
+    g_assert_cmpuint(got[10] | got[11] << 8, ==,
+                     mrg || !qtest_using_qemu() ? nbufs : 0);
     g_assert_cmpmem(got + HDR, len, frame, len);
     /* The MSI-X vector wrote its data into guest RAM. */
     g_assert_true(qtest_wait_until(s, msi_arrived, NULL, 10000));
