@@ -177,7 +177,7 @@ static const OptDesc socket_desc[] = {
     { "mcast", OPT_STRING, "not supported yet" },
     { "udp", OPT_STRING, "not supported yet" },
     { "localaddr", OPT_STRING, "not supported yet" },
-    { NULL },
+    { NULL, 0, NULL },
 };
 
 static bool socket_check(const Opts *opts, Error **errp)

@@ -22,7 +22,7 @@ static const OptDesc tap_desc[] = {
     { "sndbuf", OPT_SIZE, "send buffer limit" },
     { "vnet_hdr", OPT_BOOL, "use the virtio-net header" },
     { "poll-us", OPT_NUMBER, "busy polling time" },
-    { NULL },
+    { NULL, 0, NULL },
 };
 
 static const TypeInfo tap_info = {

@@ -27,7 +27,7 @@ static const OptDesc user_desc[] = {
     { "bootfile", OPT_STRING, "BOOTP file name" },
     { "smb", OPT_STRING, "SMB share directory" },
     { "smbserver", OPT_STRING, "SMB server address" },
-    { NULL },
+    { NULL, 0, NULL },
 };
 
 static const TypeInfo user_info = {

@@ -11,7 +11,7 @@ static const OptDesc vhost_user_desc[] = {
     { "queues", OPT_NUMBER, "queue pairs (1 to 8)" },
     { "vhostforce", OPT_BOOL, "accepted (vhost-user is always vhost)" },
     { "file", OPT_STRING, "the original spelling: a socket path" },
-    { NULL },
+    { NULL, 0, NULL },
 };
 
 static const TypeInfo vhost_user_info = {

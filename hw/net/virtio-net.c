@@ -510,7 +510,7 @@ static const OptDesc virtio_net_pci_desc[] = {
     { "rx_queue_size", OPT_NUMBER, "256, 512 or 1024" },
     { "tx_queue_size", OPT_NUMBER, "256, 512 or 1024" },
     { "romfile", OPT_STRING, "accepted and ignored (no option ROM)" },
-    { NULL },
+    { NULL, 0, NULL },
 };
 
 static bool parse_mac(const char *s, uint8_t mac[6])
