@@ -36,7 +36,6 @@ struct VirtIONet {
     uint32_t vlans[4096 / 32];
     bool vhost_started;
     NetVhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];
-    unsigned rx_dropped;
 };
 
 static bool is_ctrl(VirtIONet *n, unsigned qi)
@@ -246,9 +245,6 @@ static bool nic_receive(NetClientState *nc, const uint8_t *buf, size_t len)
             }
             while (count) {
                 virtqueue_unpop(vq, elems[--count]);
-            }
-            if (keep) {
-                n->rx_dropped += 0;
             }
             return !keep;
         }
