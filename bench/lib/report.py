@@ -60,7 +60,7 @@ def run_benchmark(ctx, bench, pairs):
                     continue
                 for m, v in vals.items():
                     res.rows.append((i, variant, m, v))
-                shown = ", ".join(f"{m}={v:.3g}" for m, v in vals.items())
+                shown = ", ".join(f"{m}={_num(v)}" for m, v in vals.items())
                 print(f"   pair {i} {variant:4}: {shown}", flush=True)
     finally:
         bench.teardown()
@@ -83,11 +83,18 @@ def _ratios(res, metric):
     return out
 
 
+def _num(v):
+    """3 significant digits, never an exponent."""
+    if v == 0 or abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3g}" if abs(v) >= 0.001 else f"{v:.2e}"
+
+
 def _fmt(vals):
     if not vals:
         return "—"
-    return (f"{statistics.median(vals):.3g} "
-            f"({min(vals):.3g}–{max(vals):.3g})")
+    return (f"{_num(statistics.median(vals))} "
+            f"({_num(min(vals))}–{_num(max(vals))})")
 
 
 def _target(metric, vmu_vals, ratios):
@@ -144,7 +151,7 @@ def write_all(ctx, results):
             pv = _values(res, "peer", m.name)
             ratios = _ratios(res, m.name)
             want, status = _target(m, vv, ratios)
-            r = f"{statistics.median(ratios):.3g}" if ratios else "—"
+            r = _num(statistics.median(ratios)) if ratios else "—"
             lines.append(f"| {m.name} | {m.unit} | {_fmt(vv)} | {_fmt(pv)} "
                          f"| {r} | {want} | {status} |")
             if m.guest_bound and mach["pvm"]:

@@ -1,0 +1,81 @@
+"""dpdk-testpmd as a vhost-user back-end (or virtio-user front-end) that
+the benchmarks share: started once, its log lines timestamped as they come
+so a benchmark can ask when something happened."""
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
+
+
+def available():
+    return os.path.exists(TESTPMD)
+
+
+class Testpmd:
+    def __init__(self, prefix, vdevs, fwd="io", extra=()):
+        self.prefix = prefix
+        self.argv = ["stdbuf", "-o0", TESTPMD, "--no-huge", "-m", "1024",
+                     "--no-pci", "--no-shconf", f"--file-prefix={prefix}"]
+        for v in vdevs:
+            self.argv += ["--vdev", v]
+        self.argv += ["--", f"--forward-mode={fwd}", "--auto-start",
+                      "--stats-period", "3600"] + list(extra)
+        self.lines = []          # (monotonic ns, text)
+        self.lock = threading.Lock()
+        self.proc = None
+
+    def start(self, wait_socket=None, timeout=30):
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        threading.Thread(target=self._reader, daemon=True).start()
+        if wait_socket:
+            deadline = time.monotonic() + timeout
+            while not os.path.exists(wait_socket):
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("dpdk-testpmd did not create "
+                                       f"{wait_socket}: {self.tail()}")
+                time.sleep(0.05)
+        return self
+
+    def _reader(self):
+        for raw in self.proc.stdout:
+            with self.lock:
+                self.lines.append((time.monotonic_ns(),
+                                   raw.decode(errors="replace").rstrip()))
+
+    def mark(self):
+        with self.lock:
+            return len(self.lines)
+
+    def wait_line(self, text, since, timeout):
+        """Timestamp (ns) of the first line after index 'since' that
+        contains text."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for t, line in self.lines[since:]:
+                    if text in line:
+                        return t
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.005)
+        raise RuntimeError(f"dpdk-testpmd never said '{text}': "
+                           f"{self.tail()}")
+
+    def tail(self, n=5):
+        with self.lock:
+            return " | ".join(l for _, l in self.lines[-n:])
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
