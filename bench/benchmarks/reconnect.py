@@ -1,0 +1,141 @@
+"""reconnect: the back-end is killed and restarted while a guest's rings
+run; how long from the new back-end being there to the rings running again.
+Client mode: vmu with reconnect-ms=10, QEMU with reconnect=1 (its finest
+setting in 7.2).  Server mode: both listen, testpmd connects (client=1)."""
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from lib import testpmd
+from lib.context import version_of
+from lib.report import Metric, Skip
+
+RAM = "256M"
+
+
+class Benchmark:
+    name = "reconnect"
+    title = "back-end restart: back-end back → rings running again"
+    peer_name = "QEMU"
+    pairs = 5
+    metrics = [
+        Metric("client_mode", "ms", "the restarted testpmd's socket exists "
+               "→ testpmd logs 'virtio is now ready for processing' (the "
+               "VMM reconnected and replayed the whole bring-up)",
+               target=("vmu", 50.0)),
+        Metric("server_mode", "ms", "the restarted testpmd (client=1) has "
+               "connected → 'virtio is now ready for processing'"),
+    ]
+    notes = [
+        "Fairness: the same qtest driver brings both VMMs' virtio-net-pci "
+        "up (bench/bringup-driver.c, INTx, 256 MiB shared memfd) against "
+        "dpdk-testpmd; the back-end is killed with SIGKILL and started "
+        "again; QEMU 7.2 can retry no faster than once a second "
+        "(reconnect=1), vmu is run with reconnect-ms=10.",
+        "Server mode is bound by the back-end: testpmd in client mode "
+        "notices the listening VMM on its own 1 s poll, so the figure "
+        "starts at the moment testpmd says it connected.",
+    ]
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.driver = os.path.join(ctx.build, "bench", "bringup-driver")
+
+    def peer_version(self):
+        return version_of([self.ctx.qemu, "-version"])
+
+    def setup(self):
+        if not testpmd.available():
+            raise Skip("dpdk-testpmd is not installed")
+        if not os.path.exists(self.ctx.qemu):
+            raise Skip("qemu-system-x86_64 is not installed")
+        if not os.path.exists(self.driver):
+            raise Skip("bench/bringup-driver is not built")
+        self.dir = tempfile.mkdtemp(prefix="vmu-bench-reconnect-")
+
+    def teardown(self):
+        pass
+
+    def _driver(self, variant, chardev):
+        env = dict(os.environ)
+        env.pop("QTEST_QEMU_BINARY", None)
+        if variant == "vmu":
+            env["QTEST_VMU_BINARY"] = self.ctx.vmu
+        else:
+            env["QTEST_QEMU_BINARY"] = self.ctx.qemu
+        args = (f"-m {RAM} -object memory-backend-memfd,id=mem,size={RAM},"
+                f"share=on -numa node,memdev=mem -chardev {chardev} "
+                f"-netdev vhost-user,id=n0,chardev=c0 "
+                f"-device virtio-net-pci,netdev=n0,disable-legacy=on")
+        p = subprocess.Popen([self.driver, args], env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        line = p.stdout.readline()
+        if not line.startswith("t_ready="):
+            p.kill()
+            raise RuntimeError(f"driver failed: {p.stderr.read()[-300:]}")
+        return p
+
+    @staticmethod
+    def _end(p):
+        try:
+            p.communicate("quit\n", timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+
+    def _client_mode(self, variant):
+        sock = os.path.join(self.dir, f"c-{variant}.sock")
+        tp = testpmd.Testpmd(f"bench-rc-{variant}",
+                             [f"net_vhost0,iface={sock}"]).start(sock)
+        opt = "reconnect-ms=10" if variant == "vmu" else "reconnect=1"
+        drv = None
+        tp2 = None
+        try:
+            drv = self._driver(variant, f"socket,id=c0,path={sock},{opt}")
+            tp.wait_line("virtio is now ready", 0, 30)
+            tp.proc.send_signal(signal.SIGKILL)
+            tp.proc.wait()
+            os.unlink(sock)
+            tp2 = testpmd.Testpmd(f"bench-rc-{variant}",
+                                  [f"net_vhost0,iface={sock}"])
+            tp2.start()
+            while not os.path.exists(sock):
+                if tp2.proc.poll() is not None:
+                    raise RuntimeError("testpmd did not start again")
+                time.sleep(0.0005)
+            t_listen = time.monotonic_ns()
+            t_ready = tp2.wait_line("virtio is now ready", 0, 30)
+            return (t_ready - t_listen) / 1e6
+        finally:
+            if drv:
+                self._end(drv)
+            for t in (tp, tp2):
+                if t:
+                    t.stop()
+
+    def _server_mode(self, variant):
+        sock = os.path.join(self.dir, f"s-{variant}.sock")
+        drv = self._driver(variant,
+                           f"socket,id=c0,path={sock},server=on,wait=off")
+        tps = []
+        try:
+            for _ in range(2):
+                tp = testpmd.Testpmd(f"bench-rs-{variant}",
+                                     [f"net_vhost0,iface={sock},client=1"])
+                tps.append(tp.start())
+                t_conn = tp.wait_line("new device", 0, 30)
+                t_ready = tp.wait_line("virtio is now ready", 0, 30)
+                tp.proc.send_signal(signal.SIGKILL)
+                tp.proc.wait()
+            return (t_ready - t_conn) / 1e6
+        finally:
+            self._end(drv)
+            for t in tps:
+                t.stop()
+
+    def run(self, variant):
+        return {"client_mode": self._client_mode(variant),
+                "server_mode": self._server_mode(variant)}
