@@ -72,8 +72,10 @@ typedef struct Queue {
     uint64_t buf_gpa;
     uint16_t avail_idx;         /* next avail slot we publish */
     uint16_t last_used;         /* next used entry we read */
-    uint16_t free[MAX_QSIZE];   /* TX: free descriptor ids */
-    unsigned nfree;
+    /* TX: free descriptor ids, first in first out (descriptors are used
+     * in sequence, which keeps the back-end's reads and ours in step) */
+    uint16_t free[MAX_QSIZE];
+    unsigned nfree, free_head;
     uint16_t pending[MAX_QSIZE];/* RX: buffers to hand back */
     unsigned npending;
     unsigned txlen[MAX_QSIZE];  /* TX: frame length by chain head */
@@ -215,7 +217,7 @@ static void queues_reset(Client *c)
             q->desc[d].len = BUF_SIZE;
             q->desc[d].flags = i == RX ? VRING_DESC_F_WRITE : 0;
         }
-        q->nfree = 0;
+        q->nfree = q->free_head = 0;
         if (i == RX) {
             unsigned step = rx_step(c);
             for (unsigned d = 0; d + step <= q->num; d += step) {
@@ -228,7 +230,7 @@ static void queues_reset(Client *c)
             __atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
         } else {
             for (unsigned d = 0; d < q->num; d++) {
-                q->free[q->nfree++] = q->num - 1 - d;
+                q->free[q->nfree++] = d;
             }
         }
     }
@@ -298,7 +300,7 @@ static unsigned tx_reclaim(Client *c)
         unsigned id = q->used->ring[q->last_used % q->num].id % q->num;
         c->tx_bytes += q->txlen[id];
         for (unsigned k = 0; k < q->num && q->nfree < q->num; k++) {
-            q->free[q->nfree++] = id;
+            q->free[(q->free_head + q->nfree++) % q->num] = id;
             if (!(q->desc[id].flags & VRING_DESC_F_NEXT)) {
                 break;
             }
@@ -322,7 +324,9 @@ static bool tx_post(Client *c, const void *frame, unsigned len)
         return false;
     }
     for (unsigned k = 0, off = 0; k < nd; k++) {
-        uint16_t id = q->free[--q->nfree];
+        uint16_t id = q->free[q->free_head];
+        q->free_head = (q->free_head + 1) % q->num;
+        q->nfree--;
         uint8_t *b = q->buf + (size_t)id * BUF_SIZE;
         unsigned piece = total - off < BUF_SIZE ? total - off : BUF_SIZE;
         if (k == 0) {
