@@ -694,7 +694,7 @@ static int mode_send(Client *c, unsigned long long count,
                      double duration)
 {
     uint8_t *frame = g_malloc(MAX_FRAME);
-    unsigned long long sent = 0, done = 0, posted_bytes = 0;
+    unsigned long long sent = 0, done = 0;
     unsigned long long last_done = 0;
     double t0 = now_s(), t1, last = t0;
     char sz[32];
@@ -719,7 +719,6 @@ static int mode_send(Client *c, unsigned long long count,
                 break;
             }
             sent++;
-            posted_bytes += len;
             posted++;
         }
         if (posted) {
