@@ -186,8 +186,9 @@ class Client(Proc):
         return rc, parse_result(self.out())
 
 
-STATS_RE = re.compile(r"port (\d+) \(([^)]*)\): rx (\d+) frames (\d+) bytes, "
-                      r"tx (\d+) frames (\d+) bytes, drops (\d+), errors (\d+)")
+STATS_RE = re.compile(r"port (\d+) \(([^)]*)\): rx (\d+) frames (\d+) "
+                      r"bytes, tx (\d+) frames (\d+) bytes, drops (\d+), "
+                      r"errors (\d+)")
 
 
 def parse_switch_stats(text):

@@ -92,7 +92,8 @@ def test_send(client, sock):
     assert res["bad"] == "0" and res["out_of_order"] == "0", res
     # jumbo frames, as descriptor chains, come back whole (MRG_RXBUF)
     r = run(client, ["-q", sock, "--send", "2000", "--sizes", "1000-9000:4",
-                     "--rate", "20000", "--verify", "--queue-size", "1024"], 60)
+                     "--rate", "20000", "--verify", "--queue-size", "1024"],
+            60)
     assert r.returncode == 0, "jumbo send failed with %d" % r.returncode
     res = result_line(r.stdout)
     assert res["sent"] == "2000", res
