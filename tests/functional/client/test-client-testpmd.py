@@ -3,6 +3,8 @@
 so every frame comes back to the sender).
 
   test-client-testpmd.py CLIENT send    frames are counted and returned
+                                        intact and in order (64 bytes,
+                                        and 1,000-9,000 bytes)
   test-client-testpmd.py CLIENT check   the conformance table (recorded);
                                         asserts the run completes and the
                                         handshake rows pass
@@ -65,8 +67,18 @@ def run(client, args, timeout):
     return r
 
 
+def result_line(text):
+    m = re.search(r"^result: (.*)$", text, re.M)
+    assert m, "no result: line"
+    return {k: v for k, v in (kv.split("=", 1) for kv in m.group(1).split())}
+
+
 def test_send(client, sock):
-    r = run(client, ["-q", sock, "--send", "200000", "--size", "64"], 60)
+    # paced (2 s) into a 1024-buffer RX ring, so that the client is not the
+    # bottleneck of what comes back; every frame back is checked (--verify)
+    r = run(client, ["-q", sock, "--send", "200000", "--size", "64",
+                     "--rate", "100000", "--verify", "--queue-size", "1024"],
+            60)
     assert r.returncode == 0, "send failed with %d" % r.returncode
     m = re.search(r"sent (\d+) frames of 64 bytes in [\d.]+ s: (\d+) pps, "
                   r"([\d.]+) Gbps; (\d+) came back", r.stdout)
@@ -76,6 +88,17 @@ def test_send(client, sock):
     assert pps > 0
     # io forwarding sends them back; a few may be dropped when RX is full
     assert back >= sent * 0.9, "only %d of %d came back" % (back, sent)
+    res = result_line(r.stdout)
+    assert res["bad"] == "0" and res["out_of_order"] == "0", res
+    # jumbo frames, as descriptor chains, come back whole (MRG_RXBUF)
+    r = run(client, ["-q", sock, "--send", "2000", "--sizes", "1000-9000:4",
+                     "--rate", "20000", "--verify", "--queue-size", "1024"],
+            60)
+    assert r.returncode == 0, "jumbo send failed with %d" % r.returncode
+    res = result_line(r.stdout)
+    assert res["sent"] == "2000", res
+    assert int(res["received"]) >= 1800, "only %s came back" % res["received"]
+    assert res["bad"] == "0" and res["out_of_order"] == "0", res
     r = run(client, ["-q", sock, "--pingpong", "200"], 60)
     assert r.returncode == 0
     assert re.search(r"pingpong: \d+ round trips, \d+ lost; latency us p50",
