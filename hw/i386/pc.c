@@ -11,6 +11,7 @@
 #include "hw/char/serial.h"
 #include "hw/i386/boot.h"
 #include "hw/i386/pc.h"
+#include "hw/pci/pci.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
@@ -180,5 +181,5 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     trace(pc_machine_init, "ram %" PRIu64 " MiB: %" PRIu64 " MiB below 4G, %"
           PRIu64 " MiB above", ms->ram_size >> 20, ms->below_4g >> 20,
           ms->above_4g >> 20);
-    return true;
+    return pci_host_init(errp);
 }

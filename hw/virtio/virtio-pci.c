@@ -1,0 +1,494 @@
+/*
+ * virtio-pci, modern: the registers of virtio 1.x over PCI, and the wiring
+ * of each queue's notifiers: the host notifier is an ioeventfd at the
+ * queue's notify address, the guest notifier an irqfd on its MSI-X vector
+ * (or, with the vector masked or MSI-X off, read by vmu: pending bit, or
+ * ISR and INTx).
+ */
+#include <errno.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hw/pci/msix.h"
+#include "hw/virtio/virtio-pci.h"
+#include "system/main-loop.h"
+#include "util/trace.h"
+
+enum {
+    VIRTIO_PCI_CAP_COMMON_CFG = 1,
+    VIRTIO_PCI_CAP_NOTIFY_CFG = 2,
+    VIRTIO_PCI_CAP_ISR_CFG = 3,
+    VIRTIO_PCI_CAP_DEVICE_CFG = 4,
+};
+
+static bool proxy_msix(VirtIOPCIProxy *p)
+{
+    return p->nvectors && msix_enabled(&p->pci);
+}
+
+/* ---- interrupts ---- */
+
+static void isr_raise(VirtIOPCIProxy *p, uint8_t bit)
+{
+    p->vdev->isr |= bit;
+    pci_set_irq(&p->pci, true);
+}
+
+static void queue_interrupt(VirtIOPCIProxy *p, unsigned i)
+{
+    VirtQueue *vq = virtio_get_queue(p->vdev, i);
+    if (proxy_msix(p)) {
+        uint16_t v = virtio_queue_get_vector(vq);
+        if (v != VIRTIO_NO_VECTOR) {
+            msix_notify(&p->pci, v);
+        }
+    } else {
+        isr_raise(p, 1);
+    }
+}
+
+static void notify_config(VirtIODevice *vdev)
+{
+    VirtIOPCIProxy *p = vdev->transport_opaque;
+    if (proxy_msix(p)) {
+        if (vdev->config_vector != VIRTIO_NO_VECTOR) {
+            msix_notify(&p->pci, vdev->config_vector);
+        }
+    } else {
+        isr_raise(p, 2);
+    }
+}
+
+static gboolean guest_notifier_ready(int fd, GIOCondition cond, void *opaque)
+{
+    VirtIOPCIQueue *q = opaque;
+    uint64_t cnt;
+    if (read(fd, &cnt, sizeof(cnt)) == sizeof(cnt)) {
+        queue_interrupt(q->proxy, q->index);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* Make queue i's guest notifier deliver the way the guest set things up. */
+static void guest_notifier_sync(VirtIOPCIProxy *p, unsigned i)
+{
+    static RateLimit rl;
+    VirtQueue *vq = virtio_get_queue(p->vdev, i);
+    VirtIOPCIQueue *q = &p->q[i];
+    int fd = virtio_queue_get_guest_notifier_fd(vq);
+    uint16_t v = virtio_queue_get_vector(vq);
+    bool use_irqfd = virtio_queue_enabled(vq) && proxy_msix(p) &&
+                     v < p->nvectors && !msix_is_masked(&p->pci, v);
+
+    if (use_irqfd) {
+        MSIMessage msg = msix_get_message(&p->pci, v);
+        if (q->irqfd >= 0 && (q->msg.address != msg.address ||
+                              q->msg.data != msg.data)) {
+            Error *err = NULL;
+            if (!accel_irqfd_update(q->irqfd, msg, &err)) {
+                error_report_ratelimited(&rl, "%s: %s", p->vdev->name,
+                                         error_get_pretty(err));
+                error_free(err);
+                accel_irqfd_del(q->irqfd, fd);
+                q->irqfd = -1;
+            }
+        }
+        if (q->irqfd < 0) {
+            Error *err = NULL;
+            if (q->watch) {
+                g_source_remove(q->watch);
+                q->watch = 0;
+            }
+            q->irqfd = accel_irqfd_add(msg, fd, &err);
+            if (q->irqfd < 0) {
+                error_report_ratelimited(&rl, "%s: queue %u: %s; vmu "
+                                         "delivers its interrupts itself",
+                                         p->vdev->name, i,
+                                         error_get_pretty(err));
+                error_free(err);
+            }
+        }
+        q->msg = msg;
+        if (q->irqfd >= 0) {
+            return;
+        }
+    } else if (q->irqfd >= 0) {
+        accel_irqfd_del(q->irqfd, fd);
+        q->irqfd = -1;
+    }
+    if (!q->watch) {
+        q->watch = main_loop_add_fd(fd, G_IO_IN, guest_notifier_ready, q);
+    }
+}
+
+static void guest_notifiers_sync(VirtIOPCIProxy *p)
+{
+    for (unsigned i = 0; i < p->vdev->num_queues; i++) {
+        guest_notifier_sync(p, i);
+    }
+}
+
+static void msix_vectors_changed(PCIDevice *d, void *opaque)
+{
+    VirtIOPCIProxy *p = opaque;
+    if (p->vdev) {
+        guest_notifiers_sync(p);
+    }
+}
+
+/* ---- host notifiers: ioeventfds at the notify addresses ---- */
+
+static void host_notifier_sync(VirtIOPCIProxy *p, unsigned i)
+{
+    static RateLimit rl;
+    VirtQueue *vq = virtio_get_queue(p->vdev, i);
+    VirtIOPCIQueue *q = &p->q[i];
+    int fd = virtio_queue_get_host_notifier_fd(vq);
+    uint64_t bar = p->pci.bars[VIRTIO_PCI_MODERN_BAR].addr;
+    uint64_t want = 0;
+
+    if (virtio_queue_enabled(vq) && bar != PCI_BAR_UNMAPPED) {
+        want = bar + VIRTIO_PCI_NOTIFY_OFF + i * VIRTIO_PCI_NOTIFY_MULT;
+    }
+    if (want == q->ioeventfd_addr) {
+        return;
+    }
+    if (q->ioeventfd_addr) {
+        accel_ioeventfd_del(AS_MEMORY, q->ioeventfd_addr, 2, false, 0, fd);
+        q->ioeventfd_addr = 0;
+    }
+    if (want) {
+        Error *err = NULL;
+        if (accel_ioeventfd_add(AS_MEMORY, want, 2, false, 0, fd, &err)) {
+            q->ioeventfd_addr = want;
+        } else {
+            /* The notify region still signals the fd, just slower. */
+            error_report_ratelimited(&rl, "%s: queue %u: %s",
+                                     p->vdev->name, i, error_get_pretty(err));
+            error_free(err);
+        }
+    }
+}
+
+static void queue_changed(VirtIODevice *vdev, unsigned i)
+{
+    VirtIOPCIProxy *p = vdev->transport_opaque;
+    host_notifier_sync(p, i);
+    guest_notifier_sync(p, i);
+}
+
+static void bar_moved(PCIDevice *d, unsigned bar)
+{
+    VirtIOPCIProxy *p = d->opaque;
+    if (bar == VIRTIO_PCI_MODERN_BAR) {
+        for (unsigned i = 0; i < p->vdev->num_queues; i++) {
+            host_notifier_sync(p, i);
+        }
+    }
+}
+
+static void config_write(PCIDevice *d, unsigned off, uint32_t val,
+                         unsigned len)
+{
+    VirtIOPCIProxy *p = d->opaque;
+    /* INTx disable or bus master changes need nothing here. */
+    (void)p;
+}
+
+static const PCIDeviceOps virtio_pci_ops = {
+    .config_write = config_write,
+    .bar_moved = bar_moved,
+};
+
+/* ---- common configuration ---- */
+
+static VirtQueue *selected(VirtIOPCIProxy *p)
+{
+    return virtio_get_queue(p->vdev, p->queue_select);
+}
+
+static uint32_t common_read32(VirtIOPCIProxy *p, unsigned off)
+{
+    VirtIODevice *vdev = p->vdev;
+    VirtQueue *vq = selected(p);
+    switch (off) {
+    case 0x00:
+        return p->dfselect;
+    case 0x04:
+        return p->dfselect < 2 ? vdev->host_features >> (32 * p->dfselect) : 0;
+    case 0x08:
+        return p->gfselect;
+    case 0x0c:
+        return p->gfselect < 2 ? vdev->guest_features >> (32 * p->gfselect) :
+               0;
+    case 0x20: case 0x24: case 0x28: case 0x2c: case 0x30: case 0x34:
+        if (!vq) {
+            return 0;
+        }
+        return virtio_queue_get_addr(vq, (off - 0x20) / 8) >>
+               ((off & 4) ? 32 : 0);
+    }
+    return 0;
+}
+
+static uint16_t common_read16(VirtIOPCIProxy *p, unsigned off)
+{
+    VirtIODevice *vdev = p->vdev;
+    VirtQueue *vq = selected(p);
+    switch (off) {
+    case 0x10:
+        return vdev->config_vector;
+    case 0x12:
+        return vdev->num_queues;
+    case 0x16:
+        return p->queue_select;
+    case 0x18:
+        return vq ? virtio_queue_get_num(vq) : 0;
+    case 0x1a:
+        return vq ? virtio_queue_get_vector(vq) : VIRTIO_NO_VECTOR;
+    case 0x1c:
+        return vq ? virtio_queue_enabled(vq) : 0;
+    case 0x1e:
+        return vq ? p->queue_select : 0;
+    }
+    return 0;
+}
+
+static uint8_t common_read8(VirtIOPCIProxy *p, unsigned off)
+{
+    if (off == 0x14) {
+        return p->vdev->status;
+    }
+    if (off == 0x15) {
+        return p->vdev->config_generation;
+    }
+    return 0;
+}
+
+static uint64_t common_read(VirtIOPCIProxy *p, unsigned off, unsigned size)
+{
+    if (size == 4 && !(off & 3)) {
+        return common_read32(p, off);
+    }
+    if (size == 2 && !(off & 1)) {
+        return off < 0x20 ? common_read16(p, off) :
+               common_read32(p, off & ~3) >> (8 * (off & 2));
+    }
+    if (size == 1) {
+        if (off == 0x14 || off == 0x15) {
+            return common_read8(p, off);
+        }
+        return 0;
+    }
+    if (size == 8 && off >= 0x20 && !(off & 7)) {
+        return common_read32(p, off) |
+               (uint64_t)common_read32(p, off + 4) << 32;
+    }
+    return 0;
+}
+
+static uint16_t valid_vector(VirtIOPCIProxy *p, uint16_t v)
+{
+    return v < p->nvectors ? v : VIRTIO_NO_VECTOR;
+}
+
+static void common_write(VirtIOPCIProxy *p, unsigned off, uint64_t val,
+                         unsigned size)
+{
+    VirtIODevice *vdev = p->vdev;
+    VirtQueue *vq = selected(p);
+
+    trace(virtio_pci_common_write, "%s off 0x%x val 0x%" PRIx64 " size %u",
+          vdev->name, off, val, size);
+    if (size == 8 && off >= 0x20 && !(off & 7)) {
+        common_write(p, off, (uint32_t)val, 4);
+        common_write(p, off + 4, val >> 32, 4);
+        return;
+    }
+    switch (off) {
+    case 0x00:
+        p->dfselect = val;
+        break;
+    case 0x08:
+        p->gfselect = val;
+        break;
+    case 0x0c:
+        /* Features are fixed once FEATURES_OK is set. */
+        if (p->gfselect < 2 &&
+            !(vdev->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+            unsigned sh = 32 * p->gfselect;
+            vdev->guest_features &= ~(0xffffffffULL << sh);
+            vdev->guest_features |= (val & 0xffffffffULL) << sh;
+        }
+        break;
+    case 0x10:
+        vdev->config_vector = valid_vector(p, val);
+        break;
+    case 0x14:
+        if (size == 1) {
+            virtio_set_status(vdev, val);
+            if (!vdev->status) {
+                /* Reset: interrupt state back to nothing. */
+                pci_set_irq(&p->pci, false);
+                guest_notifiers_sync(p);
+            }
+        }
+        break;
+    case 0x16:
+        p->queue_select = val;
+        break;
+    case 0x18:
+        if (vq) {
+            virtio_queue_set_num(vq, val);
+        }
+        break;
+    case 0x1a:
+        if (vq) {
+            virtio_queue_set_vector(vq, valid_vector(p, val));
+            guest_notifier_sync(p, p->queue_select);
+        }
+        break;
+    case 0x1c:
+        if (vq && val == 1) {
+            virtio_queue_enable(vq);
+        }
+        break;
+    case 0x20: case 0x24: case 0x28: case 0x2c: case 0x30: case 0x34:
+        if (vq && size == 4) {
+            unsigned which = (off - 0x20) / 8;
+            uint64_t a = virtio_queue_get_addr(vq, which);
+            if (off & 4) {
+                a = (a & 0xffffffffULL) | (val << 32);
+            } else {
+                a = (a & ~0xffffffffULL) | (uint32_t)val;
+            }
+            virtio_queue_set_addr(vq, which, a);
+        }
+        break;
+    }
+}
+
+/* ---- BAR 4: common, ISR, device config, notify ---- */
+
+static uint64_t modern_read(void *opaque, uint64_t off, unsigned size)
+{
+    VirtIOPCIProxy *p = opaque;
+    VirtIODevice *vdev = p->vdev;
+
+    if (off < VIRTIO_PCI_ISR_OFF) {
+        return common_read(p, off, size);
+    }
+    if (off < VIRTIO_PCI_DEVICE_OFF) {
+        if (off != VIRTIO_PCI_ISR_OFF) {
+            return 0;
+        }
+        /* Reading the ISR acknowledges it. */
+        uint8_t isr = vdev->isr;
+        vdev->isr = 0;
+        pci_set_irq(&p->pci, false);
+        return isr;
+    }
+    if (off < VIRTIO_PCI_NOTIFY_OFF) {
+        uint8_t cfg[256] = { 0 };
+        off -= VIRTIO_PCI_DEVICE_OFF;
+        if (off + size > vdev->config_len) {
+            return 0;
+        }
+        vdev->ops->get_config(vdev, cfg);
+        uint64_t v = 0;
+        memcpy(&v, cfg + off, size);
+        return v;
+    }
+    return 0;
+}
+
+static void modern_write(void *opaque, uint64_t off, uint64_t val,
+                         unsigned size)
+{
+    VirtIOPCIProxy *p = opaque;
+    if (off < VIRTIO_PCI_ISR_OFF) {
+        common_write(p, off, val, size);
+    } else if (off >= VIRTIO_PCI_NOTIFY_OFF) {
+        /* A kick the ioeventfd did not take: signal the same fd. */
+        unsigned i = (off - VIRTIO_PCI_NOTIFY_OFF) / VIRTIO_PCI_NOTIFY_MULT;
+        VirtQueue *vq = virtio_get_queue(p->vdev, i);
+        if (vq) {
+            uint64_t one = 1;
+            if (write(virtio_queue_get_host_notifier_fd(vq), &one,
+                      sizeof(one)) < 0) {
+                trace(virtio_pci_notify_error, "%s", strerror(errno));
+            }
+        }
+    }
+    /* The device config of virtio-net is read-only. */
+}
+
+static const MemoryRegionOps modern_ops = { modern_read, modern_write };
+
+static void add_vendor_cap(PCIDevice *d, uint8_t type, uint32_t off,
+                           uint32_t len, bool notify)
+{
+    uint8_t size = notify ? 20 : 16;
+    uint8_t c = pci_add_capability(d, PCI_CAP_ID_VNDR, size);
+    d->config[c + 2] = size;
+    d->config[c + 3] = type;
+    d->config[c + 4] = VIRTIO_PCI_MODERN_BAR;
+    pci_set_long(&d->config[c + 8], off);
+    pci_set_long(&d->config[c + 12], len);
+    if (notify) {
+        pci_set_long(&d->config[c + 16], VIRTIO_PCI_NOTIFY_MULT);
+    }
+}
+
+static const VirtioTransportOps virtio_pci_transport = {
+    .notify_config = notify_config,
+    .queue_changed = queue_changed,
+};
+
+bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, int devfn,
+                        unsigned nvectors, uint32_t class_code, Error **errp)
+{
+    PCIDevice *d = &p->pci;
+    p->vdev = vdev;
+    p->nvectors = nvectors;
+    p->q = g_new0(VirtIOPCIQueue, vdev->num_queues);
+    for (unsigned i = 0; i < vdev->num_queues; i++) {
+        p->q[i].irqfd = -1;
+        p->q[i].proxy = p;
+        p->q[i].index = i;
+    }
+    vdev->transport = &virtio_pci_transport;
+    vdev->transport_opaque = p;
+    vdev->host_features |= 1ULL << VIRTIO_F_VERSION_1;
+
+    if (!pci_device_register(d, vdev->name, devfn, VIRTIO_PCI_VENDOR_ID,
+                             0x1040 + vdev->device_id, class_code,
+                             &virtio_pci_ops, p, errp)) {
+        return false;
+    }
+    d->config[PCI_REVISION_ID] = 1;
+    pci_set_word(&d->config[PCI_SUBSYSTEM_VENDOR_ID], VIRTIO_PCI_VENDOR_ID);
+    pci_set_word(&d->config[PCI_SUBSYSTEM_ID], 0x40 + vdev->device_id);
+    d->config[PCI_INTERRUPT_PIN] = 1;
+
+    add_vendor_cap(d, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF,
+                   0x1000, false);
+    add_vendor_cap(d, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF, 0x1000,
+                   false);
+    add_vendor_cap(d, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
+                   0x1000, false);
+    add_vendor_cap(d, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF,
+                   0x1000, true);
+    pci_register_bar(d, VIRTIO_PCI_MODERN_BAR,
+                     PCI_BASE_ADDRESS_MEM_TYPE_64 |
+                     PCI_BASE_ADDRESS_MEM_PREFETCH, VIRTIO_PCI_BAR_SIZE,
+                     vdev->name, &modern_ops, p);
+    if (nvectors && !msix_init(d, nvectors, VIRTIO_PCI_MSIX_BAR,
+                               msix_vectors_changed, p, errp)) {
+        return false;
+    }
+    guest_notifiers_sync(p);
+    return true;
+}

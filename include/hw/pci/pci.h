@@ -1,0 +1,131 @@
+/*
+ * PCI bus 0: devices with a 256-byte configuration space, BARs the guest
+ * assigns, capabilities, INTx through the PIIX3 PIRQ routers.
+ */
+#ifndef VMU_HW_PCI_PCI_H
+#define VMU_HW_PCI_PCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "system/memory.h"
+#include "util/error.h"
+
+#define PCI_VENDOR_ID           0x00
+#define PCI_DEVICE_ID           0x02
+#define PCI_COMMAND             0x04
+#define  PCI_COMMAND_IO         0x0001
+#define  PCI_COMMAND_MEMORY     0x0002
+#define  PCI_COMMAND_MASTER     0x0004
+#define  PCI_COMMAND_INTX_DISABLE 0x0400
+#define PCI_STATUS              0x06
+#define  PCI_STATUS_INTERRUPT   0x0008
+#define  PCI_STATUS_CAP_LIST    0x0010
+#define PCI_REVISION_ID         0x08
+#define PCI_CLASS_PROG          0x09
+#define PCI_CLASS_DEVICE        0x0a
+#define PCI_HEADER_TYPE         0x0e
+#define  PCI_HEADER_TYPE_MULTI  0x80
+#define PCI_BASE_ADDRESS_0      0x10
+#define  PCI_BASE_ADDRESS_SPACE_IO   0x01
+#define  PCI_BASE_ADDRESS_MEM_TYPE_64 0x04
+#define  PCI_BASE_ADDRESS_MEM_PREFETCH 0x08
+#define PCI_SUBSYSTEM_VENDOR_ID 0x2c
+#define PCI_SUBSYSTEM_ID        0x2e
+#define PCI_CAPABILITY_LIST     0x34
+#define PCI_INTERRUPT_LINE      0x3c
+#define PCI_INTERRUPT_PIN       0x3d
+#define PCI_CONFIG_HEADER_SIZE  0x40
+#define PCI_CONFIG_SPACE_SIZE   0x100
+
+#define PCI_CAP_ID_VNDR         0x09
+#define PCI_CAP_ID_MSIX         0x11
+
+#define PCI_NUM_BARS            6
+#define PCI_BAR_UNMAPPED        UINT64_MAX
+
+#define PCI_DEVFN(slot, fn)     ((((slot) & 0x1f) << 3) | ((fn) & 7))
+#define PCI_SLOT(devfn)         (((devfn) >> 3) & 0x1f)
+#define PCI_FUNC(devfn)         ((devfn) & 7)
+
+typedef struct PCIDevice PCIDevice;
+typedef struct MSIXState MSIXState;
+
+typedef struct PCIBar {
+    uint64_t size;              /* 0: not implemented */
+    uint8_t type;               /* low bits of the BAR register */
+    uint64_t addr;              /* where it is mapped, or PCI_BAR_UNMAPPED */
+    IORegion region;
+} PCIBar;
+
+typedef struct PCIDeviceOps {
+    /* After the generic handling of a configuration write. */
+    void (*config_write)(PCIDevice *d, unsigned off, uint32_t val,
+                         unsigned len);
+    /* A BAR was mapped, moved or unmapped (d->bars[bar].addr says which). */
+    void (*bar_moved)(PCIDevice *d, unsigned bar);
+} PCIDeviceOps;
+
+struct PCIDevice {
+    char name[32];              /* "virtio-net-pci net0" for errors */
+    uint8_t devfn;
+    uint8_t config[PCI_CONFIG_SPACE_SIZE];
+    uint8_t wmask[PCI_CONFIG_SPACE_SIZE];   /* bits the guest may write */
+    uint8_t w1cmask[PCI_CONFIG_SPACE_SIZE]; /* write-1-to-clear bits */
+    PCIBar bars[PCI_NUM_BARS];
+    const PCIDeviceOps *ops;
+    void *opaque;
+    MSIXState *msix;
+    bool intx_level;
+    unsigned cap_end;           /* first free byte after the caps */
+};
+
+/* Create the host bridge (00:00.0) and the PIIX3 (00:01.0); pc.c calls it. */
+bool pci_host_init(Error **errp);
+
+/* Put d on bus 0 at devfn, or at the first free slot from 2 if devfn < 0. */
+bool pci_device_register(PCIDevice *d, const char *name, int devfn,
+                         uint16_t vendor, uint16_t device, uint32_t class_code,
+                         const PCIDeviceOps *ops, void *opaque, Error **errp);
+void pci_device_unregister(PCIDevice *d);
+PCIDevice *pci_find_device(uint8_t devfn);
+
+/* Declare BAR n; type is the BAR register's low bits. */
+void pci_register_bar(PCIDevice *d, unsigned n, uint8_t type, uint64_t size,
+                      const char *name, const MemoryRegionOps *ops,
+                      void *opaque);
+
+/* Append a capability; returns its offset, or 0 if the space is full. */
+uint8_t pci_add_capability(PCIDevice *d, uint8_t id, uint8_t size);
+
+/* INTx on the device's pin, through the PIIX3 PIRQ routing. */
+void pci_set_irq(PCIDevice *d, bool level);
+/* Program a PIRQ route as firmware would (pirq 0-3 = A-D, irq 0-15). */
+void pci_piix_set_pirq(unsigned pirq, unsigned irq);
+
+/* Config space helpers (little endian). */
+static inline uint16_t pci_get_word(const uint8_t *p)
+{
+    return p[0] | (p[1] << 8);
+}
+static inline uint32_t pci_get_long(const uint8_t *p)
+{
+    return p[0] | (p[1] << 8) | (p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline void pci_set_word(uint8_t *p, uint16_t v)
+{
+    p[0] = v;
+    p[1] = v >> 8;
+}
+static inline void pci_set_long(uint8_t *p, uint32_t v)
+{
+    p[0] = v;
+    p[1] = v >> 8;
+    p[2] = v >> 16;
+    p[3] = v >> 24;
+}
+
+/* Configuration access as mechanism 1 sees it (also for tests). */
+uint32_t pci_config_read(PCIDevice *d, unsigned off, unsigned len);
+void pci_config_write(PCIDevice *d, unsigned off, uint32_t val, unsigned len);
+
+#endif

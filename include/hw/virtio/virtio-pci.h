@@ -1,0 +1,47 @@
+/*
+ * The virtio 1.x PCI transport (modern only): vendor capabilities for the
+ * common, notify, ISR and device configuration in BAR 4, MSI-X in BAR 1.
+ */
+#ifndef VMU_HW_VIRTIO_VIRTIO_PCI_H
+#define VMU_HW_VIRTIO_VIRTIO_PCI_H
+
+#include "hw/pci/pci.h"
+#include "hw/virtio/virtio.h"
+#include "system/accel.h"
+
+#define VIRTIO_PCI_VENDOR_ID        0x1af4
+#define VIRTIO_PCI_NOTIFY_MULT      4
+#define VIRTIO_PCI_MSIX_BAR         1
+#define VIRTIO_PCI_MODERN_BAR       4
+#define VIRTIO_PCI_COMMON_OFF       0x0000
+#define VIRTIO_PCI_ISR_OFF          0x1000
+#define VIRTIO_PCI_DEVICE_OFF       0x2000
+#define VIRTIO_PCI_NOTIFY_OFF       0x3000
+#define VIRTIO_PCI_BAR_SIZE         0x4000
+
+typedef struct VirtIOPCIProxy VirtIOPCIProxy;
+
+typedef struct VirtIOPCIQueue {
+    VirtIOPCIProxy *proxy;
+    unsigned index;
+    int irqfd;                  /* accel route handle, or -1 */
+    MSIMessage msg;
+    guint watch;                /* vmu reads the guest notifier itself */
+    uint64_t ioeventfd_addr;    /* registered at, or 0 */
+} VirtIOPCIQueue;
+
+struct VirtIOPCIProxy {
+    PCIDevice pci;
+    VirtIODevice *vdev;
+    unsigned nvectors;          /* 0: INTx only */
+    uint32_t dfselect, gfselect;
+    uint16_t queue_select;
+    VirtIOPCIQueue *q;
+};
+
+/* Put vdev on bus 0 (devfn < 0: first free slot) with nvectors MSI-X. */
+bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, int devfn,
+                        unsigned nvectors, uint32_t class_code,
+                        Error **errp);
+
+#endif

@@ -1,0 +1,497 @@
+/*
+ * virtio-net-pci driven by a qtest "driver": probe, feature negotiation,
+ * config space, queue setup, frames through a socket netdev both ways,
+ * the control queue, and a malicious driver that must not crash vmu.
+ */
+#include <arpa/inet.h>
+#include <glib.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "libqos.h"
+
+#define F(bit) (1ULL << (bit))
+#define NET_F_MTU 3
+#define NET_F_MAC 5
+#define NET_F_MRG_RXBUF 15
+#define NET_F_STATUS 16
+#define NET_F_CTRL_VQ 17
+#define NET_F_CTRL_RX 18
+#define NET_F_MQ 22
+#define HDR 12
+#define MSI_ADDR 0x00f00000ULL      /* MSI-X vectors write into guest RAM */
+
+typedef struct Ctx {
+    QTestState *s;
+    QVirtioPCI dev;
+    int sock;                       /* our end of the socket netdev */
+} Ctx;
+
+static void start(Ctx *c, const char *devopts)
+{
+    int sv[2];
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    int bufsz = 4 << 20;
+    setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
+    c->s = qtest_initf("-netdev socket,id=n0,fd=%d -device virtio-net-pci,"
+                       "netdev=n0,disable-legacy=on%s", sv[1],
+                       devopts ? devopts : "");
+    close(sv[1]);
+    c->sock = sv[0];
+    g_assert_true(qvirtio_pci_probe(c->s, 1, &c->dev));
+}
+
+static void stop(Ctx *c)
+{
+    close(c->sock);
+    qtest_quit(c->s);
+}
+
+static void test_probe(void)
+{
+    Ctx c;
+    start(&c, NULL);
+    QPCIDevice *p = &c.dev.pci;
+    g_assert_cmphex(qpci_config_read(c.s, p->devfn, 0, 4), ==, 0x10411af4);
+    g_assert_cmphex(qpci_config_read(c.s, p->devfn, 0x09, 4) >> 8, ==,
+                    0x020000);
+    g_assert_cmphex(qpci_config_read(c.s, p->devfn, 0x2c, 2), ==, 0x1af4);
+    g_assert_cmpuint((p->devfn >> 3), ==, 2);
+    /* common, notify, ISR and device caps, plus MSI-X. */
+    g_assert_cmphex(c.dev.caps_found, ==, 0x1e);
+    g_assert_cmpuint(c.dev.notify_mult, >=, 4);
+    g_assert_cmpuint(qpci_find_capability(p, 0x11, 0), !=, 0);
+    g_assert_cmpuint(qpci_config_read(c.s, p->devfn, 0x3d, 1), ==, 1);
+    g_assert_cmpuint(qtest_readw(c.s, c.dev.common + VPCI_NUM_QUEUES), ==, 3);
+    stop(&c);
+}
+
+static void test_features(void)
+{
+    Ctx c;
+    start(&c, NULL);
+    uint64_t f = qvirtio_get_features(&c.dev);
+    g_assert_true(f & F(VIRTIO_F_VERSION_1));
+    g_assert_true(f & F(NET_F_MAC));
+    g_assert_true(f & F(NET_F_STATUS));
+    g_assert_true(f & F(NET_F_CTRL_VQ));
+    g_assert_true(f & F(NET_F_MRG_RXBUF));
+    g_assert_false(f & F(NET_F_MQ));
+    /* VERSION_1 missing: refused. */
+    g_assert_false(qvirtio_negotiate(&c.dev, F(NET_F_MAC)));
+    /* A bit the device did not offer: refused. */
+    uint64_t bad = F(VIRTIO_F_VERSION_1);
+    for (unsigned b = 0; b < 64; b++) {
+        if (!(f & F(b)) && b != 30) {
+            bad |= F(b);
+            break;
+        }
+    }
+    g_assert_false(qvirtio_negotiate(&c.dev, bad));
+    /* What it offers: kept. */
+    g_assert_true(qvirtio_negotiate(&c.dev, f));
+    g_assert_true(qvirtio_negotiate(&c.dev, F(VIRTIO_F_VERSION_1)));
+    stop(&c);
+}
+
+static void test_config(void)
+{
+    Ctx c;
+    start(&c, ",mac=52:54:00:ab:cd:ef,mtu=1400");
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
+    for (unsigned i = 0; i < 6; i++) {
+        g_assert_cmphex(qvirtio_config_readb(&c.dev, i), ==, mac[i]);
+    }
+    g_assert_cmphex(qvirtio_config_readw(&c.dev, 6) & 1, ==, 1); /* LINK_UP */
+    g_assert_cmpuint(qvirtio_config_readw(&c.dev, 8), ==, 1);
+    g_assert_true(qvirtio_get_features(&c.dev) & F(NET_F_MTU));
+    g_assert_cmpuint(qvirtio_config_readw(&c.dev, 10), ==, 1400);
+    stop(&c);
+}
+
+static void test_reset(void)
+{
+    Ctx c;
+    start(&c, NULL);
+    g_assert_true(qvirtio_negotiate(&c.dev, F(VIRTIO_F_VERSION_1)));
+    QVirtQueue *vq = qvirtqueue_setup(&c.dev, 0, 128, VIRTIO_MSI_NO_VECTOR);
+    g_assert_cmpuint(qtest_readw(c.s, c.dev.common + VPCI_Q_ENABLE), ==, 1);
+    qvirtio_reset(&c.dev);
+    qtest_writew(c.s, c.dev.common + VPCI_Q_SELECT, 0);
+    g_assert_cmpuint(qtest_readw(c.s, c.dev.common + VPCI_Q_ENABLE), ==, 0);
+    g_assert_cmpuint(qtest_readw(c.s, c.dev.common + VPCI_Q_SIZE), ==, 256);
+    g_assert_cmphex(qtest_readl(c.s, c.dev.common + VPCI_Q_DESCLO), ==, 0);
+    g_assert_cmphex(qtest_readw(c.s, c.dev.common + VPCI_Q_MSIX), ==,
+                    VIRTIO_MSI_NO_VECTOR);
+    qtest_writel(c.s, c.dev.common + VPCI_GFSELECT, 0);
+    g_assert_cmphex(qtest_readl(c.s, c.dev.common + VPCI_GF), ==, 0);
+    g_free(vq);
+    stop(&c);
+}
+
+static void test_queue_sizes(void)
+{
+    Ctx c;
+    start(&c, NULL);
+    uint64_t q = c.dev.common;
+    for (unsigned size = 64; size <= 1024; size *= 2) {
+        qtest_writew(c.s, q + VPCI_Q_SELECT, 1);
+        qtest_writew(c.s, q + VPCI_Q_SIZE, size);
+        g_assert_cmpuint(qtest_readw(c.s, q + VPCI_Q_SIZE), ==, size);
+    }
+    if (qtest_using_qemu()) {
+        /* QEMU 7.2 takes any size up to 1024 and enables any address. */
+        stop(&c);
+        g_test_skip("QEMU accepts invalid queue sizes and addresses");
+        return;
+    }
+    static const unsigned bad[] = { 0, 100, 2048, 4096 };
+    for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
+        qtest_writew(c.s, q + VPCI_Q_SIZE, 256);
+        qtest_writew(c.s, q + VPCI_Q_SIZE, bad[i]);
+        g_assert_cmpuint(qtest_readw(c.s, q + VPCI_Q_SIZE), ==, 256);
+    }
+    /* Rings outside RAM: the queue stays disabled. */
+    g_assert_true(qvirtio_negotiate(&c.dev, F(VIRTIO_F_VERSION_1)));
+    qtest_writew(c.s, q + VPCI_Q_SELECT, 0);
+    qtest_writel(c.s, q + VPCI_Q_DESCLO, 0xd0000000);
+    qtest_writel(c.s, q + VPCI_Q_AVAILLO, 0x100000);
+    qtest_writel(c.s, q + VPCI_Q_USEDLO, 0x200000);
+    qtest_writew(c.s, q + VPCI_Q_ENABLE, 1);
+    g_assert_cmpuint(qtest_readw(c.s, q + VPCI_Q_ENABLE), ==, 0);
+    qtest_writel(c.s, q + VPCI_Q_DESCLO, 0x300000);
+    qtest_writel(c.s, q + VPCI_Q_USEDHI, 0x10);    /* 64 GiB: no RAM */
+    qtest_writew(c.s, q + VPCI_Q_ENABLE, 1);
+    g_assert_cmpuint(qtest_readw(c.s, q + VPCI_Q_ENABLE), ==, 0);
+    stop(&c);
+}
+
+/* ---- frames ---- */
+
+typedef struct Net {
+    Ctx c;
+    QVirtQueue *rx, *tx;
+    bool msix;
+} Net;
+
+static void net_up(Net *n, uint64_t features, const char *devopts)
+{
+    start(&n->c, devopts);
+    QVirtioPCI *d = &n->c.dev;
+    g_assert_true(qvirtio_negotiate(d, F(VIRTIO_F_VERSION_1) | features));
+    qpci_msix_enable(&d->pci);
+    qpci_msix_set_vector(&d->pci, 0, MSI_ADDR, 0x1000);
+    qpci_msix_set_vector(&d->pci, 1, MSI_ADDR + 4, 0x1001);
+    qtest_writel(n->c.s, MSI_ADDR, 0);
+    qtest_writel(n->c.s, MSI_ADDR + 4, 0);
+    n->rx = qvirtqueue_setup(d, 0, 256, 0);
+    n->tx = qvirtqueue_setup(d, 1, 256, 1);
+    qvirtio_set_status(d, qvirtio_get_status(d) | VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void net_down(Net *n)
+{
+    g_free(n->rx);
+    g_free(n->tx);
+    stop(&n->c);
+}
+
+static void fill_frame(uint8_t *f, size_t len, unsigned seed)
+{
+    memset(f, 0xff, 6);                 /* broadcast passes any filter */
+    memcpy(f + 6, "\x52\x54\x00\x00\x00\x01", 6);
+    f[12] = 0x08;
+    f[13] = 0x00;
+    for (size_t i = 14; i < len; i++) {
+        f[i] = (i * 7 + seed) & 0xff;
+    }
+}
+
+static bool sock_read_all(int fd, void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 10000) != 1) {
+            return false;
+        }
+        ssize_t k = read(fd, (char *)buf + done, len - done);
+        if (k <= 0) {
+            return false;
+        }
+        done += k;
+    }
+    return true;
+}
+
+static void check_tx(Net *n, size_t len)
+{
+    QTestState *s = n->c.s;
+    uint8_t *frame = g_malloc(HDR + len);
+    memset(frame, 0, HDR);
+    fill_frame(frame + HDR, len, len);
+    uint64_t buf = guest_alloc(&n->c.dev.alloc, HDR + len, 64);
+    qtest_memwrite(s, buf, frame, HDR + len);
+    /* Header and payload in separate descriptors. */
+    QVirtBuf b[2] = { { buf, HDR, false }, { buf + HDR, len, false } };
+    qvirtqueue_add(n->tx, b, 2, false);
+    qvirtqueue_kick(n->tx);
+    uint32_t be;
+    g_assert_true(sock_read_all(n->c.sock, &be, 4));
+    g_assert_cmpuint(ntohl(be), ==, len);
+    uint8_t *got = g_malloc(len);
+    g_assert_true(sock_read_all(n->c.sock, got, len));
+    g_assert_cmpmem(got, len, frame + HDR, len);
+    g_assert_true(qvirtqueue_get_used(n->tx, NULL, NULL, 10000));
+    g_free(got);
+    g_free(frame);
+}
+
+static bool msi_arrived(QTestState *s, void *opaque)
+{
+    return qtest_readl(s, MSI_ADDR) == 0x1000;
+}
+
+static void check_rx(Net *n, size_t len, bool mrg)
+{
+    QTestState *s = n->c.s;
+    uint8_t *frame = g_malloc(len);
+    fill_frame(frame, len, len + 1);
+    unsigned nbufs = mrg ? (HDR + len + 4095) / 4096 : 1;
+    size_t bufsz = mrg ? 4096 : HDR + len;
+    uint64_t base = guest_alloc(&n->c.dev.alloc, nbufs * bufsz, 64);
+    for (unsigned i = 0; i < nbufs; i++) {
+        QVirtBuf b = { base + i * bufsz, bufsz, true };
+        qvirtqueue_add(n->rx, &b, 1, false);
+    }
+    qvirtqueue_kick(n->rx);
+    qtest_writel(s, MSI_ADDR, 0);
+    uint32_t be = htonl(len);
+    g_assert_cmpint(write(n->c.sock, &be, 4), ==, 4);
+    g_assert_cmpint(write(n->c.sock, frame, len), ==, (ssize_t)len);
+    uint8_t *got = g_malloc(nbufs * bufsz);
+    size_t total = 0;
+    for (unsigned i = 0; i < nbufs; i++) {
+        uint32_t id, ulen;
+        g_assert_true(qvirtqueue_get_used(n->rx, &id, &ulen, 10000));
+        qtest_memread(s, base + i * bufsz, got + total, ulen);
+        total += ulen;
+    }
+    g_assert_cmpuint(total, ==, HDR + len);
+    g_assert_cmpuint(got[10] | got[11] << 8, ==, nbufs);
+    g_assert_cmpmem(got + HDR, len, frame, len);
+    /* The MSI-X vector wrote its data into guest RAM. */
+    g_assert_true(qtest_wait_until(s, msi_arrived, NULL, 10000));
+    g_free(got);
+    g_free(frame);
+}
+
+static const size_t sizes[] = { 60, 61, 1514, 4096, 9000, 32768, 65535 };
+
+static void test_frames(gconstpointer opaque)
+{
+    bool mrg = GPOINTER_TO_INT(opaque);
+    Net n;
+    net_up(&n, mrg ? F(NET_F_MRG_RXBUF) : 0, NULL);
+    for (unsigned i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        check_tx(&n, sizes[i]);
+        check_rx(&n, sizes[i], mrg);
+    }
+    net_down(&n);
+}
+
+/* ---- control queue ---- */
+
+static uint8_t ctrl(Net *n, QVirtQueue *cq, const uint8_t *cmd, size_t len)
+{
+    QTestState *s = n->c.s;
+    uint64_t out = guest_alloc(&n->c.dev.alloc, len, 8);
+    uint64_t ack = guest_alloc(&n->c.dev.alloc, 1, 8);
+    qtest_memwrite(s, out, cmd, len);
+    qtest_writeb(s, ack, 0xee);
+    QVirtBuf b[2] = { { out, len, false }, { ack, 1, true } };
+    qvirtqueue_add(cq, b, 2, false);
+    qvirtqueue_kick(cq);
+    g_assert_true(qvirtqueue_get_used(cq, NULL, NULL, 10000));
+    return qtest_readb(s, ack);
+}
+
+static void test_ctrl(void)
+{
+    Net n;
+    start(&n.c, NULL);
+    QVirtioPCI *d = &n.c.dev;
+    g_assert_true(qvirtio_negotiate(d, F(VIRTIO_F_VERSION_1) |
+                                    F(NET_F_CTRL_VQ) | F(NET_F_CTRL_RX) |
+                                    F(23)));
+    QVirtQueue *cq = qvirtqueue_setup(d, 2, 64, VIRTIO_MSI_NO_VECTOR);
+    qvirtio_set_status(d, qvirtio_get_status(d) | VIRTIO_STATUS_DRIVER_OK);
+    static const uint8_t promisc_off[] = { 0, 0, 0 };
+    static const uint8_t allmulti_on[] = { 0, 1, 1 };
+    static const uint8_t bad_class[] = { 99, 0, 0 };
+    static const uint8_t mac_set[] = { 1, 1, 0x52, 0x54, 0, 1, 2, 3 };
+    static const uint8_t mac_table[] = { 1, 0, 1, 0, 0, 0, 0x52, 0x54, 0, 9,
+                                         9, 9, 0, 0, 0, 0 };
+    static const uint8_t mq_set[] = { 4, 0, 1, 0 };
+    g_assert_cmpuint(ctrl(&n, cq, promisc_off, 3), ==, 0);
+    g_assert_cmpuint(ctrl(&n, cq, allmulti_on, 3), ==, 0);
+    g_assert_cmpuint(ctrl(&n, cq, bad_class, 3), ==, 1);
+    g_assert_cmpuint(ctrl(&n, cq, mac_set, sizeof(mac_set)), ==, 0);
+    g_assert_cmphex(qvirtio_config_readb(d, 5), ==, 3);
+    g_assert_cmpuint(ctrl(&n, cq, mac_table, sizeof(mac_table)), ==, 0);
+    /* MQ was not negotiated. */
+    g_assert_cmpuint(ctrl(&n, cq, mq_set, sizeof(mq_set)), ==, 1);
+    g_free(cq);
+    stop(&n.c);
+}
+
+/* ---- a malicious driver ---- */
+
+static void expect_needs_reset(Ctx *c)
+{
+    for (unsigned i = 0; i < 2000; i++) {
+        if (qvirtio_get_status(&c->dev) & VIRTIO_STATUS_NEEDS_RESET) {
+            return;
+        }
+        g_usleep(1000);
+    }
+    g_assert_not_reached();
+}
+
+static void malicious(unsigned kind)
+{
+    Net n;
+    net_up(&n, 0, NULL);
+    QTestState *s = n.c.s;
+    QVirtQueue *tx = n.tx;
+    uint64_t d0 = tx->desc;
+    switch (kind) {
+    case 0: /* a descriptor loop */
+        qtest_writeq(s, d0, 0x100000);
+        qtest_writel(s, d0 + 8, 64);
+        qtest_writew(s, d0 + 12, VRING_DESC_F_NEXT);
+        qtest_writew(s, d0 + 14, 0);
+        break;
+    case 1: /* a head index past the ring */
+        qtest_writew(s, tx->avail + 4, 5000);
+        break;
+    case 2: /* a buffer outside RAM */
+        qtest_writeq(s, d0, 0xd0000000);
+        qtest_writel(s, d0 + 8, 64);
+        qtest_writew(s, d0 + 12, 0);
+        break;
+    case 3: /* a length past the end of RAM (and past 4 GiB in all) */
+        qtest_writeq(s, d0, 0x100000);
+        qtest_writel(s, d0 + 8, 0xffffffff);
+        qtest_writew(s, d0 + 12, 0);
+        break;
+    case 4: /* the avail index runs far ahead */
+        qtest_writew(s, tx->avail + 2, 0x8000);
+        qtest_writew(s, tx->notify_addr, 1);
+        expect_needs_reset(&n.c);
+        net_down(&n);
+        return;
+    }
+    if (kind != 1) {
+        qtest_writew(s, tx->avail + 4, 0);
+    }
+    qtest_writew(s, tx->avail + 2, 1);
+    qvirtqueue_kick(tx);
+    expect_needs_reset(&n.c);
+    /* Still answering, and a reset brings the device back. */
+    qvirtio_reset(&n.c.dev);
+    g_assert_cmpuint(qvirtio_get_status(&n.c.dev), ==, 0);
+    net_down(&n);
+}
+
+static void test_malicious(gconstpointer opaque)
+{
+    if (qtest_using_qemu()) {
+        g_test_skip("QEMU's answers to a broken ring differ (it may exit)");
+        return;
+    }
+    malicious(GPOINTER_TO_UINT(opaque));
+}
+
+static void test_masked_vector(void)
+{
+    Net n;
+    net_up(&n, 0, NULL);
+    QTestState *s = n.c.s;
+    qpci_msix_mask(&n.c.dev.pci, 1, true);
+    qtest_writel(s, MSI_ADDR + 4, 0);
+    check_tx(&n, 100);
+    /* Masked: pending, nothing written. */
+    for (unsigned i = 0; i < 200 && !qpci_msix_pending(&n.c.dev.pci, 1);
+         i++) {
+        g_usleep(1000);
+    }
+    g_assert_true(qpci_msix_pending(&n.c.dev.pci, 1));
+    g_assert_cmphex(qtest_readl(s, MSI_ADDR + 4), ==, 0);
+    qpci_msix_mask(&n.c.dev.pci, 1, false);
+    g_assert_cmphex(qtest_readl(s, MSI_ADDR + 4), ==, 0x1001);
+    g_assert_false(qpci_msix_pending(&n.c.dev.pci, 1));
+    net_down(&n);
+}
+
+static void test_bad_property(void)
+{
+    if (qtest_using_qemu()) {
+        g_test_skip("checks vmu's own error messages");
+        return;
+    }
+    const char *bin = g_getenv("QTEST_VMU_BINARY");
+    char *out = NULL, *err = NULL;
+    int status;
+    char *argv[] = { (char *)(bin ? bin : "vmu"), "-machine", "pc,accel=qtest",
+                     "-qtest", "unix:/nonexistent", "-netdev",
+                     "socket,id=n0,fd=0", "-device",
+                     "virtio-net-pci,netdev=n0,vectors=500", NULL };
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, NULL));
+    g_assert_nonnull(strstr(err, "vectors=500"));
+    g_assert_nonnull(strstr(err, "allowed values"));
+    g_free(out);
+    g_free(err);
+    char *argv2[] = { (char *)(bin ? bin : "vmu"), "-machine",
+                      "pc,accel=qtest", "-qtest", "unix:/nonexistent",
+                      "-device", "virtio-net-pci,netdev=nope", NULL };
+    g_assert_true(g_spawn_sync(NULL, argv2, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, NULL));
+    g_assert_nonnull(strstr(err, "no -netdev with id 'nope'"));
+    g_free(out);
+    g_free(err);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/virtio-net/probe", test_probe);
+    g_test_add_func("/virtio-net/features/negotiation-and-refusal",
+                    test_features);
+    g_test_add_func("/virtio-net/config/mac-status-mtu", test_config);
+    g_test_add_func("/virtio-net/reset-clears-queues", test_reset);
+    g_test_add_func("/virtio-net/queue-sizes-and-addresses",
+                    test_queue_sizes);
+    g_test_add_data_func("/virtio-net/frames/mrg-rxbuf-off",
+                         GINT_TO_POINTER(0), test_frames);
+    g_test_add_data_func("/virtio-net/frames/mrg-rxbuf-on",
+                         GINT_TO_POINTER(1), test_frames);
+    g_test_add_func("/virtio-net/ctrl-queue", test_ctrl);
+    g_test_add_func("/virtio-net/msix/masked-vector-keeps-interrupt",
+                    test_masked_vector);
+    static const char *const bad[] = { "descriptor-loop", "head-past-ring",
+                                       "buffer-outside-ram",
+                                       "length-past-ram", "avail-index-ahead" };
+    for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *name = g_strdup_printf("/virtio-net/malicious/%s", bad[i]);
+        g_test_add_data_func(name, GUINT_TO_POINTER(i), test_malicious);
+        g_free(name);
+    }
+    g_test_add_func("/virtio-net/bad-property-names-allowed-values",
+                    test_bad_property);
+    return g_test_run();
+}
