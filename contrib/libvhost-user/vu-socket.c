@@ -3,7 +3,6 @@
  * accept, connect.  Connections are non-blocking; fdpass waits as needed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,19 +32,27 @@ int vu_socket_connect(const char *path, Error **errp)
     if (!fill_addr(&sa, path, errp)) {
         return -EINVAL;
     }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /*
+     * Non-blocking from the start: a listener that does not accept (its
+     * backlog full) must not stall the caller's other connections.
+     */
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         error_setg_errno(errp, errno, "cannot create a socket");
         return -errno;
     }
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         int err = errno;
-        error_setg_errno(errp, err, "cannot connect to vhost-user socket '%s'",
-                         path);
+        if (err == EAGAIN || err == EINPROGRESS) {
+            error_setg(errp, "vhost-user socket '%s' is not accepting "
+                       "connections (its listen backlog is full)", path);
+        } else {
+            error_setg_errno(errp, err, "cannot connect to vhost-user "
+                             "socket '%s'", path);
+        }
         close(fd);
         return -err;
     }
-    fcntl(fd, F_SETFL, O_NONBLOCK);
     return fd;
 }
 
@@ -66,8 +73,10 @@ int vu_socket_listen(const char *path, Error **errp)
             return -EEXIST;
         }
         probe = vu_socket_connect(path, NULL);
-        if (probe >= 0) {
-            close(probe);
+        if (probe >= 0 || probe == -EAGAIN) {   /* EAGAIN: backlog full */
+            if (probe >= 0) {
+                close(probe);
+            }
             error_setg(errp, "another process is listening on '%s'", path);
             return -EADDRINUSE;
         }

@@ -169,6 +169,12 @@ class Testpmd:
             out[port] = (rx, tx)
         return out
 
+    def xstats(self, port=0):
+        """{name: value} from 'show port xstats PORT'."""
+        text = self.cmd("show port xstats %d" % port)
+        return {m.group(1): int(m.group(2))
+                for m in re.finditer(r"^(\w+): (\d+)\s*$", text, re.M)}
+
     def quit(self, timeout=20):
         if self.proc.poll() is None:
             try:

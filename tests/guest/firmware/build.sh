@@ -17,4 +17,5 @@ mkdir -p "$out"
     -Wl,-T,"$src/fw.ld" \
     "$src/entry.S" "$src/isr.S" "$src/main.c" "$src/serial.c" "$src/idt.c" \
     "$src/apic.c" "$src/pvh.c" "$src/tests.c" "$src/libc.c" \
+    "$src/pci.c" "$src/virtio.c" "$src/virtio-net.c" "$src/net-tests.c" \
     -o "$out/fw.elf"

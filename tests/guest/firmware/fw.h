@@ -24,6 +24,10 @@
 #define VEC_PIT             0x30   /* PIT via IOAPIC pin 2 */
 #define VEC_PIT_PIN0        0x31   /* PIT via IOAPIC pin 0 */
 #define VEC_MSI_TEST        0x41
+#define VEC_NET_RX          0x50   /* virtio-net RX queue (MSI-X entry 0) */
+#define VEC_NET_TX          0x51   /* virtio-net TX queue (MSI-X entry 1) */
+#define VEC_NET_CFG         0x52   /* virtio-net config change (entry 2) */
+#define VEC_NET_INTX        0x53   /* virtio-net INTx through the IOAPIC */
 #define VEC_SPURIOUS        0xff
 
 #define ARRAY_SIZE(a)       (sizeof(a) / sizeof((a)[0]))
@@ -56,6 +60,32 @@ static inline uint32_t mmio_read32(uint64_t addr)
 static inline void mmio_write32(uint64_t addr, uint32_t v)
 {
     *(volatile uint32_t *)(uintptr_t)addr = v;
+}
+static inline uint8_t mmio_read8(uint64_t addr)
+{
+    return *(volatile uint8_t *)(uintptr_t)addr;
+}
+static inline void mmio_write8(uint64_t addr, uint8_t v)
+{
+    *(volatile uint8_t *)(uintptr_t)addr = v;
+}
+static inline uint16_t mmio_read16(uint64_t addr)
+{
+    return *(volatile uint16_t *)(uintptr_t)addr;
+}
+static inline void mmio_write16(uint64_t addr, uint16_t v)
+{
+    *(volatile uint16_t *)(uintptr_t)addr = v;
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+    __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline uint16_t inw(uint16_t port)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
 }
 static inline uint64_t rdmsr(uint32_t msr)
 {
@@ -155,6 +185,48 @@ uint32_t pvh_memmap_count(void);
 const struct hvm_memmap_entry *pvh_memmap_entry(uint32_t i);
 /* Find the value of "key=" in the command line; returns length or -1. */
 int cmdline_get(const char *key, const char **val);
+
+/* ---- pci.c ---- */
+#define PCI_MAX_DEVS    64
+struct pci_bar {
+    uint64_t addr;      /* 0 = absent/unassigned */
+    uint64_t size;
+    bool io, is64;
+};
+struct pci_dev {
+    uint8_t bus, slot, fn;
+    uint16_t vendor, device;
+    uint32_t class_rev;         /* class << 8 | revision */
+    uint8_t hdr_type;
+    struct pci_bar bar[6];
+};
+/* Finds the configuration mechanism (CF8/CFC, else ECAM from pci-ecam= or
+ * ACPI MCFG) and scans bus 0. Returns the number of functions found. */
+int pci_scan(void);
+const char *pci_mech_name(void);
+struct pci_dev *pci_get(int i);
+struct pci_dev *pci_find(uint16_t vendor, uint16_t device);
+uint32_t pci_cfg_read32(const struct pci_dev *d, unsigned off);
+uint16_t pci_cfg_read16(const struct pci_dev *d, unsigned off);
+uint8_t pci_cfg_read8(const struct pci_dev *d, unsigned off);
+void pci_cfg_write32(const struct pci_dev *d, unsigned off, uint32_t v);
+void pci_cfg_write16(const struct pci_dev *d, unsigned off, uint16_t v);
+/* Sizes and (if needed) assigns memory BARs, enables memory decoding and
+ * bus mastering. Returns false if a BAR could not be placed. */
+bool pci_enable(struct pci_dev *d);
+/* Offset of the first capability with this ID after the one at 'from'
+ * (from = 0: from the list head); 0 if none. */
+unsigned pci_find_cap(const struct pci_dev *d, uint8_t id, unsigned from);
+
+/* ---- net-tests.c ---- */
+int test_pci(void);
+int test_net_probe(void);
+int test_net_tx(void);
+int test_net_echo(void);
+int test_net_rx(void);
+
+/* Command-line helper: value of key= as a number, or dflt. */
+uint64_t cmdline_u64(const char *key, uint64_t dflt);
 
 /* ---- tests.c ---- */
 /* Runs the named test; returns an exit value (FW_EXIT_*) */

@@ -1,5 +1,6 @@
 /* tests.c - the individual firmware tests selected with test=NAME:
- * hello, pit, highmem, msi, ioeventfd, exception, hold. Each returns an FW_EXIT_* value.
+ * hello, pit, highmem, msi, ioeventfd, exception, hold, and (net-tests.c)
+ * pci, net-probe, net-tx, net-echo, net-rx. Each returns an FW_EXIT_* value.
  * Add new tests to the table at the end. */
 #include "fw.h"
 
@@ -237,6 +238,11 @@ static const struct {
     { "ioeventfd", test_ioeventfd },
     { "exception", test_exception },
     { "hold", test_hold },
+    { "pci", test_pci },
+    { "net-probe", test_net_probe },
+    { "net-tx", test_net_tx },
+    { "net-echo", test_net_echo },
+    { "net-rx", test_net_rx },
 };
 
 int run_test(const char *name, size_t len)
