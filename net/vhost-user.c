@@ -30,6 +30,8 @@
 #define VHOST_USER_NET_BACKOFF_MAX  30000
 /* file=PATH: the implicit client socket retries this often. */
 #define VHOST_USER_NET_FILE_RETRY   1000
+/* A back-end that keeps failing is mentioned again this often. */
+#define VHOST_USER_NET_REMIND_NS    (60 * 1000000000LL)
 
 /*
  * Ring features offered to the guest when no back-end is there at
@@ -58,24 +60,46 @@ typedef struct VhostUserNet {
     guint connect_idle;
     guint drop_timer;
     unsigned backoff_ms;
-    char *last_error;           /* repeats of it are not printed again */
+    char *last_error;           /* the error printed; quiet while set */
+    long long last_report_ns;
+    unsigned suppressed;
     long long gone_ns;          /* when the back-end went (reconnect time) */
 } VhostUserNet;
 
-/* One error per kind of failure: the same one again only goes to traces. */
+/*
+ * One error, then quiet: while the back-end keeps failing, later errors go
+ * to traces, with a reminder now and then.  A working link resets it.
+ */
 static void vun_report(VhostUserNet *s, const char *msg, const char *hint)
 {
-    if (s->last_error && !strcmp(s->last_error, msg)) {
+    long long now = clock_ns();
+
+    if (s->last_error) {
+        s->suppressed++;
         trace(vhost_user_net_error_repeated, "%s: %s", s->nc->name, msg);
+        if (now - s->last_report_ns < VHOST_USER_NET_REMIND_NS) {
+            return;
+        }
+        error_report("%s: vhost-user back-end %s still fails (%u attempts "
+                     "since the first error); latest: %s", s->nc->label,
+                     s->path, s->suppressed, msg);
+        s->last_report_ns = now;
         return;
     }
-    g_free(s->last_error);
     s->last_error = g_strdup(msg);
+    s->last_report_ns = now;
+    s->suppressed = 0;
     if (hint) {
         error_report("%s: %s (%s)", s->nc->label, msg, hint);
     } else {
         error_report("%s: %s", s->nc->label, msg);
     }
+}
+
+static void vun_report_clear(VhostUserNet *s)
+{
+    g_free(s->last_error);
+    s->last_error = NULL;
 }
 
 static void vun_report_err(VhostUserNet *s, Error *err)
@@ -173,8 +197,8 @@ static void vun_connect(VhostUserNet *s)
                               &err) ||
         !vhost_dev_init(&s->dev, &vhost_user_backend_ops, s->u, s->nc->label,
                         s->rings, 2, &err)) {
-        error_append_hint(&err, "the link stays down; vmu retries the "
-                          "connection");
+        error_append_hint(&err, "%sthe link stays down; vmu retries the "
+                          "connection", error_get_hint(err) ? "; " : "");
         vun_report_err(s, err);
         vun_schedule_drop(s);
         return;
@@ -193,6 +217,7 @@ static void vun_connect(VhostUserNet *s)
         return;
     }
     s->ready = true;
+    vun_report_clear(s);
     if (s->gone_ns) {
         trace(vhost_user_net_reconnected, "%s: %s after %lld ms",
               s->nc->name, s->path, (clock_ns() - s->gone_ns) / 1000000);
@@ -329,8 +354,8 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
     ok = ok && vhost_dev_start(&s->dev, features, errp);
     s->u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
     if (!ok) {
-        error_append_hint(errp, "the link stays down; vmu retries the "
-                          "connection");
+        error_append_hint(errp, "%sthe link stays down; vmu retries the "
+                          "connection", error_get_hint(*errp) ? "; " : "");
         /* Whatever the back-end took is unknown: start over. */
         s->drop_timer = s->drop_timer ? s->drop_timer :
                         main_loop_add_timer_ms(0, vun_drop_now, s);
@@ -351,8 +376,7 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
         }
     }
     s->backoff_ms = 0;
-    g_free(s->last_error);
-    s->last_error = NULL;
+    vun_report_clear(s);
     trace(vhost_user_net_start, "%s: %s rings %u features 0x%" PRIx64,
           nc->name, s->path, nr, s->dev.acked_features);
     return true;
