@@ -344,7 +344,7 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
     for (unsigned i = 0; i < nram; i++) {
         mib += ram[i].size >> 20;
     }
-    s->u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS + mib * 8;
+    s->u->timeout_ms = 2 * VHOST_USER_DEFAULT_TIMEOUT_MS + mib * 16;
 
     bool ok = true;
     if (s->mtu && (features & (1ULL << VIRTIO_NET_F_MTU)) &&
