@@ -456,15 +456,40 @@ static bool socket_check(const Opts *opts, Error **errp)
     return true;
 }
 
+/*
+ * Is this chardev a vhost-user netdev's socket?  Such a netdev must never
+ * hold start-up for its back-end: its client socket retries (every second
+ * unless reconnect= says otherwise) and its server does not wait unless
+ * wait=on is written out.
+ */
+static bool socket_for_vhost_user(const char *id)
+{
+    GPtrArray *nds = options_lists()[TYPE_KIND_NETDEV];
+    for (unsigned i = 0; id && nds && i < nds->len; i++) {
+        const Opts *o = g_ptr_array_index(nds, i);
+        const char *type = options_type(TYPE_KIND_NETDEV, o);
+        const char *chr = opts_get(o, "chardev");
+        if (type && !strcmp(type, "vhost-user") && chr && !strcmp(chr, id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool socket_create(const Opts *opts, Error **errp)
 {
     bool server = opts_get_bool(opts, "server", false);
+    bool vu = socket_for_vhost_user(opts_get(opts, "id"));
     unsigned ms = opts_has(opts, "reconnect-ms") ?
         opts_get_number(opts, "reconnect-ms", 0) :
         opts_get_number(opts, "reconnect", 0) * 1000;
 
+    if (vu && !server && !opts_has(opts, "reconnect") &&
+        !opts_has(opts, "reconnect-ms")) {
+        ms = 1000;
+    }
     return socket_chardev_open(opts_get(opts, "id"), opts_get(opts, "path"),
-                               server, opts_get_bool(opts, "wait", true), ms,
+                               server, opts_get_bool(opts, "wait", !vu), ms,
                                errp) != NULL;
 }
 

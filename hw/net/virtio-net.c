@@ -113,10 +113,17 @@ static void vhost_start(VirtIONet *n)
         for (unsigned i = 0; i < nr; i++) {
             virtio_queue_set_vhost(virtio_get_queue(&n->vdev, i), false);
         }
+        /* A link that carries nothing is not up. */
+        virtio_net_set_link(n, false);
         return;
     }
     n->vhost_started = true;
     trace(virtio_net_vhost_start, "%s rings %u", n->name, nr);
+    virtio_net_set_link(n, !n->nic.link_down);
+    if (n->curr_pairs > 1 && n->nic.peer->ops->vhost_set_queue_pairs) {
+        /* A restarted back-end learns the pairs the driver enabled. */
+        n->nic.peer->ops->vhost_set_queue_pairs(n->nic.peer, n->curr_pairs);
+    }
 }
 
 static void set_status(VirtIODevice *vdev, uint8_t old, uint8_t status)
@@ -463,8 +470,12 @@ static void nic_peer_event(NetClientState *nc, NetPeerEvent ev)
         vhost_stop(n);
         virtio_net_set_link(n, false);
     } else {
-        virtio_net_set_link(n, !nc->peer->link_down);
+        /* Link up only once the back-end has the rings (or the driver
+         * has not started them yet). */
         vhost_start(n);
+        virtio_net_set_link(n, !nc->peer->link_down &&
+                            (n->vhost_started || !net_peer_can_vhost(nc) ||
+                             !(n->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK)));
     }
 }
 

@@ -1,0 +1,1194 @@
+/*
+ * The vhost-user netdev against a test back-end that lives in this
+ * process (a thread on a real UNIX socket): guest memory as the back-end
+ * maps it, connect/reconnect in both socket modes, multiqueue, protocol
+ * variants, and back-ends that answer wrongly.  The qtest "driver" kicks
+ * through the ioeventfd and sees the back-end's calls as MSI-X writes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "libqos.h"
+
+#define F(bit) (1ULL << (bit))
+#define NET_F_MTU 3
+#define NET_F_MRG_RXBUF 15
+#define NET_F_STATUS 16
+#define NET_F_CTRL_VQ 17
+#define NET_F_MQ 22
+#define F_PROTOCOL_FEATURES 30
+#define HDR 12
+#define MSI_ADDR 0x00f00000ULL
+#define MSI_CONFIG (MSI_ADDR + 0x40)
+
+/* ---- the wire (spec: QEMU docs/interop/vhost-user.rst) ---- */
+enum {
+    GET_FEATURES = 1, SET_FEATURES = 2, SET_OWNER = 3, SET_MEM_TABLE = 5,
+    SET_VRING_NUM = 8, SET_VRING_ADDR = 9, SET_VRING_BASE = 10,
+    GET_VRING_BASE = 11, SET_VRING_KICK = 12, SET_VRING_CALL = 13,
+    SET_VRING_ERR = 14, GET_PROTOCOL_FEATURES = 15,
+    SET_PROTOCOL_FEATURES = 16, GET_QUEUE_NUM = 17, SET_VRING_ENABLE = 18,
+    NET_SET_MTU = 20, SET_BACKEND_REQ_FD = 21, GET_MAX_MEM_SLOTS = 36,
+    GET_STATUS = 40, REQ_MAX = 64,
+};
+enum { P_MQ = 0, P_REPLY_ACK = 3, P_NET_MTU = 4 };
+#define FLAG_VERSION 1u
+#define FLAG_REPLY 4u
+#define FLAG_NEED_REPLY 8u
+
+typedef struct Hdr {
+    uint32_t request, flags, size;
+} Hdr;
+
+typedef struct Region {
+    uint64_t gpa, size, uaddr, offset;
+} Region;
+
+typedef struct Msg {
+    Hdr hdr;
+    union {
+        uint64_t u64;
+        struct { uint32_t index, num; } state;
+        struct { uint32_t index, flags; uint64_t desc, used, avail, log; }
+            addr;
+        struct { uint32_t nregions, padding; Region r[8]; } mem;
+        uint8_t raw[4096];
+    } p;
+} Msg;
+
+/* ---- the test back-end ---- */
+
+typedef enum Bad {
+    BAD_NONE, BAD_FLAGS, BAD_NO_REPLY_FLAG, BAD_REQUEST, BAD_SIZE,
+    BAD_FDS, BAD_CLOSE_MID, BAD_SILENT,
+} Bad;
+
+typedef struct Ring {
+    unsigned num;
+    uint64_t desc, avail, used;     /* vmu's virtual addresses */
+    uint16_t last_avail;
+    int kick, call;
+    bool enabled;
+} Ring;
+
+typedef struct Map {
+    Region r;
+    uint8_t *ptr;
+} Map;
+
+typedef struct Backend {
+    char *path;
+    bool connect;                   /* we connect (vmu is the server) */
+    uint64_t features;
+    uint64_t protocol;
+    unsigned queue_num;
+    Bad bad;
+    bool hold_tx;                   /* take TX buffers, never return them */
+
+    GThread *thread;
+    int listen_fd, fd, wake[2];
+    bool quit;
+    GMutex lock;
+
+    /* what vmu told us */
+    unsigned connections;
+    uint64_t acked, acked_protocol;
+    unsigned mtu;
+    Map maps[8];
+    unsigned nmaps;
+    Ring rings[16];
+    unsigned count[REQ_MAX];
+    uint32_t flags[REQ_MAX];        /* flags of the last of each request */
+    int enable[16];                 /* last SET_VRING_ENABLE, -1 none */
+    GPtrArray *frames;              /* GBytes sent by the guest */
+} Backend;
+
+static void *gpa_ptr(Backend *b, uint64_t gpa, uint64_t len)
+{
+    for (unsigned i = 0; i < b->nmaps; i++) {
+        Region *r = &b->maps[i].r;
+        if (gpa >= r->gpa && gpa + len <= r->gpa + r->size) {
+            return b->maps[i].ptr + (gpa - r->gpa);
+        }
+    }
+    return NULL;
+}
+
+static void *va_ptr(Backend *b, uint64_t va)
+{
+    for (unsigned i = 0; i < b->nmaps; i++) {
+        Region *r = &b->maps[i].r;
+        if (va >= r->uaddr && va < r->uaddr + r->size) {
+            return b->maps[i].ptr + (va - r->uaddr);
+        }
+    }
+    return NULL;
+}
+
+static void backend_forget(Backend *b)
+{
+    for (unsigned i = 0; i < b->nmaps; i++) {
+        munmap(b->maps[i].ptr, b->maps[i].r.size + b->maps[i].r.offset);
+    }
+    b->nmaps = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        if (b->rings[i].kick >= 0) {
+            close(b->rings[i].kick);
+        }
+        if (b->rings[i].call >= 0) {
+            close(b->rings[i].call);
+        }
+        b->rings[i] = (Ring) { .kick = -1, .call = -1 };
+    }
+}
+
+/* Take what the driver made available on a TX ring. */
+static void ring_tx(Backend *b, unsigned idx)
+{
+    Ring *r = &b->rings[idx];
+    uint8_t *d = va_ptr(b, r->desc), *a = va_ptr(b, r->avail),
+            *u = va_ptr(b, r->used);
+    if (!d || !a || !u || !r->num ||
+        (!r->enabled && (b->acked & F(F_PROTOCOL_FEATURES)))) {
+        return;
+    }
+    bool any = false;
+    uint16_t avail_idx = __atomic_load_n((uint16_t *)(a + 2),
+                                         __ATOMIC_ACQUIRE);
+    while (r->last_avail != avail_idx) {
+        uint16_t head = ((uint16_t *)(a + 4))[r->last_avail % r->num];
+        GByteArray *f = g_byte_array_new();
+        for (unsigned i = head, n = 0; n < r->num; n++) {
+            uint8_t *e = d + 16 * (i % r->num);
+            uint64_t addr;
+            uint32_t len;
+            uint16_t flags, next;
+            memcpy(&addr, e, 8);
+            memcpy(&len, e + 8, 4);
+            memcpy(&flags, e + 12, 2);
+            memcpy(&next, e + 14, 2);
+            uint8_t *p = gpa_ptr(b, addr, len);
+            if (p) {
+                g_byte_array_append(f, p, len);
+            }
+            if (!(flags & VRING_DESC_F_NEXT)) {
+                break;
+            }
+            i = next;
+        }
+        if (f->len >= HDR) {
+            g_byte_array_remove_range(f, 0, HDR);
+        }
+        g_ptr_array_add(b->frames, g_byte_array_free_to_bytes(f));
+        r->last_avail++;
+        if (b->hold_tx) {
+            continue;
+        }
+        uint16_t used_idx = *(uint16_t *)(u + 2);
+        uint8_t *ue = u + 4 + 8 * (used_idx % r->num);
+        uint32_t id = head, zero = 0;
+        memcpy(ue, &id, 4);
+        memcpy(ue + 4, &zero, 4);
+        __atomic_store_n((uint16_t *)(u + 2), used_idx + 1, __ATOMIC_RELEASE);
+        any = true;
+    }
+    if (any && r->call >= 0) {
+        uint64_t one = 1;
+        g_assert_cmpint(write(r->call, &one, 8), ==, 8);
+    }
+}
+
+static void send_reply(Backend *b, Msg *m, size_t size)
+{
+    Hdr h = { m->hdr.request, FLAG_VERSION | FLAG_REPLY, size };
+    struct iovec iov[2] = { { &h, sizeof(h) }, { &m->p, size } };
+    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+    char ctl[CMSG_SPACE(sizeof(int) * 10)];
+    int fds[10];
+
+    switch (b->bad) {
+    case BAD_FLAGS:
+        h.flags = 2 | FLAG_REPLY;           /* version 2 */
+        break;
+    case BAD_NO_REPLY_FLAG:
+        h.flags = FLAG_VERSION;
+        break;
+    case BAD_REQUEST:
+        h.request = SET_FEATURES;
+        break;
+    case BAD_SIZE:
+        h.size = 4;
+        iov[1].iov_len = 4;
+        break;
+    case BAD_FDS:
+        for (unsigned i = 0; i < 10; i++) {
+            fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        }
+        mh.msg_control = ctl;
+        mh.msg_controllen = sizeof(ctl);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(fds));
+        memcpy(CMSG_DATA(c), fds, sizeof(fds));
+        break;
+    case BAD_CLOSE_MID:
+        g_assert_cmpint(send(b->fd, &h, 6, MSG_NOSIGNAL), ==, 6);
+        close(b->fd);
+        b->fd = -1;
+        return;
+    case BAD_SILENT:
+        return;
+    case BAD_NONE:
+        break;
+    }
+    sendmsg(b->fd, &mh, MSG_NOSIGNAL);
+    if (b->bad == BAD_FDS) {
+        for (unsigned i = 0; i < 10; i++) {
+            close(fds[i]);
+        }
+    }
+}
+
+static bool read_msg(int fd, Msg *m, int *fds, size_t *nfds)
+{
+    char ctl[CMSG_SPACE(sizeof(int) * 8)];
+    struct iovec iov = { &m->hdr, sizeof(m->hdr) };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+    *nfds = 0;
+    if (recvmsg(fd, &mh, MSG_CMSG_CLOEXEC) != sizeof(m->hdr)) {
+        return false;
+    }
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            *nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            memcpy(fds, CMSG_DATA(c), *nfds * sizeof(int));
+        }
+    }
+    if (m->hdr.size > sizeof(m->p)) {
+        return false;
+    }
+    size_t got = 0;
+    while (got < m->hdr.size) {
+        ssize_t n = read(fd, m->p.raw + got, m->hdr.size - got);
+        if (n <= 0) {
+            return false;
+        }
+        got += n;
+    }
+    return true;
+}
+
+/* One message from vmu; false: the connection is over. */
+static bool backend_handle(Backend *b)
+{
+    Msg m;
+    int fds[8];
+    size_t nfds;
+    size_t reply = 0;
+    bool has_reply = false;
+
+    if (!read_msg(b->fd, &m, fds, &nfds)) {
+        return false;
+    }
+    g_mutex_lock(&b->lock);
+    unsigned req = m.hdr.request < REQ_MAX ? m.hdr.request : 0;
+    b->count[req]++;
+    b->flags[req] = m.hdr.flags;
+    unsigned ri = m.p.state.index & 15;
+    switch (m.hdr.request) {
+    case GET_FEATURES:
+        m.p.u64 = b->features;
+        reply = 8, has_reply = true;
+        break;
+    case SET_FEATURES:
+        b->acked = m.p.u64;
+        break;
+    case GET_PROTOCOL_FEATURES:
+        m.p.u64 = b->protocol;
+        reply = 8, has_reply = true;
+        break;
+    case SET_PROTOCOL_FEATURES:
+        b->acked_protocol = m.p.u64;
+        break;
+    case GET_QUEUE_NUM:
+        m.p.u64 = b->queue_num;
+        reply = 8, has_reply = true;
+        break;
+    case SET_MEM_TABLE:
+        for (unsigned i = 0; i < b->nmaps; i++) {
+            munmap(b->maps[i].ptr, b->maps[i].r.size + b->maps[i].r.offset);
+        }
+        b->nmaps = 0;
+        for (unsigned i = 0; i < m.p.mem.nregions && i < nfds; i++) {
+            Region *r = &m.p.mem.r[i];
+            void *p = mmap(NULL, r->size + r->offset, PROT_READ | PROT_WRITE,
+                           MAP_SHARED, fds[i], 0);
+            g_assert_true(p != MAP_FAILED);
+            b->maps[b->nmaps++] = (Map) { *r, (uint8_t *)p + r->offset };
+        }
+        break;
+    case SET_VRING_NUM:
+        b->rings[ri].num = m.p.state.num;
+        break;
+    case SET_VRING_BASE:
+        b->rings[ri].last_avail = m.p.state.num;
+        break;
+    case SET_VRING_ADDR:
+        ri = m.p.addr.index & 15;
+        b->rings[ri].desc = m.p.addr.desc;
+        b->rings[ri].used = m.p.addr.used;
+        b->rings[ri].avail = m.p.addr.avail;
+        break;
+    case GET_VRING_BASE:
+        m.p.state.num = b->rings[ri].last_avail;
+        if (b->rings[ri].kick >= 0) {
+            close(b->rings[ri].kick);
+            b->rings[ri].kick = -1;
+        }
+        reply = 8, has_reply = true;
+        break;
+    case SET_VRING_KICK:
+    case SET_VRING_CALL:
+    case SET_VRING_ERR: {
+        ri = m.p.u64 & 15;
+        int *slot = m.hdr.request == SET_VRING_KICK ? &b->rings[ri].kick :
+                    m.hdr.request == SET_VRING_CALL ? &b->rings[ri].call :
+                    NULL;
+        int fd = nfds ? fds[0] : -1;
+        nfds = 0;
+        if (slot) {
+            if (*slot >= 0) {
+                close(*slot);
+            }
+            *slot = fd;
+        } else if (fd >= 0) {
+            close(fd);
+        }
+        break;
+    }
+    case SET_VRING_ENABLE:
+        b->rings[ri].enabled = m.p.state.num;
+        b->enable[ri] = m.p.state.num;
+        break;
+    case NET_SET_MTU:
+        b->mtu = m.p.u64;
+        break;
+    }
+    for (size_t i = 0; i < nfds; i++) {
+        if (m.hdr.request != SET_MEM_TABLE) {
+            close(fds[i]);
+        } else {
+            close(fds[i]);      /* mapped already */
+        }
+    }
+    if (!has_reply && (m.hdr.flags & FLAG_NEED_REPLY)) {
+        m.p.u64 = 0;
+        reply = 8, has_reply = true;
+    }
+    if (has_reply) {
+        send_reply(b, &m, reply);
+    }
+    g_mutex_unlock(&b->lock);
+    return b->fd >= 0;
+}
+
+static int unix_socket(const char *path, bool listen_on)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpuint(strlen(path), <, sizeof(sa.sun_path));
+    strcpy(sa.sun_path, path);
+    if (listen_on) {
+        unlink(path);
+        g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+        g_assert_cmpint(listen(fd, 1), ==, 0);
+        return fd;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static gpointer backend_thread(gpointer opaque)
+{
+    Backend *b = opaque;
+    while (!b->quit) {
+        if (b->fd < 0) {
+            if (b->connect) {
+                b->fd = unix_socket(b->path, false);
+                if (b->fd < 0) {
+                    g_usleep(20 * 1000);
+                    continue;
+                }
+            } else {
+                struct pollfd p[2] = { { b->listen_fd, POLLIN, 0 },
+                                       { b->wake[0], POLLIN, 0 } };
+                if (poll(p, 2, 1000) <= 0 || !(p[0].revents & POLLIN)) {
+                    continue;
+                }
+                b->fd = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (b->fd < 0) {
+                    continue;
+                }
+            }
+            g_mutex_lock(&b->lock);
+            b->connections++;
+            g_mutex_unlock(&b->lock);
+        }
+        struct pollfd p[2 + 16];
+        unsigned n = 0;
+        p[n++] = (struct pollfd) { b->fd, POLLIN, 0 };
+        p[n++] = (struct pollfd) { b->wake[0], POLLIN, 0 };
+        unsigned ring_of[2 + 16];
+        for (unsigned i = 0; i < 16; i++) {
+            if (b->rings[i].kick >= 0) {
+                ring_of[n] = i;
+                p[n++] = (struct pollfd) { b->rings[i].kick, POLLIN, 0 };
+            }
+        }
+        if (poll(p, n, 1000) <= 0) {
+            continue;
+        }
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            if (!backend_handle(b)) {
+                g_mutex_lock(&b->lock);
+                if (b->fd >= 0) {
+                    close(b->fd);
+                    b->fd = -1;
+                }
+                backend_forget(b);
+                g_mutex_unlock(&b->lock);
+                continue;
+            }
+        }
+        for (unsigned i = 2; i < n; i++) {
+            if (p[i].revents & POLLIN) {
+                uint64_t v;
+                if (read(p[i].fd, &v, 8) != 8) {
+                    continue;
+                }
+                g_mutex_lock(&b->lock);
+                if (ring_of[i] % 2) {
+                    ring_tx(b, ring_of[i]);
+                }
+                g_mutex_unlock(&b->lock);
+            }
+        }
+    }
+    return NULL;
+}
+
+static Backend *backend_new(const char *path)
+{
+    Backend *b = g_new0(Backend, 1);
+    b->path = g_strdup(path);
+    b->features = F(VIRTIO_F_VERSION_1) | F(NET_F_MRG_RXBUF) |
+                  F(VIRTIO_F_EVENT_IDX) | F(VIRTIO_F_INDIRECT_DESC) |
+                  F(F_PROTOCOL_FEATURES) | F(NET_F_MQ);
+    b->protocol = F(P_MQ) | F(P_REPLY_ACK) | F(P_NET_MTU);
+    b->queue_num = 1;
+    b->listen_fd = b->fd = -1;
+    b->frames = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    g_mutex_init(&b->lock);
+    for (unsigned i = 0; i < 16; i++) {
+        b->rings[i] = (Ring) { .kick = -1, .call = -1 };
+        b->enable[i] = -1;
+    }
+    return b;
+}
+
+static void backend_start(Backend *b)
+{
+    g_assert_cmpint(pipe2(b->wake, O_CLOEXEC), ==, 0);
+    if (!b->connect) {
+        b->listen_fd = unix_socket(b->path, true);
+    }
+    b->thread = g_thread_new("backend", backend_thread, b);
+}
+
+/* Stop as a killed back-end would: every fd closed at once. */
+static void backend_free(Backend *b)
+{
+    b->quit = true;
+    g_assert_cmpint(write(b->wake[1], "x", 1), ==, 1);
+    g_thread_join(b->thread);
+    if (b->fd >= 0) {
+        close(b->fd);
+    }
+    if (b->listen_fd >= 0) {
+        close(b->listen_fd);
+        unlink(b->path);
+    }
+    backend_forget(b);
+    close(b->wake[0]);
+    close(b->wake[1]);
+    g_ptr_array_unref(b->frames);
+    g_mutex_clear(&b->lock);
+    g_free(b->path);
+    g_free(b);
+}
+
+static unsigned backend_count(Backend *b, unsigned req)
+{
+    g_mutex_lock(&b->lock);
+    unsigned n = b->count[req];
+    g_mutex_unlock(&b->lock);
+    return n;
+}
+
+static unsigned backend_frames(Backend *b)
+{
+    g_mutex_lock(&b->lock);
+    unsigned n = b->frames->len;
+    g_mutex_unlock(&b->lock);
+    return n;
+}
+
+static bool wait_for(bool (*cond)(void *), void *opaque, unsigned ms)
+{
+    for (unsigned t = 0; t < ms; t += 10) {
+        if (cond(opaque)) {
+            return true;
+        }
+        g_usleep(10 * 1000);
+    }
+    return cond(opaque);
+}
+
+static bool backend_has_mem(void *opaque)
+{
+    Backend *b = opaque;
+    g_mutex_lock(&b->lock);
+    bool r = b->nmaps > 0 && b->rings[1].kick >= 0;
+    g_mutex_unlock(&b->lock);
+    return r;
+}
+
+/* ---- vmu with a vhost-user NIC ---- */
+
+typedef struct Ctx {
+    char *dir, *sock, *log;
+    QTestState *s;
+    QVirtioPCI dev;
+    QVirtQueue *vq[5];
+} Ctx;
+
+static void ctx_init(Ctx *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->dir = g_dir_make_tmp("vhu-XXXXXX", NULL);
+    c->sock = g_build_filename(c->dir, "be.sock", NULL);
+    c->log = g_build_filename(c->dir, "stderr", NULL);
+}
+
+/* vmu's stderr goes to c->log: errors are counted. */
+static void ctx_start(Ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *args = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(c->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    g_assert_cmpint(fd, >=, 0);
+    dup2(fd, 2);
+    close(fd);
+    c->s = qtest_init(args);
+    dup2(saved, 2);
+    close(saved);
+    g_free(args);
+    g_assert_true(qvirtio_pci_probe(c->s, 1, &c->dev));
+}
+
+static void ctx_stop(Ctx *c)
+{
+    if (c->s) {
+        qtest_quit(c->s);
+    }
+    for (unsigned i = 0; i < 5; i++) {
+        g_free(c->vq[i]);
+    }
+    if (g_getenv("VHU_TEST_LOG")) {
+        char *text = NULL;
+        g_file_get_contents(c->log, &text, NULL, NULL);
+        fprintf(stderr, "%s", text ? text : "");
+        g_free(text);
+    }
+    g_unlink(c->log);
+    g_unlink(c->sock);
+    g_rmdir(c->dir);
+    g_free(c->dir);
+    g_free(c->sock);
+    g_free(c->log);
+}
+
+/* Lines of vmu's stderr that contain needle (and are not traces). */
+static unsigned log_count(Ctx *c, const char *needle)
+{
+    char *text = NULL;
+    unsigned n = 0;
+    g_file_get_contents(c->log, &text, NULL, NULL);
+    char **lines = g_strsplit(text ? text : "", "\n", -1);
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "vmu: ") && strstr(*l, needle)) {
+            n++;
+        }
+    }
+    g_strfreev(lines);
+    g_free(text);
+    return n;
+}
+
+static const char *netdev_args(Ctx *c, const char *chropts,
+                               const char *devopts)
+{
+    static char buf[1024];
+    snprintf(buf, sizeof(buf), "-chardev socket,id=chr0,path=%s%s "
+             "-netdev vhost-user,id=n0,chardev=chr0 "
+             "-device virtio-net-pci,netdev=n0,disable-legacy=on%s",
+             c->sock, chropts ? chropts : ",reconnect-ms=100",
+             devopts ? devopts : "");
+    return buf;
+}
+
+static bool link_up(Ctx *c)
+{
+    return qvirtio_config_readw(&c->dev, 6) & 1;
+}
+
+static bool link_is_up(void *opaque)
+{
+    return link_up(opaque);
+}
+
+static bool link_is_down(void *opaque)
+{
+    return !link_up(opaque);
+}
+
+/* The driver: features, MSI-X (rx 0, tx 1, config 2), rings, DRIVER_OK. */
+static void driver_up(Ctx *c, uint64_t features, unsigned nq)
+{
+    QVirtioPCI *d = &c->dev;
+    g_assert_true(qvirtio_negotiate(d, F(VIRTIO_F_VERSION_1) |
+                                    F(NET_F_STATUS) | features));
+    qpci_msix_enable(&d->pci);
+    for (unsigned v = 0; v < 3; v++) {
+        qpci_msix_set_vector(&d->pci, v, MSI_ADDR + 4 * v, 0x1000 + v);
+        qtest_writel(c->s, MSI_ADDR + 4 * v, 0);
+    }
+    qpci_msix_set_vector(&d->pci, 3, MSI_CONFIG, 0x2000);
+    qtest_writel(c->s, MSI_CONFIG, 0);
+    qtest_writew(c->s, d->common + VPCI_MSIX_CONFIG, 3);
+    for (unsigned i = 0; i < nq; i++) {
+        c->vq[i] = qvirtqueue_setup(d, i, 256, i < 2 ? i : 2);
+    }
+    qvirtio_set_status(d, qvirtio_get_status(d) | VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void fill_frame(uint8_t *f, size_t len, unsigned seed)
+{
+    memset(f, 0xff, 6);
+    memcpy(f + 6, "\x52\x54\x00\x00\x00\x01", 6);
+    f[12] = 0x08;
+    f[13] = 0x00;
+    for (size_t i = 14; i < len; i++) {
+        f[i] = (i * 7 + seed) & 0xff;
+    }
+}
+
+/* Post one frame on TX; kick unless told not to. */
+static void tx_post(Ctx *c, QVirtQueue *tx, size_t len, unsigned seed,
+                    bool kick)
+{
+    uint8_t *frame = g_malloc0(HDR + len);
+    fill_frame(frame + HDR, len, seed);
+    uint64_t buf = guest_alloc(&c->dev.alloc, HDR + len, 64);
+    qtest_memwrite(c->s, buf, frame, HDR + len);
+    QVirtBuf b = { buf, HDR + len, false };
+    qvirtqueue_add(tx, &b, 1, false);
+    if (kick) {
+        qvirtqueue_kick(tx);
+    }
+    g_free(frame);
+}
+
+static bool frame_is(Backend *b, unsigned i, size_t len, unsigned seed)
+{
+    uint8_t *want = g_malloc(len);
+    fill_frame(want, len, seed);
+    g_mutex_lock(&b->lock);
+    GBytes *got = i < b->frames->len ? g_ptr_array_index(b->frames, i) : NULL;
+    bool ok = got && g_bytes_get_size(got) == len &&
+              !memcmp(g_bytes_get_data(got, NULL), want, len);
+    g_mutex_unlock(&b->lock);
+    g_free(want);
+    return ok;
+}
+
+typedef struct FramesWait {
+    Backend *b;
+    unsigned n;
+} FramesWait;
+
+static bool frames_arrived(void *opaque)
+{
+    FramesWait *w = opaque;
+    return backend_frames(w->b) >= w->n;
+}
+
+static bool msi_tx(QTestState *s, void *opaque)
+{
+    return qtest_readl(s, MSI_ADDR + 4) == 0x1001;
+}
+
+static bool msi_config(QTestState *s, void *opaque)
+{
+    return qtest_readl(s, MSI_CONFIG) == 0x2000;
+}
+
+/* A frame goes out and comes back as used, with the TX vector's MSI-X. */
+static void check_tx(Ctx *c, Backend *b, unsigned seed)
+{
+    unsigned before = backend_frames(b);
+    qtest_writel(c->s, MSI_ADDR + 4, 0);
+    tx_post(c, c->vq[1], 100 + seed, seed, true);
+    FramesWait w = { b, before + 1 };
+    g_assert_true(wait_for(frames_arrived, &w, 10000));
+    g_assert_true(frame_is(b, before, 100 + seed, seed));
+    g_assert_true(qvirtqueue_get_used(c->vq[1], NULL, NULL, 10000));
+    g_assert_true(qtest_wait_until(c->s, msi_tx, NULL, 10000));
+}
+
+/* ---- read-guest-mem ---- */
+
+static void read_guest_mem(Ctx *c, Backend *b)
+{
+    static const uint64_t where[] = { 0x1000, 0x9f000, 0x100000, 0x3000000,
+                                      0x7fff000 };
+    driver_up(c, 0, 2);
+    g_assert_true(wait_for(backend_has_mem, b, 10000));
+    for (unsigned i = 0; i < G_N_ELEMENTS(where); i++) {
+        uint8_t pat[4096], got[4096];
+        for (unsigned k = 0; k < sizeof(pat); k++) {
+            pat[k] = (k * 13 + i * 101) & 0xff;
+        }
+        qtest_memwrite(c->s, where[i], pat, sizeof(pat));
+        qtest_memread(c->s, where[i], got, sizeof(got));
+        g_mutex_lock(&b->lock);
+        uint8_t *p = gpa_ptr(b, where[i], sizeof(pat));
+        g_assert_nonnull(p);
+        g_assert_cmpmem(p, sizeof(pat), pat, sizeof(pat));
+        g_mutex_unlock(&b->lock);
+    }
+}
+
+static void test_read_guest_mem(gconstpointer opaque)
+{
+    const char *kind = opaque;
+    Ctx c;
+    ctx_init(&c);
+    char *mem;
+    if (!strcmp(kind, "memfd")) {
+        mem = g_strdup("-object memory-backend-memfd,id=mem,size=128M,"
+                       "share=on -machine memory-backend=mem");
+    } else if (!strcmp(kind, "file")) {
+        mem = g_strdup_printf("-object memory-backend-file,id=mem,size=128M,"
+                              "mem-path=%s,share=on -machine "
+                              "memory-backend=mem", c.dir);
+    } else {
+        /* 64 free 2 MiB pages and a hugetlbfs mount, or skip. */
+        char *mi = NULL;
+        unsigned long freep = 0;
+        g_file_get_contents("/proc/meminfo", &mi, NULL, NULL);
+        char *f = mi ? strstr(mi, "HugePages_Free:") : NULL;
+        if (f) {
+            freep = strtoul(f + strlen("HugePages_Free:"), NULL, 10);
+        }
+        g_free(mi);
+        struct stat st;
+        if (freep < 64 || stat("/dev/hugepages", &st) < 0) {
+            ctx_stop(&c);
+            g_test_skip("hugetlbfs: no 64 free 2 MiB huge pages or no "
+                        "/dev/hugepages mount (echo 64 > /proc/sys/vm/"
+                        "nr_hugepages)");
+            return;
+        }
+        mem = g_strdup("-object memory-backend-file,id=mem,size=128M,"
+                       "mem-path=/dev/hugepages,share=on -machine "
+                       "memory-backend=mem");
+    }
+    Backend *b = backend_new(c.sock);
+    backend_start(b);
+    ctx_start(&c, "%s %s", mem, netdev_args(&c, NULL, NULL));
+    read_guest_mem(&c, b);
+    ctx_stop(&c);
+    backend_free(b);
+    g_free(mem);
+}
+
+/* Private RAM is refused before anything starts, naming the fix. */
+static void test_private_ram(gconstpointer opaque)
+{
+    const char *mem = opaque;
+    char *vmu = g_strdup(g_getenv("QTEST_VMU_BINARY"));
+    if (!vmu || !*vmu) {
+        g_free(vmu);
+        vmu = g_strdup("vmu");
+    }
+    char *cmd = g_strdup_printf("%s -machine pc,accel=qtest -qtest unix:/nonexistent/q "
+                                "-display none "
+                                "-m 128M %s -chardev socket,id=c,path=/nonexistent/"
+                                "be.sock -netdev vhost-user,id=n0,chardev=c "
+                                "-device virtio-net-pci,netdev=n0", vmu, mem);
+    char **argv, *err = NULL;
+    int status;
+    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, NULL));
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                               &err, &status, NULL));
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    g_assert_nonnull(strstr(err, "share=on"));
+    g_assert_nonnull(strstr(err, "netdev n0"));
+    g_free(err);
+    g_strfreev(argv);
+    g_free(cmd);
+    g_free(vmu);
+}
+
+/* ---- connect ---- */
+
+/* No back-end at start: vmu runs, link down; it comes up with one. */
+static void test_connect_fail(void)
+{
+    Ctx c;
+    ctx_init(&c);
+    ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
+    driver_up(&c, 0, 2);
+    g_assert_false(link_up(&c));
+    Backend *b = backend_new(c.sock);
+    backend_start(b);
+    g_assert_true(wait_for(link_is_up, &c, 10000));
+    g_assert_true(qtest_wait_until(c.s, msi_config, NULL, 10000));
+    check_tx(&c, b, 1);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
+/* A back-end that answers wrongly: one error, link down, vmu up; then a
+ * good back-end on the same path brings the link up. */
+static void test_bad_backend(gconstpointer opaque)
+{
+    Bad bad = GPOINTER_TO_INT(opaque);
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    b->bad = bad;
+    backend_start(b);
+    ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
+    driver_up(&c, 0, 2);
+    g_assert_false(link_up(&c));
+    /* Let it fail a few times (each failure is retried). */
+    g_usleep(bad == BAD_SILENT ? 500 * 1000 : 2500 * 1000);
+    g_assert_false(link_up(&c));
+    g_assert_cmpuint(log_count(&c, c.sock), ==, 1);
+    backend_free(b);
+    b = backend_new(c.sock);
+    backend_start(b);
+    g_assert_true(wait_for(link_is_up, &c, 20000));
+    check_tx(&c, b, 2);
+    g_assert_cmpuint(log_count(&c, c.sock), ==, 1);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
+/* ---- reconnect ---- */
+
+static void reconnect(bool vmu_server)
+{
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    b->connect = vmu_server;
+    if (!vmu_server) {
+        backend_start(b);
+    }
+    ctx_start(&c, "%s", netdev_args(&c, vmu_server ? ",server=on,wait=off" :
+                                    ",reconnect-ms=100", NULL));
+    if (vmu_server) {
+        backend_start(b);
+    }
+    driver_up(&c, F(NET_F_MRG_RXBUF), 2);
+    g_assert_true(wait_for(link_is_up, &c, 10000));
+    check_tx(&c, b, 1);
+
+    /* A buffer the back-end took but never returned: in flight. */
+    g_mutex_lock(&b->lock);
+    b->hold_tx = true;
+    g_mutex_unlock(&b->lock);
+    tx_post(&c, c.vq[1], 300, 3, true);
+    FramesWait w = { b, 2 };
+    g_assert_true(wait_for(frames_arrived, &w, 10000));
+
+    qtest_writel(c.s, MSI_CONFIG, 0);
+    backend_free(b);
+    g_assert_true(wait_for(link_is_down, &c, 10000));
+    g_assert_true(qtest_wait_until(c.s, msi_config, NULL, 10000));
+    g_assert_cmpuint(log_count(&c, c.sock), ==, 1);
+
+    /* The back-end returns: link up, the buffer in flight handed over
+     * again from the used index, with no guest action. */
+    qtest_writel(c.s, MSI_CONFIG, 0);
+    gint64 t0 = g_get_monotonic_time();
+    b = backend_new(c.sock);
+    b->connect = vmu_server;
+    backend_start(b);
+    g_assert_true(wait_for(link_is_up, &c, 10000));
+    g_test_message("link up %" G_GINT64_FORMAT " ms after the back-end "
+                   "returned", (g_get_monotonic_time() - t0) / 1000);
+    g_assert_true(qtest_wait_until(c.s, msi_config, NULL, 10000));
+    w = (FramesWait) { b, 1 };
+    g_assert_true(wait_for(frames_arrived, &w, 10000));
+    g_assert_true(frame_is(b, 0, 300, 3));
+    g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, 10000));
+    check_tx(&c, b, 4);
+    g_assert_cmpuint(log_count(&c, c.sock), ==, 1);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
+static void test_reconnect_client(void)
+{
+    reconnect(false);
+}
+
+static void test_reconnect_server(void)
+{
+    reconnect(true);
+}
+
+/* The original spelling: file=SOCKET, an implicit retrying client. */
+static void test_file_option(void)
+{
+    Ctx c;
+    ctx_init(&c);
+    ctx_start(&c, "-netdev type=vhost-user,id=n0,file=%s -device "
+              "virtio-net-pci,netdev=n0,disable-legacy=on", c.sock);
+    driver_up(&c, 0, 2);
+    g_assert_false(link_up(&c));
+    Backend *b = backend_new(c.sock);
+    backend_start(b);
+    g_assert_true(wait_for(link_is_up, &c, 10000));
+    check_tx(&c, b, 1);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
+/* ---- protocol variants ---- */
+
+static uint8_t ctrl(Ctx *c, QVirtQueue *cq, const uint8_t *cmd, size_t len)
+{
+    uint64_t out = guest_alloc(&c->dev.alloc, len, 8);
+    uint64_t ack = guest_alloc(&c->dev.alloc, 1, 8);
+    qtest_memwrite(c->s, out, cmd, len);
+    qtest_writeb(c->s, ack, 0xee);
+    QVirtBuf b[2] = { { out, len, false }, { ack, 1, true } };
+    qvirtqueue_add(cq, b, 2, false);
+    qvirtqueue_kick(cq);
+    g_assert_true(qvirtqueue_get_used(cq, NULL, NULL, 10000));
+    return qtest_readb(c->s, ack);
+}
+
+static bool pair1_enabled(void *opaque)
+{
+    Backend *b = opaque;
+    g_mutex_lock(&b->lock);
+    bool r = b->enable[2] == 1 && b->enable[3] == 1;
+    g_mutex_unlock(&b->lock);
+    return r;
+}
+
+static void test_multiqueue(void)
+{
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    b->queue_num = 2;
+    backend_start(b);
+    ctx_start(&c, "-chardev socket,id=chr0,path=%s,reconnect-ms=100 "
+              "-netdev vhost-user,id=n0,chardev=chr0,queues=2 "
+              "-device virtio-net-pci,netdev=n0,disable-legacy=on,mq=on,"
+              "vectors=6", c.sock);
+    g_assert_cmpuint(qtest_readw(c.s, c.dev.common + VPCI_NUM_QUEUES), ==, 5);
+    driver_up(&c, F(NET_F_MQ) | F(NET_F_CTRL_VQ), 5);
+    g_assert_true(wait_for(backend_has_mem, b, 10000));
+    g_mutex_lock(&b->lock);
+    g_assert_cmpint(b->enable[0], ==, 1);
+    g_assert_cmpint(b->enable[1], ==, 1);
+    g_assert_cmpint(b->enable[2], ==, 0);
+    g_assert_cmpint(b->enable[3], ==, 0);
+    g_mutex_unlock(&b->lock);
+    static const uint8_t two[] = { 4, 0, 2, 0 };
+    g_assert_cmpuint(ctrl(&c, c.vq[4], two, sizeof(two)), ==, 0);
+    g_assert_true(wait_for(pair1_enabled, b, 10000));
+    check_tx(&c, b, 1);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
+/* queues= above what the back-end serves: a clear error, link down. */
+static void test_multiqueue_too_many(void)
+{
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    b->queue_num = 2;
+    backend_start(b);
+    ctx_start(&c, "-chardev socket,id=chr0,path=%s,reconnect-ms=100 "
+              "-netdev vhost-user,id=n0,chardev=chr0,queues=4 "
+              "-device virtio-net-pci,netdev=n0,disable-legacy=on,mq=on,"
+              "vectors=10", c.sock);
+    driver_up(&c, F(NET_F_MQ) | F(NET_F_CTRL_VQ), 2);
+    g_usleep(500 * 1000);
+    g_assert_false(link_up(&c));
+    g_assert_cmpuint(log_count(&c, "serves 2 queue pairs, queues=4"), ==, 1);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
+/* Snabb-like: no protocol features at all, no SET_VRING_ENABLE. */
+static void test_no_protocol_features(void)
+{
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    b->features &= ~(F(F_PROTOCOL_FEATURES) | F(NET_F_MQ));
+    backend_start(b);
+    ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
+    driver_up(&c, 0, 2);
+    g_assert_true(wait_for(link_is_up, &c, 10000));
+    check_tx(&c, b, 1);
+    g_assert_cmpuint(backend_count(b, GET_PROTOCOL_FEATURES), ==, 0);
+    g_assert_cmpuint(backend_count(b, SET_VRING_ENABLE), ==, 0);
+    g_assert_false(b->acked & F(F_PROTOCOL_FEATURES));
+    ctx_stop(&c);
+    backend_free(b);
+}
+
+static void test_reply_ack(void)
+{
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    backend_start(b);
+    ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
+    driver_up(&c, 0, 2);
+    g_assert_true(wait_for(backend_has_mem, b, 10000));
+    check_tx(&c, b, 1);
+    g_mutex_lock(&b->lock);
+    g_assert_true(b->acked_protocol & F(P_REPLY_ACK));
+    g_assert_true(b->flags[SET_MEM_TABLE] & FLAG_NEED_REPLY);
+    g_assert_true(b->flags[SET_VRING_ENABLE] & FLAG_NEED_REPLY);
+    g_mutex_unlock(&b->lock);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
+static void test_mtu(void)
+{
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    backend_start(b);
+    ctx_start(&c, "%s", netdev_args(&c, NULL, ",mtu=1400"));
+    g_assert_true(qvirtio_get_features(&c.dev) & F(NET_F_MTU));
+    driver_up(&c, F(NET_F_MTU), 2);
+    g_assert_true(wait_for(backend_has_mem, b, 10000));
+    g_assert_cmpuint(backend_count(b, NET_SET_MTU), ==, 1);
+    g_assert_cmpuint(b->mtu, ==, 1400);
+    g_assert_cmpuint(qvirtio_config_readw(&c.dev, 10), ==, 1400);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
+static void skip_qemu(void)
+{
+    g_test_skip("vmu only: QEMU 7.2's vhost-user + MSI-X path crashes under "
+                "TCG and it blocks start-up on a missing back-end; the "
+                "testpmd tests in tests/functional/vhost-user compare the "
+                "two");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (qtest_using_qemu()) {
+        /* QEMU 7.2 blocks start-up on a missing back-end, crashes on
+         * vhost-user with MSI-X under TCG and has no accel=qtest: these
+         * tests describe vmu's behaviour only. */
+        g_test_add_func("/vhost-user/qemu", skip_qemu);
+        return g_test_run();
+    }
+    g_test_add_data_func("/vhost-user/read-guest-mem/memfd", "memfd",
+                         test_read_guest_mem);
+    g_test_add_data_func("/vhost-user/read-guest-mem/file", "file",
+                         test_read_guest_mem);
+    g_test_add_data_func("/vhost-user/read-guest-mem/hugetlbfs", "hugetlbfs",
+                         test_read_guest_mem);
+    g_test_add_data_func("/vhost-user/private-ram/memory-backend-ram",
+                         "-object memory-backend-ram,id=mem,size=128M "
+                         "-machine memory-backend=mem", test_private_ram);
+    g_test_add_data_func("/vhost-user/private-ram/memfd-share-off",
+                         "-object memory-backend-memfd,id=mem,size=128M,"
+                         "share=off -machine memory-backend=mem",
+                         test_private_ram);
+    g_test_add_data_func("/vhost-user/private-ram/mem-path",
+                         "-mem-path /tmp", test_private_ram);
+    g_test_add_func("/vhost-user/connect-fail", test_connect_fail);
+    g_test_add_func("/vhost-user/file-option", test_file_option);
+    g_test_add_data_func("/vhost-user/flags-mismatch",
+                         GINT_TO_POINTER(BAD_FLAGS), test_bad_backend);
+    g_test_add_func("/vhost-user/reconnect/client", test_reconnect_client);
+    g_test_add_func("/vhost-user/reconnect/server", test_reconnect_server);
+    g_test_add_func("/vhost-user/multiqueue", test_multiqueue);
+    g_test_add_func("/vhost-user/multiqueue/too-many",
+                    test_multiqueue_too_many);
+    g_test_add_func("/vhost-user/no-protocol-features",
+                    test_no_protocol_features);
+    g_test_add_func("/vhost-user/reply-ack", test_reply_ack);
+    g_test_add_func("/vhost-user/mtu", test_mtu);
+    g_test_add_data_func("/vhost-user/bad-backend/wrong-request",
+                         GINT_TO_POINTER(BAD_REQUEST), test_bad_backend);
+    g_test_add_data_func("/vhost-user/bad-backend/wrong-size",
+                         GINT_TO_POINTER(BAD_SIZE), test_bad_backend);
+    g_test_add_data_func("/vhost-user/bad-backend/no-reply-flag",
+                         GINT_TO_POINTER(BAD_NO_REPLY_FLAG),
+                         test_bad_backend);
+    g_test_add_data_func("/vhost-user/bad-backend/too-many-fds",
+                         GINT_TO_POINTER(BAD_FDS), test_bad_backend);
+    g_test_add_data_func("/vhost-user/bad-backend/close-mid-message",
+                         GINT_TO_POINTER(BAD_CLOSE_MID), test_bad_backend);
+    g_test_add_data_func("/vhost-user/bad-backend/never-answers",
+                         GINT_TO_POINTER(BAD_SILENT), test_bad_backend);
+    return g_test_run();
+}
