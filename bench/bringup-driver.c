@@ -3,7 +3,7 @@
  * steps for vmu and for QEMU (QTEST_QEMU_BINARY), timestamped with
  * CLOCK_MONOTONIC so the benchmark can line them up with the back-end's
  * log.  Usage: bringup-driver "EXTRA VMM ARGS"; prints one line
- *   t_ready=NS t_driver_ok=NS t_driver_ok_done=NS
+ *   t_exec=NS t_ready=NS t_driver_ok=NS t_driver_ok_done=NS
  * then waits for a line on stdin before it ends the VMM.
  */
 #include <glib.h>
@@ -30,6 +30,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bringup-driver \"EXTRA VMM ARGS\"\n");
         return 2;
     }
+    long long t_exec = now_ns();
     QTestState *s = qtest_init(argv[1]);
     long long t_ready = now_ns();
 
@@ -53,8 +54,8 @@ int main(int argc, char **argv)
     /* A read after the write: the VMM has handled DRIVER_OK. */
     uint8_t status = qvirtio_get_status(&dev);
     long long t_done = now_ns();
-    printf("t_ready=%lld t_driver_ok=%lld t_driver_ok_done=%lld status=0x%x\n",
-           t_ready, t_driver_ok, t_done, status);
+    printf("t_exec=%lld t_ready=%lld t_driver_ok=%lld t_driver_ok_done=%lld "
+           "status=0x%x\n", t_exec, t_ready, t_driver_ok, t_done, status);
     fflush(stdout);
 
     char line[64];

@@ -216,6 +216,18 @@ static void vun_connect(VhostUserNet *s)
         g_free(msg);
         return;
     }
+    /* Hand over guest RAM now rather than at DRIVER_OK: a back-end that
+     * maps and pre-faults it (DPDK takes ~1 s per GiB) does so while the
+     * guest boots, not while its driver waits. */
+    unsigned nram;
+    const RAMRange *ram = memory_map_ram(&nram);
+    if (!vhost_user_set_mem_table(s->u, ram, nram, &err)) {
+        error_append_hint(&err, "%sthe link stays down; vmu retries the "
+                          "connection", error_get_hint(err) ? "; " : "");
+        vun_report_err(s, err);
+        vun_schedule_drop(s);
+        return;
+    }
     s->ready = true;
     vun_report_clear(s);
     if (s->gone_ns) {

@@ -73,7 +73,7 @@ class Benchmark:
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         line = p.stdout.readline()
-        if not line.startswith("t_ready="):
+        if not line.startswith("t_exec="):
             p.kill()
             raise RuntimeError(f"driver failed: {p.stderr.read()[-300:]}")
         return p

@@ -567,6 +567,13 @@ bool vhost_user_set_mem_table(VhostUser *u, const RAMRange *ram, unsigned n,
         u->mem_table_sent = true;
         return true;
     }
+    /* Sent already on this connection (at connect time): the back-end
+     * has mapped it, so DRIVER_OK need not wait for it again. */
+    if (u->mem_table_sent && u->nslots == n &&
+        !memcmp(u->slots, regs, n * sizeof(regs[0]))) {
+        trace(vhost_user_mem_table_unchanged, "%s: %u regions", u->label, n);
+        return true;
+    }
     msg_init(&m, VHOST_USER_SET_MEM_TABLE,
              8 + n * sizeof(VhostUserMemRegion));
     m.payload.memory.nregions = n;
@@ -574,6 +581,8 @@ bool vhost_user_set_mem_table(VhostUser *u, const RAMRange *ram, unsigned n,
     if (!vhost_user_send_acked(u, &m, fds, n, errp)) {
         return false;
     }
+    memcpy(u->slots, regs, n * sizeof(regs[0]));
+    u->nslots = n;
     u->mem_table_sent = true;
     return true;
 }

@@ -72,7 +72,8 @@ typedef struct VhostUser {
     void *opaque;
     VhostUserHostNotifier notifiers[VHOST_USER_MAX_RINGS];
 
-    /* The regions the back-end has (CONFIGURE_MEM_SLOTS). */
+    /* The regions the back-end has (by ADD_MEM_REG, or the last
+     * SET_MEM_TABLE). */
     VhostUserMemRegion slots[VHOST_USER_MAX_RAM_SLOTS];
     unsigned nslots;
     bool mem_table_sent;
