@@ -28,6 +28,17 @@ class Testpmd:
         self.lock = threading.Lock()
         self.proc = None
 
+    @classmethod
+    def command(cls, argv, prefix="cmd"):
+        """Any program whose log lines a benchmark wants timestamped."""
+        obj = cls.__new__(cls)
+        obj.prefix = prefix
+        obj.argv = list(argv)
+        obj.lines = []
+        obj.lock = threading.Lock()
+        obj.proc = None
+        return obj
+
     def start(self, wait_socket=None, timeout=30):
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE,
@@ -37,7 +48,7 @@ class Testpmd:
             deadline = time.monotonic() + timeout
             while not os.path.exists(wait_socket):
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("dpdk-testpmd did not create "
+                    raise RuntimeError(f"{self.argv[0]} did not create "
                                        f"{wait_socket}: {self.tail()}")
                 time.sleep(0.05)
         return self
@@ -64,7 +75,7 @@ class Testpmd:
             if self.proc.poll() is not None:
                 break
             time.sleep(0.005)
-        raise RuntimeError(f"dpdk-testpmd never said '{text}': "
+        raise RuntimeError(f"{os.path.basename(self.argv[2] if self.argv[0] == 'stdbuf' else self.argv[0])} never said '{text}': "
                            f"{self.tail()}")
 
     def tail(self, n=5):
