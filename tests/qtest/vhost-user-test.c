@@ -17,6 +17,9 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <sys/mount.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -802,9 +805,98 @@ static void read_guest_mem(Ctx *c, Backend *b)
     }
 }
 
+/* Hugepages for one test: what we changed, to put it back. */
+typedef struct HugeRes {
+    char *mount;            /* a hugetlbfs mount */
+    bool mounted;           /* we mounted it */
+    long old_nr;            /* nr_hugepages before, or -1 */
+} HugeRes;
+
+static unsigned long meminfo_field(const char *name)
+{
+    char *mi = NULL;
+    unsigned long v = 0;
+    g_file_get_contents("/proc/meminfo", &mi, NULL, NULL);
+    char *f = mi ? strstr(mi, name) : NULL;
+    if (f) {
+        v = strtoul(f + strlen(name), NULL, 10);
+    }
+    g_free(mi);
+    return v;
+}
+
+/* /proc files take a plain write (g_file_set_contents renames). */
+static bool write_proc(const char *path, long value)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        return false;
+    }
+    bool ok = fprintf(f, "%ld", value) > 0;
+    return fclose(f) == 0 && ok;
+}
+
+static void huge_release(HugeRes *h)
+{
+    if (h->mounted) {
+        umount(h->mount);
+        rmdir(h->mount);
+    }
+    if (h->old_nr >= 0) {
+        write_proc("/proc/sys/vm/nr_hugepages", h->old_nr);
+    }
+    g_free(h->mount);
+    memset(h, 0, sizeof(*h));
+    h->old_nr = -1;
+}
+
+static bool huge_reserve(HugeRes *h)
+{
+    h->old_nr = -1;
+    if (meminfo_field("Hugepagesize:") != 2048) {
+        return false;
+    }
+    if (meminfo_field("HugePages_Free:") < 64) {
+        char *text = NULL;
+        if (!g_file_get_contents("/proc/sys/vm/nr_hugepages", &text, NULL,
+                                 NULL)) {
+            return false;
+        }
+        h->old_nr = strtol(text, NULL, 10);
+        g_free(text);
+        if (!write_proc("/proc/sys/vm/nr_hugepages", h->old_nr + 64) ||
+            meminfo_field("HugePages_Free:") < 64) {
+            huge_release(h);
+            return false;
+        }
+    }
+    struct stat st;
+    if (stat("/dev/hugepages", &st) == 0 && S_ISDIR(st.st_mode) &&
+        meminfo_field("HugePages_Total:") &&
+        access("/dev/hugepages", W_OK) == 0) {
+        struct statfs fs;
+        if (statfs("/dev/hugepages", &fs) == 0 &&
+            fs.f_type == HUGETLBFS_MAGIC) {
+            h->mount = g_strdup("/dev/hugepages");
+            return true;
+        }
+    }
+    h->mount = g_dir_make_tmp("vmu-hugetlbfs-XXXXXX", NULL);
+    if (!h->mount || mount("none", h->mount, "hugetlbfs", 0, NULL) < 0) {
+        if (h->mount) {
+            rmdir(h->mount);
+        }
+        huge_release(h);
+        return false;
+    }
+    h->mounted = true;
+    return true;
+}
+
 static void test_read_guest_mem(gconstpointer opaque)
 {
     const char *kind = opaque;
+    HugeRes huge = { .old_nr = -1 };
     Ctx c;
     ctx_init(&c);
     char *mem;
@@ -816,26 +908,18 @@ static void test_read_guest_mem(gconstpointer opaque)
                               "mem-path=%s,share=on -machine "
                               "memory-backend=mem", c.dir);
     } else {
-        /* 64 free 2 MiB pages and a hugetlbfs mount, or skip. */
-        char *mi = NULL;
-        unsigned long freep = 0;
-        g_file_get_contents("/proc/meminfo", &mi, NULL, NULL);
-        char *f = mi ? strstr(mi, "HugePages_Free:") : NULL;
-        if (f) {
-            freep = strtoul(f + strlen("HugePages_Free:"), NULL, 10);
-        }
-        g_free(mi);
-        struct stat st;
-        if (freep < 64 || stat("/dev/hugepages", &st) < 0) {
+        /* 64 free 2 MiB pages on a hugetlbfs mount: reserved for the test
+         * when we may (root), else skip. */
+        if (!huge_reserve(&huge)) {
             ctx_stop(&c);
-            g_test_skip("hugetlbfs: no 64 free 2 MiB huge pages or no "
-                        "/dev/hugepages mount (echo 64 > /proc/sys/vm/"
-                        "nr_hugepages)");
+            g_test_skip("hugetlbfs: cannot reserve 64 free 2 MiB huge pages "
+                        "or mount hugetlbfs (needs root; or echo 64 > "
+                        "/proc/sys/vm/nr_hugepages)");
             return;
         }
-        mem = g_strdup("-object memory-backend-file,id=mem,size=128M,"
-                       "mem-path=/dev/hugepages,share=on -machine "
-                       "memory-backend=mem");
+        mem = g_strdup_printf("-object memory-backend-file,id=mem,size=128M,"
+                              "mem-path=%s,share=on -machine "
+                              "memory-backend=mem", huge.mount);
     }
     Backend *b = backend_new(c.sock);
     backend_start(b);
@@ -844,6 +928,7 @@ static void test_read_guest_mem(gconstpointer opaque)
     ctx_stop(&c);
     backend_free(b);
     g_free(mem);
+    huge_release(&huge);
 }
 
 /* Private RAM is refused before anything starts, naming the fix. */
