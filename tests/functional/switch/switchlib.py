@@ -92,6 +92,16 @@ class Switch:
         time.sleep(0.3)
         return parse_switch_stats(self.text()[before:])
 
+    def stats_until(self, pred, timeout=5.0):
+        """Statistics once pred(stats) holds, or the last ones after
+        timeout: the switch may still be draining a ring when the sender
+        has already counted its frames as sent."""
+        deadline = time.monotonic() + timeout
+        st = self.stats()
+        while not pred(st) and time.monotonic() < deadline:
+            st = self.stats()
+        return st
+
     def stop(self, timeout=10):
         self.proc.send_signal(signal.SIGTERM)
         try:

@@ -83,7 +83,7 @@ def main():
     c.cmd("stop")
     _, tx_c = c.port_stats()[0]
     time.sleep(0.2)
-    after = sw.stats()
+    after = sw.stats_until(lambda st: st[2]["rx"] - c2_before >= tx_c)
     sl.check(tx_c > 0 and after[2]["rx"] - c2_before == tx_c,
              "the restarted front-end's frames reach the switch (%d)" % tx_c)
     sl.check(after[0]["tx"] > during[0]["tx"],

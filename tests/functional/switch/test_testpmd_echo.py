@@ -33,7 +33,7 @@ def main():
     sl.check(tx >= 32, "testpmd sent its first burst (%d frames)" % tx)
     sl.check(rx > 1000, "frames came back and kept circling (%d)" % rx)
     pmd.quit()
-    sw_stats = sw.stats()[0]
+    sw_stats = sw.stats_until(lambda st: st[0]["rx"] >= tx)[0]
     print("switch:", sw_stats)
     sl.check(sw_stats["rx"] == tx,
              "switch received every frame testpmd sent (%d)" % tx)

@@ -41,7 +41,7 @@ def main():
                  % q)
     rx, tx = pmd.port_stats()[0]
     time.sleep(0.2)
-    st = sw.stats()
+    st = sw.stats_until(lambda st: st.get(0, {}).get("rx", 0) >= tx)
     print("switch:", st)
     sl.check(list(st) == [0], "SIGUSR1 prints one statistics line per port")
     st = st[0]

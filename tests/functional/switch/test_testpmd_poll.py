@@ -41,7 +41,8 @@ def main():
     sl.check(rx_a > 1000 and rx_b > 1000,
              "frames cross both ways while polling (%d, %d)" % (rx_a, rx_b))
     time.sleep(0.2)
-    st = sw.stats()
+    st = sw.stats_until(lambda st: st[0]["rx"] >= tx_a and
+                        st[1]["rx"] >= tx_b)
     sl.check(st[0]["rx"] == tx_a and st[1]["rx"] == tx_b,
              "the switch received exactly what each testpmd sent")
     sl.check(rx_b <= st[1]["tx"] <= rx_b + 256 and

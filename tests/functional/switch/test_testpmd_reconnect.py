@@ -57,7 +57,7 @@ def main():
     time.sleep(1)
     c.cmd("stop")
     rx_c, tx_c = c.port_stats()[0]
-    after = sw.stats()
+    after = sw.stats_until(lambda st: st[2]["rx"] - c2_before >= tx_c)
     sl.check(tx_c > 0 and after[2]["rx"] - c2_before == tx_c,
              "the restarted front-end's frames reach the switch (%d)" % tx_c)
     sl.check(after[0]["tx"] > during[0]["tx"],

@@ -47,7 +47,8 @@ def main():
     sl.check(rx_a > 1000, "frames from B reach A (%d)" % rx_a)
     a.quit()
     b.quit()
-    st = sw.stats()
+    st = sw.stats_until(lambda st: st[0]["rx"] >= tx_a and
+                        st[1]["rx"] >= tx_b)
     print("switch:", st)
     sl.check(st[0]["rx"] == tx_a and st[1]["rx"] == tx_b,
              "the switch received exactly what each testpmd sent")
