@@ -245,27 +245,41 @@ static void reboot_delay(void)
     }
 }
 
+/* via=cf9 (default) tries 0xcf9, then 0x64, then a triple fault; via=kbd
+ * starts at 0x64, via=triple goes straight to the triple fault. */
 static __attribute__((noreturn)) void reboot_now(void)
 {
-    /* PIIX reset control: hard reset (bit 2) after setting the type. */
-    outb(0xcf9, 0x02);
-    outb(0xcf9, 0x06);
-    reboot_delay();
-    /* Keyboard controller pulse reset. */
-    outb(0x64, 0xfe);
-    reboot_delay();
-    /* Neither port resets this machine: a triple fault does. */
-    printf("vmu-fw: reboot: ports 0xcf9 and 0x64 ignored, triple fault\n");
+    const char *via;
+    int len = cmdline_get("via", &via);
+    bool kbd = len == 3 && !strncmp(via, "kbd", 3);
+    bool triple = len == 6 && !strncmp(via, "triple", 6);
+
+    if (!kbd && !triple) {
+        /* PIIX reset control: hard reset (bit 2) after setting the type. */
+        outb(0xcf9, 0x02);
+        outb(0xcf9, 0x06);
+        reboot_delay();
+    }
+    if (!triple) {
+        /* Keyboard controller pulse reset. */
+        outb(0x64, 0xfe);
+        reboot_delay();
+        /* Neither port resets this machine: a triple fault does. */
+        printf("vmu-fw: reboot: ports ignored, triple fault\n");
+    }
+    /* A fault with an empty IDT: #GP, #DF, shutdown.  (A ud2, not an
+     * int3: kvm-pvm cannot emulate an int3 through an empty IDT.) */
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr
         = { 0, 0 };
-    __asm__ volatile("lidt %0; int3" : : "m"(idtr));
+    __asm__ volatile("lidt %0; ud2" : : "m"(idtr));
     for (;;) {
         __asm__ volatile("cli; hlt");
     }
 }
 
-/* First boot: mark RAM, print "reboot 1", reset.  Second boot: see the
- * mark, print "reboot 2 ok", pass (or run test then=NAME). */
+/* First boot: mark RAM, run test first=NAME if given (it must pass),
+ * print "reboot 1", reset.  Second boot: see the mark, print "reboot 2 ok",
+ * pass (or run test then=NAME). */
 static int test_reboot(void)
 {
     volatile struct reboot_mark *m = (void *)(uintptr_t)REBOOT_MARK_ADDR;
@@ -275,6 +289,13 @@ static int test_reboot(void)
     if (m->magic != REBOOT_MAGIC) {
         m->magic = REBOOT_MAGIC;
         m->boots = 1;
+        len = cmdline_get("first", &then);
+        if (len > 0) {
+            int r = run_test(then, (size_t)len);
+            if (r != FW_EXIT_PASS) {
+                return r;
+            }
+        }
         printf("vmu-fw: reboot 1\n");
         reboot_now();
     }
