@@ -376,6 +376,11 @@ bool kvm_msrs_set(int vcpu_fd, unsigned index, Error **errp)
         { 0xc0000083, 0 }, { 0xc0000084, 0 },   /* CSTAR, SFMASK */
         { 0xc0000102, 0 },                      /* KERNEL_GS_BASE */
         { 0x277, 0x0007040600070406ULL },       /* PAT: power-on value */
+        /* KVM paravirtual MSRs off, so that after a reset KVM no longer
+         * writes kvmclock/steal time into the old kernel's memory. */
+        { 0x12, 0 }, { 0x4b564d01, 0 },         /* SYSTEM_TIME (old, new) */
+        { 0x4b564d02, 0 }, { 0x4b564d03, 0 },   /* ASYNC_PF_EN, STEAL_TIME */
+        { 0x4b564d04, 0 },                      /* PV_EOI_EN */
     };
     unsigned n = 0;
     struct kvm_msrs *m = g_malloc0(sizeof(*m) + (G_N_ELEMENTS(wanted) + 1) *

@@ -384,6 +384,50 @@ bool kvm_memory_check(Error **errp)
 
 /* ---- the VM ---- */
 
+/* The PICs, IOAPIC and PIT as KVM created them: a reset puts them back. */
+static struct kvm_irqchip irqchip_power_on[3];
+static struct kvm_pit_state2 pit_power_on;
+
+static bool irqchip_snapshot(Error **errp)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(irqchip_power_on); i++) {
+        irqchip_power_on[i].chip_id = i;    /* PIC master, slave, IOAPIC */
+        int r = kvm_vm_ioctl_ret(KVM_GET_IRQCHIP, &irqchip_power_on[i]);
+        if (r < 0) {
+            error_setg_errno(errp, -r, "KVM_GET_IRQCHIP failed for chip %u",
+                             i);
+            return false;
+        }
+    }
+    int r = kvm_vm_ioctl_ret(KVM_GET_PIT2, &pit_power_on);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_GET_PIT2 failed");
+        return false;
+    }
+    return true;
+}
+
+bool kvm_irqchip_reset(Error **errp)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(irqchip_power_on); i++) {
+        struct kvm_irqchip chip = irqchip_power_on[i];
+        int r = kvm_vm_ioctl_ret(KVM_SET_IRQCHIP, &chip);
+        if (r < 0) {
+            error_setg_errno(errp, -r, "KVM_SET_IRQCHIP failed for chip %u",
+                             i);
+            return false;
+        }
+    }
+    struct kvm_pit_state2 pit = pit_power_on;
+    int r = kvm_vm_ioctl_ret(KVM_SET_PIT2, &pit);
+    if (r < 0) {
+        error_setg_errno(errp, -r, "KVM_SET_PIT2 failed");
+        return false;
+    }
+    trace(kvm_irqchip_reset, "PICs, IOAPIC and PIT at power-on state");
+    return true;
+}
+
 static bool kvm_init(MachineState *ms, Error **errp)
 {
     if (!kvm_open(errp)) {
@@ -427,6 +471,9 @@ static bool kvm_init(MachineState *ms, Error **errp)
         error_setg_errno(errp, -r, "KVM_CREATE_PIT2 failed");
         return false;
     }
+    if (!irqchip_snapshot(errp)) {
+        return false;
+    }
     if (!routes_init(errp)) {
         return false;
     }
@@ -441,6 +488,9 @@ static const AccelOps kvm_ops = {
     .init = kvm_init,
     .start = kvm_start_vcpus,
     .stop = kvm_stop_vcpus,
+    .pause = kvm_pause_vcpus,
+    .reset = kvm_reset_vcpus,
+    .resume = kvm_resume_vcpus,
     .ioeventfd_add = kvm_ioeventfd_add,
     .ioeventfd_del = kvm_ioeventfd_del,
     .irqfd_add = kvm_irqfd_add,

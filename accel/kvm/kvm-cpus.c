@@ -21,6 +21,7 @@
 #include "system/kvm.h"
 #include "system/main-loop.h"
 #include "system/memory.h"
+#include "system/reset.h"
 #include "util/trace.h"
 
 #define SIG_VCPU_KICK SIGUSR1
@@ -33,6 +34,17 @@ typedef struct KVMVcpu {
     bool thread_started;
     volatile bool exited;
     uint64_t exits[KVM_EXIT_STATS_REASONS];
+    /* The state KVM created the vCPU in (power-on): a reset restores it. */
+    struct kvm_regs regs0;
+    struct kvm_sregs sregs0;
+    struct kvm_fpu fpu0;
+    struct kvm_lapic_state lapic0;
+    struct kvm_mp_state mp0;
+    struct kvm_vcpu_events events0;
+    struct kvm_debugregs dregs0;
+    struct kvm_xcrs xcrs0;
+    struct kvm_xsave *xsave0;
+    bool has_events, has_dregs, has_xcrs;
 } KVMVcpu;
 
 static KVMVcpu *vcpus;
@@ -187,6 +199,74 @@ static bool vcpu_set_lapic(KVMVcpu *v, Error **errp)
     return true;
 }
 
+/* ---- power-on state, for a reset ---- */
+
+#define VCPU_IOCTL(v, req, arg, errp)                                         \
+    (ioctl((v)->fd, req, arg) < 0 ?                                           \
+     (error_setg_errno(errp, errno, #req " failed on vcpu%u", (v)->index),   \
+      false) : true)
+
+static bool vcpu_snapshot(KVMVcpu *v, Error **errp)
+{
+    if (!VCPU_IOCTL(v, KVM_GET_REGS, &v->regs0, errp) ||
+        !VCPU_IOCTL(v, KVM_GET_SREGS, &v->sregs0, errp) ||
+        !VCPU_IOCTL(v, KVM_GET_FPU, &v->fpu0, errp) ||
+        !VCPU_IOCTL(v, KVM_GET_LAPIC, &v->lapic0, errp) ||
+        !VCPU_IOCTL(v, KVM_GET_MP_STATE, &v->mp0, errp)) {
+        return false;
+    }
+    /* Optional: what this KVM cannot read it need not be given back. */
+    v->has_events = ioctl(v->fd, KVM_GET_VCPU_EVENTS, &v->events0) == 0;
+    v->has_dregs = ioctl(v->fd, KVM_GET_DEBUGREGS, &v->dregs0) == 0;
+    v->has_xcrs = ioctl(kvm_state.fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
+                  ioctl(v->fd, KVM_GET_XCRS, &v->xcrs0) == 0;
+    if (ioctl(kvm_state.fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0) {
+        v->xsave0 = g_new0(struct kvm_xsave, 1);
+        if (ioctl(v->fd, KVM_GET_XSAVE, v->xsave0) < 0) {
+            g_free(v->xsave0);
+            v->xsave0 = NULL;
+        }
+    }
+    trace(kvm_vcpu_snapshot, "vcpu%u mp_state %u%s%s%s%s", v->index,
+          v->mp0.mp_state, v->has_events ? " events" : "",
+          v->has_dregs ? " debugregs" : "", v->has_xcrs ? " xcrs" : "",
+          v->xsave0 ? " xsave" : "");
+    return true;
+}
+
+static bool vcpu_set_lapic(KVMVcpu *v, Error **errp);
+
+/* Back to the power-on state, then as at first start (boot CPU at the
+ * kernel's entry, the APs waiting for INIT/SIPI). */
+static bool vcpu_reset(KVMVcpu *v, Error **errp)
+{
+    struct kvm_regs regs = v->regs0;
+    struct kvm_sregs sregs = v->sregs0;
+    struct kvm_fpu fpu = v->fpu0;
+    struct kvm_lapic_state lapic = v->lapic0;
+    struct kvm_mp_state mp = v->mp0;
+    struct kvm_vcpu_events events = v->events0;
+    struct kvm_debugregs dregs = v->dregs0;
+    struct kvm_xcrs xcrs = v->xcrs0;
+
+    if (!VCPU_IOCTL(v, KVM_SET_SREGS, &sregs, errp) ||
+        !VCPU_IOCTL(v, KVM_SET_REGS, &regs, errp) ||
+        !VCPU_IOCTL(v, KVM_SET_FPU, &fpu, errp) ||
+        (v->xsave0 && !VCPU_IOCTL(v, KVM_SET_XSAVE, v->xsave0, errp)) ||
+        (v->has_xcrs && !VCPU_IOCTL(v, KVM_SET_XCRS, &xcrs, errp)) ||
+        (v->has_dregs && !VCPU_IOCTL(v, KVM_SET_DEBUGREGS, &dregs, errp)) ||
+        !VCPU_IOCTL(v, KVM_SET_LAPIC, &lapic, errp) ||
+        (v->has_events &&
+         !VCPU_IOCTL(v, KVM_SET_VCPU_EVENTS, &events, errp)) ||
+        !VCPU_IOCTL(v, KVM_SET_MP_STATE, &mp, errp)) {
+        return false;
+    }
+    if (!kvm_msrs_set(v->fd, v->index, errp) || !vcpu_set_lapic(v, errp)) {
+        return false;
+    }
+    return v->index != 0 || vcpu_set_boot_regs(v, errp);
+}
+
 static bool vcpu_create(KVMVcpu *v, unsigned index, Error **errp)
 {
     v->index = index;
@@ -206,6 +286,7 @@ static bool vcpu_create(KVMVcpu *v, unsigned index, Error **errp)
         return false;
     }
     if (!kvm_cpuid_set(v->fd, index, nr_vcpus, errp) ||
+        !vcpu_snapshot(v, errp) ||
         !kvm_msrs_set(v->fd, index, errp) || !vcpu_set_lapic(v, errp)) {
         return false;
     }
@@ -348,7 +429,9 @@ static void *vcpu_thread(void *opaque)
     sigaddset(&set, SIG_VCPU_KICK);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
-    while (!vcpus_stopping) {
+    /* A reset request stops this vCPU right away; the main loop restarts
+     * it (a guest must not run on past its reset write). */
+    while (!vcpus_stopping && !reset_pending()) {
         int r = ioctl(v->fd, KVM_RUN, 0);
         if (r < 0) {
             if (errno == EINTR || errno == EAGAIN) {
@@ -397,29 +480,54 @@ bool kvm_start_vcpus(MachineState *ms, Error **errp)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = vcpu_kick_handler;   /* no SA_RESTART: KVM_RUN -> EINTR */
     sigaction(SIG_VCPU_KICK, &sa, NULL);
+    if (!kvm_resume_vcpus(errp)) {
+        kvm_stop_vcpus();
+        return false;
+    }
+    trace(kvm_start, "%u vcpus", nr_vcpus);
+    return true;
+}
 
+bool kvm_resume_vcpus(Error **errp)
+{
+    vcpus_stopping = false;
     /* Threads start with the kick blocked and unblock it themselves. */
     sigset_t set, old;
     sigfillset(&set);
     pthread_sigmask(SIG_BLOCK, &set, &old);
     for (unsigned i = 0; i < nr_vcpus; i++) {
+        vcpus[i].exited = false;
+        vcpus[i].run->immediate_exit = 0;
         int r = pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
                                &vcpus[i]);
         if (r) {
             pthread_sigmask(SIG_SETMASK, &old, NULL);
             error_setg_errno(errp, r, "cannot create the thread of vcpu%u",
                              i);
-            kvm_stop_vcpus();
             return false;
         }
         vcpus[i].thread_started = true;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    trace(kvm_start, "%u vcpus", nr_vcpus);
     return true;
 }
 
-void kvm_stop_vcpus(void)
+bool kvm_reset_vcpus(MachineState *ms, Error **errp)
+{
+    if (!kvm_irqchip_reset(errp)) {
+        return false;
+    }
+    for (unsigned i = 0; i < nr_vcpus; i++) {
+        if (!vcpu_reset(&vcpus[i], errp)) {
+            return false;
+        }
+    }
+    trace(kvm_reset_vcpus, "%u vcpus, boot cpu at 0x%" PRIx64, nr_vcpus,
+          x86_boot.rip);
+    return true;
+}
+
+void kvm_pause_vcpus(void)
 {
     vcpus_stopping = true;
     /* A vCPU may be waiting for the machine lock to finish an exit. */
@@ -447,5 +555,10 @@ void kvm_stop_vcpus(void)
     if (locked) {
         bql_lock();
     }
+}
+
+void kvm_stop_vcpus(void)
+{
+    kvm_pause_vcpus();
     kvm_exit_stats_trace();
 }

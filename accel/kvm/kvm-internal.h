@@ -26,6 +26,12 @@ bool kvm_memory_check(Error **errp);
 
 bool kvm_start_vcpus(MachineState *ms, Error **errp);
 void kvm_stop_vcpus(void);
+/* Guest reset: stop the threads, back to power-on/boot state, run again. */
+void kvm_pause_vcpus(void);
+bool kvm_reset_vcpus(MachineState *ms, Error **errp);
+bool kvm_resume_vcpus(Error **errp);
+/* PICs, IOAPIC and PIT back to the state KVM created them in. */
+bool kvm_irqchip_reset(Error **errp);
 
 /* cpuid.c: the CPUID table and MSRs every vCPU gets. */
 bool kvm_cpuid_init(MachineState *ms, Error **errp);

@@ -9,6 +9,7 @@
 #include "hw/char/serial.h"
 #include "system/accel.h"
 #include "system/memory.h"
+#include "system/reset.h"
 #include "util/trace.h"
 
 #define UART_IER_RDI    0x01    /* receive data interrupt */
@@ -199,6 +200,18 @@ static const ChardevHandlers serial_handlers = {
     .read = serial_receive,
 };
 
+/* As at start: registers cleared, FIFO empty, interrupt line low. */
+static void serial_reset(void *opaque)
+{
+    SerialState *s = opaque;
+    s->ier = s->lcr = s->msr = s->scr = s->fcr = s->dll = s->dlm = 0;
+    s->lsr = UART_LSR_THRE | UART_LSR_TEMT;
+    s->mcr = 0x08;                      /* OUT2, as a BIOS leaves it */
+    s->thr_ipending = false;
+    s->rx_head = s->rx_count = 0;
+    serial_update_irq(s);
+}
+
 SerialState *serial_new(Chardev *chr, uint16_t base, unsigned irq,
                         Error **errp)
 {
@@ -220,6 +233,7 @@ SerialState *serial_new(Chardev *chr, uint16_t base, unsigned irq,
         s->chr = chr;
         chardev_set_handlers(chr, &serial_handlers, s);
     }
+    reset_handler_add(serial_reset, s);
     trace(serial_new, "0x%x irq %u chardev %s", base, irq,
           chr ? chr->label : "none");
     return s;

@@ -15,6 +15,7 @@
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
+#include "system/reset.h"
 #include "util/trace.h"
 
 unsigned e820_table(const MachineState *ms, E820Entry *out, unsigned max)
@@ -66,12 +67,29 @@ static const MemoryRegionOps reset_port_ops = {
 void pc_reset_request(const char *why)
 {
     trace(pc_reset_request, "%s", why);
-    if (!current_machine || !current_machine->no_reboot) {
-        info_report("the guest asked for a reset (%s); vmu cannot restart a "
-                    "guest in place yet, so it exits (-no-reboot makes this "
-                    "the expected behaviour)", why);
+    if (current_machine && current_machine->no_reboot) {
+        shutdown_request(SHUTDOWN_GUEST_RESET, 0);
+        return;
     }
-    shutdown_request(SHUTDOWN_GUEST_RESET, 0);
+    /* As QEMU: restart in place, however often the guest asks. */
+    reset_request(why);
+}
+
+/* The firmware a PC would run again: MP table, kernel, initrd, boot info. */
+static void pc_machine_reset(void *opaque)
+{
+    MachineState *ms = opaque;
+    Error *err = NULL;
+    trace(pc_reset, "reset %u: %s", reset_count(), reset_reason());
+    if (ms->kernel) {
+        mptable_write(ms);
+        if (!x86_load_kernel(ms, &err)) {
+            error_prepend(&err, "the guest reset and vmu cannot load its "
+                          "kernel again: ");
+            error_report_err(err);
+            shutdown_request(SHUTDOWN_ERROR, 1);
+        }
+    }
 }
 
 bool pc_machine_check(MachineState *ms, Error **errp)
@@ -92,7 +110,9 @@ bool pc_machine_done(MachineState *ms, Error **errp)
                    (void *)0xcf9);
     /* hw/pci may own 0xcf8-0xcff; it then forwards 0xcf9 writes itself. */
     if (!io_region_map(&rcr, 0xcf9, NULL)) {
-        trace(pc_reset_control_skipped, "0xcf9 belongs to the PCI host");
+        trace(pc_reset_control_forwarded, "0xcf9 is inside the PCI host's "
+              "0xcf8; it forwards byte accesses");
+        pci_host_forward_cf9(&rcr);
     }
 
     const char *spec = ms->serial;
@@ -178,6 +198,7 @@ bool pc_machine_init(MachineState *ms, Error **errp)
             return false;
         }
     }
+    reset_handler_add(pc_machine_reset, ms);
     trace(pc_machine_init, "ram %" PRIu64 " MiB: %" PRIu64 " MiB below 4G, %"
           PRIu64 " MiB above", ms->ram_size >> 20, ms->below_4g >> 20,
           ms->above_4g >> 20);

@@ -8,6 +8,7 @@
 
 #include "hw/pci/msix.h"
 #include "hw/pci/pci.h"
+#include "system/reset.h"
 #include "util/trace.h"
 
 static PCIDevice *bus[256];
@@ -304,23 +305,88 @@ static void piix3_config_write(PCIDevice *d, unsigned off, uint32_t val,
     }
 }
 
+static void piix3_reset(PCIDevice *d)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        d->config[0x60 + i] = 0x80;     /* PIRQ routing disabled */
+    }
+    pirq_update_all();
+}
+
 static const PCIDeviceOps piix3_ops = {
     .config_write = piix3_config_write,
+    .reset = piix3_reset,
 };
 
 /* Configuration mechanism 1: 0xcf8 address latch, 0xcfc-0xcff data. */
 
 static uint32_t config_address;
+
+/* ---- reset ---- */
+
+void pci_device_reset(PCIDevice *d)
+{
+    if (d->ops && d->ops->reset) {
+        d->ops->reset(d);
+    }
+    /* Decoding and bus mastering off, BARs back to 0 (their type bits
+     * stay), interrupt line 0, no interrupt pending. */
+    pci_set_word(&d->config[PCI_COMMAND],
+                 pci_get_word(&d->config[PCI_COMMAND]) &
+                 ~pci_get_word(&d->wmask[PCI_COMMAND]));
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
+        unsigned off = PCI_BASE_ADDRESS_0 + 4 * i;
+        pci_set_long(&d->config[off], pci_get_long(&d->config[off]) &
+                     ~pci_get_long(&d->wmask[off]));
+    }
+    d->config[PCI_INTERRUPT_LINE] = 0;
+    for (unsigned a = 0; a < PCI_CONFIG_SPACE_SIZE; a++) {
+        d->config[a] &= ~d->w1cmask[a];
+    }
+    d->intx_level = false;
+    intx_update(d);
+    bars_update(d);
+    msix_reset(d);
+    trace(pci_device_reset, "%s", d->name);
+}
+
+void pci_bus_reset(void)
+{
+    config_address = 0;
+    for (unsigned i = 0; i < 256; i++) {
+        if (bus[i]) {
+            pci_device_reset(bus[i]);
+        }
+    }
+}
+
+static void pci_bus_reset_handler(void *opaque)
+{
+    pci_bus_reset();
+}
 static IORegion cf8_region, cfc_region;
+
+/* A byte access at 0xcf9 is the PIIX reset control register, not ours. */
+static IORegion *cf9_region;
+
+void pci_host_forward_cf9(IORegion *r)
+{
+    cf9_region = r;
+}
 
 static uint64_t cf8_read(void *opaque, uint64_t off, unsigned size)
 {
+    if (size == 1 && off == 1 && cf9_region && cf9_region->ops->read) {
+        return cf9_region->ops->read(cf9_region->opaque, 0, 1);
+    }
     return size == 4 ? config_address : UINT64_MAX;
 }
 
 static void cf8_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
-    if (size == 4) {
+    if (size == 1 && off == 1 && cf9_region && cf9_region->ops->write) {
+        cf9_region->ops->write(cf9_region->opaque, 0, val, 1);
+    } else if (size == 4) {
         config_address = val;
     }
 }
@@ -374,6 +440,7 @@ bool pci_host_init(Error **errp)
         piix3.config[0x60 + i] = 0x80;     /* PIRQ routing disabled */
         piix3.wmask[0x60 + i] = 0x8f;
     }
+    reset_handler_add(pci_bus_reset_handler, NULL);
     io_region_init(&cf8_region, "pci-conf-addr", AS_IO, 4, &cf8_ops, NULL);
     io_region_init(&cfc_region, "pci-conf-data", AS_IO, 4, &cfc_ops, NULL);
     return io_region_map(&cf8_region, 0xcf8, errp) &&

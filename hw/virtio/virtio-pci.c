@@ -197,9 +197,20 @@ static void config_write(PCIDevice *d, unsigned off, uint32_t val,
     (void)p;
 }
 
+/* Machine reset: as a driver's reset (a vhost back-end's rings stop). */
+static void proxy_reset(PCIDevice *d)
+{
+    VirtIOPCIProxy *p = d->opaque;
+    virtio_set_status(p->vdev, 0);
+    p->dfselect = p->gfselect = p->queue_select = 0;
+    pci_set_irq(&p->pci, false);
+    guest_notifiers_sync(p);
+}
+
 static const PCIDeviceOps virtio_pci_ops = {
     .config_write = config_write,
     .bar_moved = bar_moved,
+    .reset = proxy_reset,
 };
 
 /* ---- common configuration ---- */

@@ -26,6 +26,13 @@ typedef struct AccelOps {
     bool (*start)(struct MachineState *ms, Error **errp);
     /* Stop and join vCPUs; called from the main thread at shutdown. */
     void (*stop)(void);
+    /* Guest reset (main thread, machine lock held; NULL: nothing to do):
+     * pause stops the vCPUs, reset puts them, the interrupt controllers and
+     * timers back to power-on state and the boot CPU at the kernel's entry,
+     * resume lets them run again. */
+    void (*pause)(void);
+    bool (*reset)(struct MachineState *ms, Error **errp);
+    bool (*resume)(Error **errp);
 
     /* A guest write of len bytes at addr (matching data, if match_data)
      * signals fd instead of reaching the device. */

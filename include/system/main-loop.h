@@ -18,7 +18,7 @@ typedef enum ShutdownCause {
     SHUTDOWN_SIGNAL,        /* SIGINT/SIGTERM */
     SHUTDOWN_GUEST_EXIT,    /* isa-debug-exit: status given */
     SHUTDOWN_GUEST_POWEROFF,
-    SHUTDOWN_GUEST_RESET,   /* with -no-reboot */
+    SHUTDOWN_GUEST_RESET,   /* with -no-reboot (else system/reset.h) */
     SHUTDOWN_ERROR,
     SHUTDOWN_QTEST,         /* the qtest socket closed */
 } ShutdownCause;

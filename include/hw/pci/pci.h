@@ -63,6 +63,9 @@ typedef struct PCIDeviceOps {
                          unsigned len);
     /* A BAR was mapped, moved or unmapped (d->bars[bar].addr says which). */
     void (*bar_moved)(PCIDevice *d, unsigned bar);
+    /* Machine reset: the device's own state back to power-on, before the
+     * generic part (command 0, BARs unmapped, MSI-X off and masked). */
+    void (*reset)(PCIDevice *d);
 } PCIDeviceOps;
 
 struct PCIDevice {
@@ -81,6 +84,8 @@ struct PCIDevice {
 
 /* Create the host bridge (00:00.0) and the PIIX3 (00:01.0); pc.c calls it. */
 bool pci_host_init(Error **errp);
+/* Byte accesses at 0xcf9 (inside 0xcf8's register) go to r (reset control). */
+void pci_host_forward_cf9(IORegion *r);
 
 /* Put d on bus 0 at devfn, or at the first free slot from 2 if devfn < 0. */
 bool pci_device_register(PCIDevice *d, const char *name, int devfn,
@@ -88,6 +93,9 @@ bool pci_device_register(PCIDevice *d, const char *name, int devfn,
                          const PCIDeviceOps *ops, void *opaque, Error **errp);
 void pci_device_unregister(PCIDevice *d);
 PCIDevice *pci_find_device(uint8_t devfn);
+/* Power-on state: as at a machine reset (every device: pci_bus_reset). */
+void pci_device_reset(PCIDevice *d);
+void pci_bus_reset(void);
 
 /* Declare BAR n; type is the BAR register's low bits. */
 void pci_register_bar(PCIDevice *d, unsigned n, uint8_t type, uint64_t size,

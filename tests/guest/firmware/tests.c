@@ -1,5 +1,5 @@
 /* tests.c - the individual firmware tests selected with test=NAME:
- * hello, pit, highmem, msi, ioeventfd, exception, hold, and (net-tests.c)
+ * hello, pit, highmem, msi, ioeventfd, exception, hold, reboot, and (net-tests.c)
  * pci, net-probe, net-tx, net-echo, net-rx. Each returns an FW_EXIT_* value.
  * Add new tests to the table at the end. */
 #include "fw.h"
@@ -227,6 +227,91 @@ static int test_exception(void)
     return FW_EXIT_FAIL;
 }
 
+/* reboot: a mark in RAM that no loader writes (between the firmware image
+ * and the DMA area, see README.md) survives the reset: the second boot
+ * sees it. */
+#define REBOOT_MARK_ADDR    0x180000u
+#define REBOOT_MAGIC        0x31746f6f626572ULL     /* "reboot1" */
+
+struct reboot_mark {
+    uint64_t magic;
+    uint64_t boots;
+};
+
+static void reboot_delay(void)
+{
+    for (unsigned i = 0; i < 1000; i++) {
+        __asm__ volatile("pause");
+    }
+}
+
+/* via=cf9 (default) tries 0xcf9, then 0x64, then a triple fault; via=kbd
+ * starts at 0x64, via=triple goes straight to the triple fault. */
+static __attribute__((noreturn)) void reboot_now(void)
+{
+    const char *via;
+    int len = cmdline_get("via", &via);
+    bool kbd = len == 3 && !strncmp(via, "kbd", 3);
+    bool triple = len == 6 && !strncmp(via, "triple", 6);
+
+    if (!kbd && !triple) {
+        /* PIIX reset control: hard reset (bit 2) after setting the type. */
+        outb(0xcf9, 0x02);
+        outb(0xcf9, 0x06);
+        reboot_delay();
+    }
+    if (!triple) {
+        /* Keyboard controller pulse reset. */
+        outb(0x64, 0xfe);
+        reboot_delay();
+        /* Neither port resets this machine: a triple fault does. */
+        printf("vmu-fw: reboot: ports ignored, triple fault\n");
+    }
+    /* A fault with an empty IDT: #GP, #DF, shutdown.  (A ud2, not an
+     * int3: kvm-pvm cannot emulate an int3 through an empty IDT.) */
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr
+        = { 0, 0 };
+    __asm__ volatile("lidt %0; ud2" : : "m"(idtr));
+    for (;;) {
+        __asm__ volatile("cli; hlt");
+    }
+}
+
+/* First boot: mark RAM, run test first=NAME if given (it must pass),
+ * print "reboot 1", reset.  Second boot: see the mark, print "reboot 2 ok",
+ * pass (or run test then=NAME). */
+static int test_reboot(void)
+{
+    volatile struct reboot_mark *m = (void *)(uintptr_t)REBOOT_MARK_ADDR;
+    const char *then;
+    int len;
+
+    if (m->magic != REBOOT_MAGIC) {
+        m->magic = REBOOT_MAGIC;
+        m->boots = 1;
+        len = cmdline_get("first", &then);
+        if (len > 0) {
+            int r = run_test(then, (size_t)len);
+            if (r != FW_EXIT_PASS) {
+                return r;
+            }
+        }
+        printf("vmu-fw: reboot 1\n");
+        reboot_now();
+    }
+    m->boots++;
+    if (m->boots != 2) {
+        printf("vmu-fw: reboot %lu: booted too often\n", (uint64_t)m->boots);
+        return FW_EXIT_FAIL;
+    }
+    printf("vmu-fw: reboot 2 ok\n");
+    len = cmdline_get("then", &then);
+    if (len > 0) {
+        return run_test(then, (size_t)len);
+    }
+    return FW_EXIT_PASS;
+}
+
 static const struct {
     const char *name;
     int (*fn)(void);
@@ -238,6 +323,7 @@ static const struct {
     { "ioeventfd", test_ioeventfd },
     { "exception", test_exception },
     { "hold", test_hold },
+    { "reboot", test_reboot },
     { "pci", test_pci },
     { "net-probe", test_net_probe },
     { "net-tx", test_net_tx },
