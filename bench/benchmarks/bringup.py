@@ -2,14 +2,13 @@
 dpdk-testpmd vhost back-end, under vmu and under QEMU: qtest socket ready
 → DRIVER_OK handled → the back-end says the device is ready."""
 import os
-import subprocess
 import tempfile
 
-from lib import testpmd
+from lib import qtestdriver, testpmd
 from lib.context import version_of
 from lib.report import Metric, Skip
 
-RAM = "256M"
+RAM = qtestdriver.RAM
 
 
 class Benchmark:
@@ -50,7 +49,6 @@ class Benchmark:
 
     def __init__(self, ctx):
         self.ctx = ctx
-        self.driver = os.path.join(ctx.build, "bench", "bringup-driver")
         self.tp = None
 
     def peer_version(self):
@@ -61,7 +59,7 @@ class Benchmark:
             raise Skip("dpdk-testpmd is not installed")
         if not os.path.exists(self.ctx.qemu):
             raise Skip("qemu-system-x86_64 is not installed")
-        if not os.path.exists(self.driver):
+        if not os.path.exists(qtestdriver.path(self.ctx)):
             raise Skip("bench/bringup-driver is not built")
         self.dir = tempfile.mkdtemp(prefix="vmu-bench-bringup-")
         self.sock = os.path.join(self.dir, "vhost.sock")
@@ -74,41 +72,16 @@ class Benchmark:
             self.tp.stop()
 
     def run(self, variant):
-        env = dict(os.environ)
-        env.pop("QTEST_QEMU_BINARY", None)
-        if variant == "vmu":
-            env["QTEST_VMU_BINARY"] = self.ctx.vmu
-        else:
-            env["QTEST_QEMU_BINARY"] = self.ctx.qemu
-        args = (f"-m {RAM} -object memory-backend-memfd,id=mem,size={RAM},"
-                f"share=on -numa node,memdev=mem "
-                f"-chardev socket,id=c0,path={self.sock} "
-                f"-netdev vhost-user,id=n0,chardev=c0 "
-                f"-device virtio-net-pci,netdev=n0,disable-legacy=on")
         mark = self.tp.mark()
-        p = subprocess.Popen([self.driver, args], env=env,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+        p, t = qtestdriver.start(self.ctx, variant,
+                                 f"socket,id=c0,path={self.sock}")
         try:
-            line = p.stdout.readline()
-            if not line.startswith("t_exec="):
-                raise RuntimeError(f"driver failed: {line} "
-                                   f"{p.stderr.read()[-300:]}")
-            t = dict(kv.split("=") for kv in line.split())
-            t_exec = int(t["t_exec"])
-            t_ready = int(t["t_ready"])
-            t_ok = int(t["t_driver_ok"])
-            t_done = int(t["t_driver_ok_done"])
             t_backend = self.tp.wait_line("virtio is now ready", mark, 30)
         finally:
-            try:
-                p.communicate("quit\n", timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.communicate()
+            qtestdriver.end(p)
         # testpmd must see the disconnect before the next run connects.
         self.tp.wait_line("link state change", mark + 1, 10)
-        return {"to_driver_ok": (t_done - t_ready) / 1e6,
-                "driver_ok_to_ready": (t_backend - t_ok) / 1e6,
-                "total": (t_backend - t_ready) / 1e6,
-                "exec_to_ready": (t_backend - t_exec) / 1e6}
+        return {"to_driver_ok": (t["t_driver_ok_done"] - t["t_ready"]) / 1e6,
+                "driver_ok_to_ready": (t_backend - t["t_driver_ok"]) / 1e6,
+                "total": (t_backend - t["t_ready"]) / 1e6,
+                "exec_to_ready": (t_backend - t["t_exec"]) / 1e6}

@@ -4,15 +4,13 @@ Client mode: vmu with reconnect-ms=10, QEMU with reconnect=1 (its finest
 setting in 7.2).  Server mode: both listen, testpmd connects (client=1)."""
 import os
 import signal
-import subprocess
 import tempfile
 import time
 
-from lib import testpmd
+from lib import qtestdriver, testpmd
 from lib.context import version_of
 from lib.report import Metric, Skip
 
-RAM = "256M"
 
 
 class Benchmark:
@@ -56,7 +54,6 @@ class Benchmark:
 
     def __init__(self, ctx):
         self.ctx = ctx
-        self.driver = os.path.join(ctx.build, "bench", "bringup-driver")
 
     def peer_version(self):
         return version_of([self.ctx.qemu, "-version"])
@@ -66,7 +63,7 @@ class Benchmark:
             raise Skip("dpdk-testpmd is not installed")
         if not os.path.exists(self.ctx.qemu):
             raise Skip("qemu-system-x86_64 is not installed")
-        if not os.path.exists(self.driver):
+        if not os.path.exists(qtestdriver.path(self.ctx)):
             raise Skip("bench/bringup-driver is not built")
         self.dir = tempfile.mkdtemp(prefix="vmu-bench-reconnect-")
 
@@ -74,32 +71,11 @@ class Benchmark:
         pass
 
     def _driver(self, variant, chardev):
-        env = dict(os.environ)
-        env.pop("QTEST_QEMU_BINARY", None)
-        if variant == "vmu":
-            env["QTEST_VMU_BINARY"] = self.ctx.vmu
-        else:
-            env["QTEST_QEMU_BINARY"] = self.ctx.qemu
-        args = (f"-m {RAM} -object memory-backend-memfd,id=mem,size={RAM},"
-                f"share=on -numa node,memdev=mem -chardev {chardev} "
-                f"-netdev vhost-user,id=n0,chardev=c0 "
-                f"-device virtio-net-pci,netdev=n0,disable-legacy=on")
-        p = subprocess.Popen([self.driver, args], env=env,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        line = p.stdout.readline()
-        if not line.startswith("t_exec="):
-            p.kill()
-            raise RuntimeError(f"driver failed: {p.stderr.read()[-300:]}")
-        return p
+        return qtestdriver.start(self.ctx, variant, chardev)[0]
 
     @staticmethod
     def _end(p):
-        try:
-            p.communicate("quit\n", timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.communicate()
+        qtestdriver.end(p)
 
     def _client_mode(self, variant):
         sock = os.path.join(self.dir, f"c-{variant}.sock")

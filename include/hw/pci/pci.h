@@ -51,7 +51,7 @@ typedef struct PCIDevice PCIDevice;
 typedef struct MSIXState MSIXState;
 
 typedef struct PCIBar {
-    uint64_t size;              /* 0: not implemented */
+    uint64_t size;              /* 0: the BAR is absent */
     uint8_t type;               /* low bits of the BAR register */
     uint64_t addr;              /* where it is mapped, or PCI_BAR_UNMAPPED */
     IORegion region;
