@@ -99,6 +99,7 @@ gdt:
         .quad 0x00cf92000000ffff        /* 0x10: data, 4 GiB flat */
 gdt_end:
         .balign 8
+        .globl gdt_desc
 gdt_desc:
         .word gdt_end - gdt - 1
         .quad gdt

@@ -178,11 +178,21 @@ struct hvm_memmap_entry {
     uint32_t reserved;
 };
 #define HVM_MEMMAP_RAM 1
+struct hvm_modlist_entry {
+    uint64_t paddr;
+    uint64_t size;
+    uint64_t cmdline_paddr;
+    uint64_t reserved;
+};
 
 bool pvh_init(uint32_t start_info_pa);
 const char *pvh_cmdline(void);
 uint32_t pvh_memmap_count(void);
 const struct hvm_memmap_entry *pvh_memmap_entry(uint32_t i);
+/* "pvh" or "boot_params" (bzImage boot), after pvh_init(). */
+const char *boot_info_kind(void);
+/* The initrd (boot_params ramdisk or PVH module 0); false if none. */
+bool boot_initrd(uint64_t *addr, uint64_t *size);
 /* Find the value of "key=" in the command line; returns length or -1. */
 int cmdline_get(const char *key, const char **val);
 

@@ -312,6 +312,34 @@ static int test_reboot(void)
     return FW_EXIT_PASS;
 }
 
+/* initrd: the ramdisk the VMM loaded (boot_params ramdisk_image/size when
+ * booted as a bzImage, PVH module 0 otherwise): address, size, first bytes. */
+static int test_initrd(void)
+{
+    uint64_t addr, size;
+    char hex[3 * 16 + 1];
+
+    if (!boot_initrd(&addr, &size)) {
+        printf("vmu-fw: no initrd (%s)\n", boot_info_kind());
+        return FW_EXIT_FAIL;
+    }
+    if (addr + size > MAPPED_LIMIT) {
+        printf("vmu-fw: initrd at %#lx beyond the page tables\n", addr);
+        return FW_EXIT_FAIL;
+    }
+    const uint8_t *p = (const uint8_t *)(uintptr_t)addr;
+    unsigned n = size < 16 ? (unsigned)size : 16, o = 0;
+    hex[0] = '\0';
+    for (unsigned i = 0; i < n; i++) {
+        o += (unsigned)snprintf(hex + o, sizeof(hex) - o, i ? " %02x" : "%02x",
+                                p[i]);
+    }
+    printf("vmu-fw: initrd at %#lx size %lu (%s)\n", addr, size,
+           boot_info_kind());
+    printf("vmu-fw: initrd bytes %s\n", hex);
+    return FW_EXIT_PASS;
+}
+
 static const struct {
     const char *name;
     int (*fn)(void);
@@ -329,6 +357,7 @@ static const struct {
     { "net-tx", test_net_tx },
     { "net-echo", test_net_echo },
     { "net-rx", test_net_rx },
+    { "initrd", test_initrd },
 };
 
 int run_test(const char *name, size_t len)
