@@ -63,13 +63,15 @@ startup_64:
 /* ---- real-mode setup code (the loader's "setup" entry at 0x200) ----
  * For loaders that run the setup code in real mode (QEMU with SeaBIOS or
  * qboot): %cs = %ds + 0x20, %ds = %es = %ss = the segment of the setup area,
- * which becomes boot_params.  Not loaded with the payload: mkbzimage.py
- * copies this section into the setup sectors at image offset SETUP16_OFF
- * (the jump at 0x200 goes there), so it only uses relative jumps and
- * %ds-relative offsets into the setup area.  Fills the e820 table from the
+ * whose first 4 KiB become boot_params (zeros but for the setup header,
+ * e820 table filled in here).  Not loaded with the payload: mkbzimage.py
+ * copies this section into the setup sectors at image offset SETUP16_OFF,
+ * past boot_params (the jump at 0x200 goes to a near jump at 0x270, in
+ * boot_params' padding after the header, which comes here), so it only
+ * uses relative jumps and %ds-relative offsets into the setup area.  Fills the e820 table from the
  * BIOS (int 0x15, ax=0xe820), enters protected mode with a flat GDT and
  * jumps to code32_start with %esi = boot_params, as Linux's setup does. */
-#define SETUP16_OFF 0x280
+#define SETUP16_OFF 0x1000
 #define OFF(l) (SETUP16_OFF + (l) - setup16_start)
 #define SMAP 0x534d4150
 

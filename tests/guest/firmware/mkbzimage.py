@@ -8,8 +8,11 @@ entry at +0x200), plus a non-loaded section .bzsetup with the real-mode
 setup code.  Output layout:
 
   0x000  boot sector (unused: no loader boots it from a disk) with the
-         setup header at 0x1f1; 0x200 is a short jump to the setup code
-  0x280  .bzsetup (real-mode setup code, for loaders that run it)
+         setup header at 0x1f1; 0x200 is a short jump to 0x270
+  0x270  near jump to 0x1000 (in boot_params' padding after the header)
+  0x1000 .bzsetup (real-mode setup code, for loaders that run it); a
+         real-mode loader's setup area becomes boot_params, so the code must
+         not be in its first 4 KiB (the e820 table is at 0x2d0-0xcd0)
   (setup_sects + 1) * 512: the PT_LOAD bytes (protected-mode payload)
 
 The payload is not relocatable: code32_start = pref_address = its link
@@ -19,7 +22,8 @@ at load address + 0x200 in long mode.
 import struct
 import sys
 
-SETUP16_OFF = 0x280             # entry-bzimage.S: SETUP16_OFF
+SETUP16_OFF = 0x1000            # entry-bzimage.S: SETUP16_OFF
+JUMP2_OFF = 0x270               # after the setup header (ends at 0x26c)
 HDR_VERSION = 0x020c
 LOADED_HIGH = 0x01
 XLF_KERNEL_64 = 0x01
@@ -88,7 +92,8 @@ def main():
         (0x1f4, "I", (len(payload) + 15) // 16),    # syssize (16-byte units)
         (0x1fa, "H", 0xffff),                   # vid_mode: normal
         (0x1fe, "H", 0xaa55),                   # boot_flag
-        (0x200, "BB", (0xeb, SETUP16_OFF - 0x202)),  # jump (to setup code)
+        (0x200, "BB", (0xeb, JUMP2_OFF - 0x202)),    # jump: short, to ...
+        (JUMP2_OFF, "<BH", (0xe9, SETUP16_OFF - JUMP2_OFF - 3)),  # ... near
         (0x202, "4s", b"HdrS"),                 # header
         (0x206, "H", HDR_VERSION),              # version
         (0x20c, "H", 0x1000),                   # start_sys_seg (obsolete)
@@ -106,9 +111,7 @@ def main():
     ]
     for off, fmt, val in hdr:
         vals = val if isinstance(val, tuple) else (val,)
-        struct.pack_into("<" + fmt, img, off, *vals)
-    if img[0x201] > 0x7f:
-        die("setup code too far for the short jump at 0x200")
+        struct.pack_into("<" + fmt.lstrip("<"), img, off, *vals)
 
     with open(sys.argv[2], "wb") as f:
         f.write(img + payload)
