@@ -6,7 +6,7 @@ import tempfile
 
 from lib import qtestdriver, testpmd
 from lib.context import version_of
-from lib.report import Metric, Skip
+from lib.report import Metric
 
 RAM = qtestdriver.RAM
 
@@ -55,12 +55,7 @@ class Benchmark:
         return version_of([self.ctx.qemu, "-version"])
 
     def setup(self):
-        if not testpmd.available():
-            raise Skip("dpdk-testpmd is not installed")
-        if not os.path.exists(self.ctx.qemu):
-            raise Skip("qemu-system-x86_64 is not installed")
-        if not os.path.exists(qtestdriver.path(self.ctx)):
-            raise Skip("bench/bringup-driver is not built")
+        qtestdriver.require(self.ctx)
         self.dir = tempfile.mkdtemp(prefix="vmu-bench-bringup-")
         self.sock = os.path.join(self.dir, "vhost.sock")
         self.tp = testpmd.Testpmd("bench-bringup",

@@ -16,13 +16,13 @@ instrument is the same.
 """
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
+from lib import testpmd
 from lib.report import Metric, Skip
 
 SIZES = (64, 1518)
@@ -48,40 +48,18 @@ class Backend:
 
     def __init__(self, tmp):
         self.sock = os.path.join(tmp, "vhost.sock")
-        argv = ["stdbuf", "-o0", "dpdk-testpmd", "--no-huge", "-m", "1024",
+        argv = ["dpdk-testpmd", "--no-huge", "-m", "1024",
                 "--no-pci", "--no-shconf",
                 f"--file-prefix=vmu-bench-be{os.getpid()}",
                 f"--lcores=0@{BE_CPU},1@{BE_CPU}",
                 "--vdev", f"net_vhost0,iface={self.sock},queues=1",
                 "--", "-i", "--forward-mode=rxonly", "--nb-cores=1",
                 "--no-mlockall"]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, bufsize=0)
-        self.out = b""
-        self.prompt(60)
-        self.cmd("start")
-
-    def prompt(self, timeout=20):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.out.endswith(b"testpmd> "):
-                text = self.out.decode(errors="replace")
-                self.out = b""
-                return text
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
-            if r:
-                chunk = os.read(self.proc.stdout.fileno(), 65536)
-                if not chunk:
-                    break
-                self.out += chunk
-        raise RuntimeError("testpmd back-end: no prompt; output: " +
-                           self.out.decode(errors="replace")[-1500:])
+        self.pmd = testpmd.Interactive(argv)
+        self.pmd.cmd("start")
 
     def cmd(self, line, timeout=20):
-        self.proc.stdin.write((line + "\n").encode())
-        self.proc.stdin.flush()
-        return self.prompt(timeout)
+        return self.pmd.cmd(line, timeout)
 
     def rx_packets(self):
         """(monotonic time, RX-packets of port 0)."""
@@ -93,17 +71,7 @@ class Backend:
         return t, int(m.group(1))
 
     def close(self):
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.write(b"stop\nquit\n")
-                self.proc.stdin.flush()
-            except BrokenPipeError:
-                pass
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        self.pmd.stop()
 
 
 class Benchmark:

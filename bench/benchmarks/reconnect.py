@@ -9,7 +9,7 @@ import time
 
 from lib import qtestdriver, testpmd
 from lib.context import version_of
-from lib.report import Metric, Skip
+from lib.report import Metric
 
 
 
@@ -59,12 +59,7 @@ class Benchmark:
         return version_of([self.ctx.qemu, "-version"])
 
     def setup(self):
-        if not testpmd.available():
-            raise Skip("dpdk-testpmd is not installed")
-        if not os.path.exists(self.ctx.qemu):
-            raise Skip("qemu-system-x86_64 is not installed")
-        if not os.path.exists(qtestdriver.path(self.ctx)):
-            raise Skip("bench/bringup-driver is not built")
+        qtestdriver.require(self.ctx)
         self.dir = tempfile.mkdtemp(prefix="vmu-bench-reconnect-")
 
     def teardown(self):

@@ -13,13 +13,13 @@ methods.
 """
 import os
 import re
-import select
 import shutil
 import subprocess
 import tempfile
 import time
 
 from lib.context import version_of
+from lib import testpmd
 from lib.report import Metric, Skip
 
 SIZES = (64, 1518)
@@ -41,49 +41,6 @@ def _testpmd():
     return shutil.which("dpdk-testpmd")
 
 
-class Prompt:
-    """An interactive dpdk-testpmd driven through its prompt."""
-
-    def __init__(self, argv, timeout=60):
-        self.proc = subprocess.Popen(["stdbuf", "-o0"] + argv,
-                                     stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, bufsize=0)
-        self.out = b""
-        self.expect(timeout)
-
-    def expect(self, timeout=20):
-        end = time.monotonic() + timeout
-        fd = self.proc.stdout.fileno()
-        while time.monotonic() < end:
-            if self.out.endswith(b"testpmd> "):
-                text, self.out = self.out.decode(errors="replace"), b""
-                return text
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if r:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                self.out += chunk
-        raise RuntimeError("testpmd: no prompt within %d s: %s" %
-                           (timeout, self.out.decode(errors="replace")[-500:]))
-
-    def cmd(self, line, timeout=20):
-        self.proc.stdin.write((line + "\n").encode())
-        return self.expect(timeout)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.write(b"quit\n")
-                self.proc.wait(10)
-            except (BrokenPipeError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc.stdout.close()
-        self.proc.stdin.close()
-
-
 class TestpmdGen:
     """virtio-user front-end on path, txonly, frame size settable."""
 
@@ -91,7 +48,7 @@ class TestpmdGen:
         self.path, self.prefix, self.pmd = path, prefix, None
 
     def start(self, size):
-        self.pmd = Prompt([_testpmd()] + EAL + [
+        self.pmd = testpmd.Interactive([_testpmd()] + EAL + [
             "-m", str(FRONT_MB), LCORES, "--file-prefix=" + self.prefix,
             "--vdev=net_virtio_user0,path=%s,queues=1" % self.path, "--",
             "-i", "--no-mlockall", FRONT_MBUFS, "--forward-mode=txonly",
@@ -115,7 +72,7 @@ class TestpmdSink:
         self.path, self.prefix, self.pmd = path, prefix, None
 
     def start(self):
-        self.pmd = Prompt([_testpmd()] + EAL + [
+        self.pmd = testpmd.Interactive([_testpmd()] + EAL + [
             "-m", str(FRONT_MB), LCORES, "--file-prefix=" + self.prefix,
             "--vdev=net_virtio_user0,path=%s,queues=1,"
             "mac=02:00:00:00:00:0b" % self.path, "--", "-i", "--no-mlockall",

@@ -39,5 +39,17 @@ def end(p):
         p.communicate()
 
 
+def require(ctx):
+    """Skip (with the reason) unless testpmd, QEMU and the driver exist."""
+    from lib import testpmd
+    from lib.report import Skip
+    if not testpmd.available():
+        raise Skip("dpdk-testpmd is not installed")
+    if not os.path.exists(ctx.qemu):
+        raise Skip("qemu-system-x86_64 is not installed")
+    if not os.path.exists(path(ctx)):
+        raise Skip("bench/bringup-driver is not built")
+
+
 def path(ctx):
     return os.path.join(ctx.build, "bench", "bringup-driver")

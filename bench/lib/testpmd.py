@@ -3,6 +3,7 @@ the benchmarks share: started once, its log lines timestamped as they come
 so a benchmark can ask when something happened."""
 import os
 import shutil
+import select
 import signal
 import subprocess
 import threading
@@ -90,3 +91,46 @@ class Testpmd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class Interactive:
+    """An interactive dpdk-testpmd driven through its prompt."""
+
+    def __init__(self, argv, timeout=60):
+        self.proc = subprocess.Popen(["stdbuf", "-o0"] + argv,
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0)
+        self.out = b""
+        self.expect(timeout)
+
+    def expect(self, timeout=20):
+        end = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while time.monotonic() < end:
+            if self.out.endswith(b"testpmd> "):
+                text, self.out = self.out.decode(errors="replace"), b""
+                return text
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                self.out += chunk
+        raise RuntimeError("testpmd: no prompt within %d s: %s" %
+                           (timeout, self.out.decode(errors="replace")[-500:]))
+
+    def cmd(self, line, timeout=20):
+        self.proc.stdin.write((line + "\n").encode())
+        return self.expect(timeout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(b"quit\n")
+                self.proc.wait(10)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc.stdout.close()
+        self.proc.stdin.close()
