@@ -654,6 +654,23 @@ static bool virtio_net_pci_check(const Opts *o, Error **errp)
            check_queue_size(o, "tx_queue_size", errp);
 }
 
+/*
+ * The NIC's one feature decision: the control-plane features it emulates
+ * (MQ and MTU only when configured), and of the ring features those the
+ * back-end carries (all of them when vmu runs the rings itself).
+ */
+uint64_t virtio_net_offered_features(bool mq, bool mtu, uint64_t backend)
+{
+    uint64_t own = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
+                   1ULL << VIRTIO_NET_F_CTRL_VQ | 1ULL << VIRTIO_NET_F_CTRL_RX |
+                   1ULL << VIRTIO_NET_F_CTRL_VLAN |
+                   1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR |
+                   1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE |
+                   (mq ? 1ULL << VIRTIO_NET_F_MQ : 0) |
+                   (mtu ? 1ULL << VIRTIO_NET_F_MTU : 0);
+    return own | (backend & VIRTIO_NET_RING_FEATURES);
+}
+
 static bool virtio_net_pci_create(const Opts *o, Error **errp)
 {
     static unsigned nics;
@@ -694,21 +711,9 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
                                         "rx_queue_size", 256);
         virtio_add_queue(&n->vdev, i, size, queue_handle);
     }
-    uint64_t f = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
-                 1ULL << VIRTIO_NET_F_CTRL_VQ | 1ULL << VIRTIO_NET_F_CTRL_RX |
-                 1ULL << VIRTIO_NET_F_CTRL_VLAN |
-                 1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR |
-                 1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE |
-                 (mq ? 1ULL << VIRTIO_NET_F_MQ : 0) |
-                 (n->mtu ? 1ULL << VIRTIO_NET_F_MTU : 0);
-    uint64_t ring = 1ULL << VIRTIO_NET_F_MRG_RXBUF |
-                    1ULL << VIRTIO_RING_F_EVENT_IDX |
-                    1ULL << VIRTIO_RING_F_INDIRECT_DESC;
-    if (peer->ops->vhost_features) {
-        /* The back-end carries the ring features it offers. */
-        ring &= peer->ops->vhost_features(peer);
-    }
-    n->vdev.host_features = f | ring;
+    uint64_t backend = peer->ops->vhost_features ?
+                       peer->ops->vhost_features(peer) : VIRTIO_NET_RING_FEATURES;
+    n->vdev.host_features = virtio_net_offered_features(mq, n->mtu, backend);
 
     n->nic.ops = &nic_ops;
     n->nic.name = g_strdup(id ? id : netdev);

@@ -30,26 +30,6 @@ uint64_t vhost_net_carried_features(void)
            BIT(VIRTIO_F_IN_ORDER);
 }
 
-uint64_t vhost_net_emulated_features(void)
-{
-    return BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) |
-           BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_RX) |
-           BIT(VIRTIO_NET_F_CTRL_VLAN) | BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |
-           BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
-           BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | BIT(VIRTIO_NET_F_MTU);
-}
-
-uint64_t vhost_net_mask_features(uint64_t offered, uint64_t backend,
-                                 bool net_mtu)
-{
-    uint64_t emulated = vhost_net_emulated_features();
-    if (!net_mtu) {
-        emulated &= ~BIT(VIRTIO_NET_F_MTU);
-    }
-    return (offered & backend & vhost_net_carried_features()) |
-           (offered & emulated);
-}
-
 uint64_t vhost_net_backend_features(uint64_t acked, uint64_t backend)
 {
     return acked & backend & vhost_net_carried_features();

@@ -70,17 +70,10 @@ bool vhost_dev_enable_ring(VhostDev *dev, unsigned idx, bool enable,
 void *vhost_dev_gpa_to_hva(const VhostDev *dev, uint64_t gpa, uint64_t len);
 
 /*
- * virtio-net features: the back-end must implement these ("carried");
- * vmu emulates the control-plane ones itself.
+ * virtio-net features the back-end must implement ("carried"); the NIC
+ * emulates the control-plane ones itself (virtio_net_offered_features).
  */
 uint64_t vhost_net_carried_features(void);
-uint64_t vhost_net_emulated_features(void);
-/*
- * What the guest may see: offered & back-end & carried, plus offered &
- * emulated (MTU only when the NET_MTU protocol feature is negotiated).
- */
-uint64_t vhost_net_mask_features(uint64_t offered, uint64_t backend,
-                                 bool net_mtu);
 /* What SET_FEATURES carries for guest-acked features. */
 uint64_t vhost_net_backend_features(uint64_t acked, uint64_t backend);
 
