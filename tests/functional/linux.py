@@ -109,7 +109,8 @@ def main():
     if case == "initramfs" and is_kvm_pvm():
         skip("/dev/kvm is kvm-pvm (nested paravirtual KVM): its "
              "instruction emulator stops Linux at the INT3 self-test, long "
-             "before user space; this test needs VMX or SVM")
+             "before user space; this test needs VMX or SVM",
+             host="kvm-linux")
     fetch(script, cache)
     base = [vmu, "-m", "512M", "-nographic", "-no-reboot"]
     if case == "pvh":

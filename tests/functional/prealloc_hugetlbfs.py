@@ -32,7 +32,7 @@ def main():
     vmu, fw = sys.argv[1:3]
     need_kvm()
     if meminfo("Hugepagesize") != 2048:
-        skip("the default hugepage size is not 2 MiB")
+        skip("the default hugepage size is not 2 MiB", host="hugepage-size")
     try:
         with open(NR) as f:
             old = int(f.read())

@@ -6,12 +6,8 @@ import subprocess
 import sys
 import time
 
-SKIP = 77
-
-
-def skip(reason):
-    print("SKIP: " + reason)
-    sys.exit(SKIP)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from skips import SKIP, skip  # noqa: E402,F401  (re-exported for the tests)
 
 
 def fail(msg):
@@ -25,7 +21,7 @@ def need_kvm():
         os.close(fd)
     except OSError as e:
         skip("/dev/kvm cannot be opened (%s): these tests need KVM" %
-             e.strerror)
+             e.strerror, host="kvm")
 
 
 def is_kvm_pvm():

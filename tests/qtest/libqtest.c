@@ -41,6 +41,18 @@ bool qtest_using_qemu(void)
     return q && *q;
 }
 
+void qtest_skip_missing(const char *what)
+{
+    if (!g_strcmp0(g_getenv("VMU_TEST_STRICT"), "1")) {
+        g_test_message("%s: under make check only host capabilities may be "
+                       "missing (tests/functional/skips.py), and "
+                       "scripts/install-deps provides this", what);
+        g_test_fail();
+        return;
+    }
+    g_test_skip(what);
+}
+
 /* cli; hlt; jmp .-1 at the reset vector: QEMU's CPU stays out of the way. */
 static char *write_halt_bios(const char *dir)
 {

@@ -21,6 +21,13 @@ void qtest_quit(QTestState *s);
 /* True when the tests drive QEMU (QTEST_QEMU_BINARY) instead of vmu. */
 bool qtest_using_qemu(void);
 
+/*
+ * Skip the running test case because @what (which scripts/install-deps
+ * provides) is missing: a skip by hand, a failure under make check
+ * (VMU_TEST_STRICT=1), where a skip would hide a broken install step.
+ */
+void qtest_skip_missing(const char *what);
+
 /* Send one raw line, return the reply line (IRQ lines skipped; g_free). */
 char *qtest_rsp(QTestState *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -13,16 +13,18 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+import skips  # noqa: E402
+
+SKIP = skips.SKIP
 
 _procs = []
 _dirs = []
 
 
-def skip(reason):
-    print("SKIP: " + reason, flush=True)
-    cleanup()
-    sys.exit(SKIP)
+def skip(reason, host=None):
+    skips.skip(reason, host, cleanup)
 
 
 def check(cond, msg):

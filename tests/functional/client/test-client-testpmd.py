@@ -9,8 +9,8 @@ so every frame comes back to the sender).
                                         asserts the run completes and the
                                         handshake rows pass
 
-Exit 77 (skip) with the reason when dpdk-testpmd is not installed or
-cannot start here.
+Skips (77) only by tests/functional/skips.py's rules: under make check a
+missing or failing dpdk-testpmd is a failure.
 """
 import os
 import re
@@ -20,7 +20,9 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from skips import skip  # noqa: E402
 
 
 def start_testpmd(tmp, name):
@@ -36,16 +38,16 @@ def start_testpmd(tmp, name):
     while time.time() < deadline:
         if proc.poll() is not None:
             log.seek(0)
-            print("dpdk-testpmd exited with %d:\n%s" % (proc.returncode,
-                                                       log.read()[-2000:]))
-            sys.exit(SKIP)
+            print("FAIL: dpdk-testpmd exited with %d:\n%s"
+                  % (proc.returncode, log.read()[-2000:]))
+            sys.exit(1)
         if os.path.exists(sock):
             time.sleep(1)       # it notices connections on a 1 s poll
             return proc, sock, log
         time.sleep(0.2)
     proc.kill()
-    print("dpdk-testpmd did not create %s within 30 s" % sock)
-    sys.exit(SKIP)
+    print("FAIL: dpdk-testpmd did not create %s within 30 s" % sock)
+    sys.exit(1)
 
 
 def stop_testpmd(proc, log):
@@ -123,11 +125,9 @@ def test_check(client, sock):
 def main():
     client, mode = sys.argv[1], sys.argv[2]
     if not shutil.which("dpdk-testpmd"):
-        print("SKIP: dpdk-testpmd is not installed (apt-get install dpdk)")
-        return SKIP
+        skip("dpdk-testpmd is not installed (apt-get install dpdk)")
     if os.cpu_count() < 2:
-        print("SKIP: dpdk-testpmd needs two CPUs (-l 0,1)")
-        return SKIP
+        skip("dpdk-testpmd needs two CPUs (-l 0,1)", host="cpus")
     tmp = tempfile.mkdtemp(prefix="vmu-client-")
     proc, sock, log = start_testpmd(tmp, mode)
     try:

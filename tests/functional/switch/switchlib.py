@@ -13,14 +13,11 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from skips import SKIP, skip  # noqa: E402,F401
 
 _procs = []
-
-
-def skip(reason):
-    print("SKIP: " + reason)
-    sys.exit(SKIP)
 
 
 def fail(msg):

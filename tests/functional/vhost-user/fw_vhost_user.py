@@ -56,7 +56,7 @@ def start_testpmd(tmp, sock, mode="macswap", client=False):
     while not os.path.exists(sock):
         if p.poll() is not None or time.time() > deadline:
             log.seek(0)
-            skip("dpdk-testpmd did not start here:\n" + log.read()[-2000:])
+            fail("dpdk-testpmd did not start here:\n" + log.read()[-2000:])
         time.sleep(0.1)
     return p
 
