@@ -257,8 +257,11 @@ const char *did_you_mean(const char *word, const char *const *candidates,
 static const OptDesc *find_desc(const OptDesc *desc, const char *key)
 {
     for (; desc && desc->name; desc++) {
-        if (!strcmp(desc->name, key)) {
-            return desc;
+        size_t n = strlen(desc->name);
+        if (!strcmp(desc->name, key) ||
+            (n && desc->name[n - 1] == '*' &&
+             !strncmp(desc->name, key, n - 1))) {
+            return desc;    /* "x-*" names a family of keys */
         }
     }
     return NULL;

@@ -2,9 +2,12 @@
  * virtio-net: RX/TX queues and the control queue in vmu, or the RX/TX
  * rings handed to a vhost back-end at DRIVER_OK and taken back at reset.
  */
+#include <errno.h>
 #include <glib.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,6 +32,8 @@ struct VirtIONet {
     uint16_t status;
     uint16_t max_pairs, curr_pairs;
     uint16_t mtu;
+    int32_t speed;              /* Mb/s, -1: unknown */
+    uint8_t duplex;             /* 0 half, 1 full, 0xff unknown */
     bool promisc, allmulti;
     bool uni_overflow, multi_overflow;
     unsigned uni_count, multi_count;
@@ -50,6 +55,8 @@ static void get_config(VirtIODevice *vdev, uint8_t *cfg)
     pci_set_word(cfg + 6, n->status);
     pci_set_word(cfg + 8, n->max_pairs);
     pci_set_word(cfg + 10, n->mtu);
+    pci_set_long(cfg + 12, (uint32_t)n->speed);
+    cfg[16] = n->duplex;
 }
 
 static bool validate_features(VirtIODevice *vdev, uint64_t f)
@@ -502,7 +509,65 @@ static const VirtioDeviceOps virtio_net_ops = {
 
 /* ---- -device virtio-net-pci ---- */
 
+/*
+ * The feature properties, with QEMU's names and defaults: X(name, bit,
+ * default, help).  Each masks what the device offers; see
+ * virtio_net_offered_features for what can actually be met.
+ */
+#define VIRTIO_NET_FEATURE_PROPS(X)                                         \
+    X("csum", VIRTIO_NET_F_CSUM, true, "checksum offload of sent frames")  \
+    X("guest_csum", VIRTIO_NET_F_GUEST_CSUM, true,                         \
+      "frames received with partial checksums")                            \
+    X("gso", VIRTIO_NET_F_GSO, true, "legacy any-GSO-type bit")            \
+    X("guest_tso4", VIRTIO_NET_F_GUEST_TSO4, true, "guest receives TSOv4") \
+    X("guest_tso6", VIRTIO_NET_F_GUEST_TSO6, true, "guest receives TSOv6") \
+    X("guest_ecn", VIRTIO_NET_F_GUEST_ECN, true, "guest receives TSO+ECN") \
+    X("guest_ufo", VIRTIO_NET_F_GUEST_UFO, true, "guest receives UFO")     \
+    X("host_tso4", VIRTIO_NET_F_HOST_TSO4, true, "guest sends TSOv4")      \
+    X("host_tso6", VIRTIO_NET_F_HOST_TSO6, true, "guest sends TSOv6")      \
+    X("host_ecn", VIRTIO_NET_F_HOST_ECN, true, "guest sends TSO+ECN")      \
+    X("host_ufo", VIRTIO_NET_F_HOST_UFO, true, "guest sends UFO")          \
+    X("mrg_rxbuf", VIRTIO_NET_F_MRG_RXBUF, true, "mergeable rx buffers")   \
+    X("status", VIRTIO_NET_F_STATUS, true, "link status in config space")  \
+    X("ctrl_vq", VIRTIO_NET_F_CTRL_VQ, true, "the control queue")          \
+    X("ctrl_rx", VIRTIO_NET_F_CTRL_RX, true, "rx modes (promiscuous...)")  \
+    X("ctrl_vlan", VIRTIO_NET_F_CTRL_VLAN, true, "VLAN filtering")         \
+    X("ctrl_rx_extra", VIRTIO_NET_F_CTRL_RX_EXTRA, true,                   \
+      "extra rx modes (not implemented: never offered)")                   \
+    X("ctrl_guest_offloads", VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, true,       \
+      "offload control (not implemented: never offered)")                  \
+    X("guest_announce", VIRTIO_NET_F_GUEST_ANNOUNCE, true,                 \
+      "the guest announces itself after migration")                        \
+    X("ctrl_mac_addr", VIRTIO_NET_F_CTRL_MAC_ADDR, true,                   \
+      "MAC address set over the control queue")                            \
+    X("event_idx", VIRTIO_RING_F_EVENT_IDX, true, "ring event index")      \
+    X("indirect_desc", VIRTIO_RING_F_INDIRECT_DESC, true,                  \
+      "indirect descriptors")                                              \
+    X("any_layout", VIRTIO_F_ANY_LAYOUT, true,                             \
+      "implied by VERSION_1 (modern only)")                                \
+    X("notify_on_empty", VIRTIO_F_NOTIFY_ON_EMPTY, true,                   \
+      "legacy only: never offered")
+
+#define FEATURE_OPT(name, bit, def, help) { name, OPT_BOOL, help },
+#define FEATURE_DEFAULT(name, bit, def, help) | ((def) ? 1ULL << (bit) : 0)
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} feature_props[] = {
+#define FEATURE_ENTRY(name, bit, def, help) { name, bit },
+    VIRTIO_NET_FEATURE_PROPS(FEATURE_ENTRY)
+};
+
 static const OptDesc virtio_net_pci_desc[] = {
+    VIRTIO_NET_FEATURE_PROPS(FEATURE_OPT)
+    { "speed", OPT_STRING, "link speed in Mb/s, -1 (unknown, the default) "
+      "to 2147483647" },
+    { "duplex", OPT_STRING, "half or full (default unknown)" },
+    { "page-per-vq", OPT_BOOL, "each queue's notify address on its own page" },
+    { "rombar", OPT_NUMBER, "accepted and ignored (no option ROM)" },
+    { "x-*", OPT_STRING, "QEMU's experimental properties: ignored, with a "
+      "warning" },
     { "netdev", OPT_STRING, "id of the -netdev" },
     { "mac", OPT_STRING, "MAC address, 52:54:00:12:34:56" },
     { "mq", OPT_BOOL, "multiqueue: on|off" },
@@ -650,25 +715,93 @@ static bool virtio_net_pci_check(const Opts *o, Error **errp)
         opts_error(o, errp, "bus=%s: the only bus is pci.0", bus);
         return false;
     }
+    const char *speed = opts_get(o, "speed");
+    char *end;
+    if (speed) {
+        errno = 0;
+        long long v = strtoll(speed, &end, 0);
+        if (errno || *end || end == speed || v < -1 || v > INT32_MAX) {
+            opts_error(o, errp, "speed=%s: allowed values are -1 (unknown) "
+                       "and 0 to 2147483647 (Mb/s)", speed);
+            return false;
+        }
+    }
+    const char *duplex = opts_get(o, "duplex");
+    if (duplex && strcmp(duplex, "half") && strcmp(duplex, "full")) {
+        opts_error(o, errp, "duplex=%s: allowed values are half and full",
+                   duplex);
+        return false;
+    }
     return check_queue_size(o, "rx_queue_size", errp) &&
            check_queue_size(o, "tx_queue_size", errp);
 }
 
-/*
- * The NIC's one feature decision: the control-plane features it emulates
- * (MQ and MTU only when configured), and of the ring features those the
- * back-end carries (all of them when vmu runs the rings itself).
- */
-uint64_t virtio_net_offered_features(bool mq, bool mtu, uint64_t backend)
+/* A feature the spec lets a device offer only beside one of @needs. */
+static const struct {
+    unsigned bit;
+    uint64_t needs;
+} feature_deps[] = {
+    /* parents before children: TSO goes before the ECN that needs it */
+    { VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) },
+    { VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) },
+    { VIRTIO_NET_F_GUEST_UFO, VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) },
+    { VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+                              VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6) },
+    { VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) },
+    { VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) },
+    { VIRTIO_NET_F_HOST_UFO, VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) },
+    { VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO4) |
+                             VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO6) },
+    { VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
+    { VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
+    { VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
+    { VIRTIO_NET_F_MQ, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
+    { VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
+};
+
+uint64_t virtio_net_offered_features(uint64_t requested, uint64_t carried)
 {
-    uint64_t own = 1ULL << VIRTIO_NET_F_MAC | 1ULL << VIRTIO_NET_F_STATUS |
-                   1ULL << VIRTIO_NET_F_CTRL_VQ | 1ULL << VIRTIO_NET_F_CTRL_RX |
-                   1ULL << VIRTIO_NET_F_CTRL_VLAN |
-                   1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR |
-                   1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE |
-                   (mq ? 1ULL << VIRTIO_NET_F_MQ : 0) |
-                   (mtu ? 1ULL << VIRTIO_NET_F_MTU : 0);
-    return own | (backend & VIRTIO_NET_RING_FEATURES);
+    uint64_t f = (requested & VIRTIO_NET_EMULATED_FEATURES) |
+                 (requested & carried & (VIRTIO_NET_RING_FEATURES |
+                                         VIRTIO_NET_OFFLOAD_FEATURES));
+    for (unsigned i = 0; i < G_N_ELEMENTS(feature_deps); i++) {
+        if (!(f & feature_deps[i].needs)) {
+            f &= ~VIRTIO_NET_BIT(feature_deps[i].bit);
+        }
+    }
+    return f;
+}
+
+/* Why a property set to on explicitly is not offered (one line each). */
+static void warn_unmet(const VirtIONet *n, const char *netdev,
+                       uint64_t asked, uint64_t offered, uint64_t carried)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(feature_props); i++) {
+        uint64_t bit = VIRTIO_NET_BIT(feature_props[i].bit);
+        if (!(asked & bit) || (offered & bit)) {
+            continue;
+        }
+        const char *why;
+        if (bit == VIRTIO_NET_BIT(VIRTIO_F_ANY_LAYOUT)) {
+            continue;   /* every modern device has any layout */
+        } else if (!(bit & (VIRTIO_NET_EMULATED_FEATURES |
+                            VIRTIO_NET_RING_FEATURES |
+                            VIRTIO_NET_OFFLOAD_FEATURES))) {
+            why = "vmu does not implement it";
+        } else if (!(bit & VIRTIO_NET_EMULATED_FEATURES) &&
+                   !(bit & carried)) {
+            why = bit & VIRTIO_NET_OFFLOAD_FEATURES ?
+                  "its data path does not carry this offload (only a vhost "
+                  "back-end that offers it does)" :
+                  "its back-end did not offer it when the device was "
+                  "created";
+        } else {
+            why = "a feature it needs is off (e.g. csum for host_*, "
+                  "guest_csum for guest_*, ctrl_vq for ctrl_*)";
+        }
+        warn_report("%s: %s=on is not offered to the guest on netdev %s: %s",
+                    n->name, feature_props[i].name, netdev, why);
+    }
 }
 
 static bool virtio_net_pci_create(const Opts *o, Error **errp)
@@ -701,7 +834,8 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
     unsigned nq = 2 * n->max_pairs + 1;
     unsigned vectors = opts_get_number(o, "vectors", 2 * n->max_pairs + 2);
 
-    if (!virtio_init(&n->vdev, n->name, VIRTIO_ID_NET, 12, nq,
+    /* the config space up to duplex (SPEED_DUPLEX is always offered) */
+    if (!virtio_init(&n->vdev, n->name, VIRTIO_ID_NET, 17, nq,
                      &virtio_net_ops, errp)) {
         return false;
     }
@@ -711,9 +845,36 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
                                         "rx_queue_size", 256);
         virtio_add_queue(&n->vdev, i, size, queue_handle);
     }
-    uint64_t backend = peer->ops->vhost_features ?
-                       peer->ops->vhost_features(peer) : VIRTIO_NET_RING_FEATURES;
-    n->vdev.host_features = virtio_net_offered_features(mq, n->mtu, backend);
+    uint64_t requested = 0 VIRTIO_NET_FEATURE_PROPS(FEATURE_DEFAULT);
+    uint64_t asked = 0;
+    for (unsigned i = 0; i < G_N_ELEMENTS(feature_props); i++) {
+        uint64_t bit = VIRTIO_NET_BIT(feature_props[i].bit);
+        if (opts_has(o, feature_props[i].name)) {
+            bool on = opts_get_bool(o, feature_props[i].name, true);
+            requested = on ? requested | bit : requested & ~bit;
+            asked |= on ? bit : 0;
+        }
+    }
+    requested |= VIRTIO_NET_BIT(VIRTIO_NET_F_MAC) |
+                 VIRTIO_NET_BIT(VIRTIO_NET_F_SPEED_DUPLEX) |
+                 (mq ? VIRTIO_NET_BIT(VIRTIO_NET_F_MQ) : 0) |
+                 (n->mtu ? VIRTIO_NET_BIT(VIRTIO_NET_F_MTU) : 0);
+    asked |= mq ? VIRTIO_NET_BIT(VIRTIO_NET_F_MQ) : 0;
+    uint64_t carried = peer->ops->vhost_features ?
+                       peer->ops->vhost_features(peer) :
+                       VIRTIO_NET_RING_FEATURES;
+    n->vdev.host_features = virtio_net_offered_features(requested, carried);
+    warn_unmet(n, netdev, asked, n->vdev.host_features, carried);
+    n->speed = opts_has(o, "speed") ?
+               (int32_t)strtoll(opts_get(o, "speed"), NULL, 0) : -1;
+    n->duplex = !opts_has(o, "duplex") ? 0xff :
+                !strcmp(opts_get(o, "duplex"), "full");
+    for (unsigned i = 0; i < o->n_entries; i++) {
+        if (g_str_has_prefix(o->entries[i].key, "x-")) {
+            warn_report("%s: %s ignored: vmu has no such experimental "
+                        "property", n->name, o->entries[i].key);
+        }
+    }
 
     n->nic.ops = &nic_ops;
     n->nic.name = g_strdup(id ? id : netdev);
@@ -725,7 +886,7 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
     n->status = peer->link_down ? 0 : VIRTIO_NET_S_LINK_UP;
     reset(&n->vdev);
     if (!virtio_pci_realize(&n->proxy, &n->vdev, devfn, vectors, 0x020000,
-                            errp)) {
+                            opts_get_bool(o, "page-per-vq", false), errp)) {
         error_prepend(errp, "-device virtio-net-pci: ");
         return false;
     }

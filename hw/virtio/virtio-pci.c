@@ -150,7 +150,7 @@ static void host_notifier_sync(VirtIOPCIProxy *p, unsigned i)
     uint64_t want = 0;
 
     if (virtio_queue_enabled(vq) && bar != PCI_BAR_UNMAPPED) {
-        want = bar + VIRTIO_PCI_NOTIFY_OFF + i * VIRTIO_PCI_NOTIFY_MULT;
+        want = bar + VIRTIO_PCI_NOTIFY_OFF + i * p->notify_mult;
     }
     if (want == q->ioeventfd_addr) {
         return;
@@ -423,7 +423,7 @@ static void modern_write(void *opaque, uint64_t off, uint64_t val,
         common_write(p, off, val, size);
     } else if (off >= VIRTIO_PCI_NOTIFY_OFF) {
         /* A kick the ioeventfd did not take: signal the same fd. */
-        unsigned i = (off - VIRTIO_PCI_NOTIFY_OFF) / VIRTIO_PCI_NOTIFY_MULT;
+        unsigned i = (off - VIRTIO_PCI_NOTIFY_OFF) / p->notify_mult;
         VirtQueue *vq = virtio_get_queue(p->vdev, i);
         if (vq) {
             uint64_t one = 1;
@@ -439,8 +439,9 @@ static void modern_write(void *opaque, uint64_t off, uint64_t val,
 static const MemoryRegionOps modern_ops = { modern_read, modern_write };
 
 static void add_vendor_cap(PCIDevice *d, uint8_t type, uint32_t off,
-                           uint32_t len, bool notify)
+                           uint32_t len, uint32_t notify_mult)
 {
+    bool notify = notify_mult != 0;
     uint8_t size = notify ? 20 : 16;
     uint8_t c = pci_add_capability(d, PCI_CAP_ID_VNDR, size);
     d->config[c + 2] = size;
@@ -449,7 +450,7 @@ static void add_vendor_cap(PCIDevice *d, uint8_t type, uint32_t off,
     pci_set_long(&d->config[c + 8], off);
     pci_set_long(&d->config[c + 12], len);
     if (notify) {
-        pci_set_long(&d->config[c + 16], VIRTIO_PCI_NOTIFY_MULT);
+        pci_set_long(&d->config[c + 16], notify_mult);
     }
 }
 
@@ -459,9 +460,11 @@ static const VirtioTransportOps virtio_pci_transport = {
 };
 
 bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, int devfn,
-                        unsigned nvectors, uint32_t class_code, Error **errp)
+                        unsigned nvectors, uint32_t class_code,
+                        bool page_per_vq, Error **errp)
 {
     PCIDevice *d = &p->pci;
+    unsigned nq = vdev->num_queues;
     p->vdev = vdev;
     p->nvectors = nvectors;
     p->q = g_new0(VirtIOPCIQueue, vdev->num_queues);
@@ -485,16 +488,24 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, int devfn,
     d->config[PCI_INTERRUPT_PIN] = 1;
 
     add_vendor_cap(d, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF,
-                   0x1000, false);
+                   0x1000, 0);
     add_vendor_cap(d, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF, 0x1000,
-                   false);
+                   0);
     add_vendor_cap(d, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
-                   0x1000, false);
+                   0x1000, 0);
+    /* page-per-vq: each queue's notify address on a page of its own (for
+     * back-ends that map host notifiers); else 4 bytes apart in one page. */
+    uint32_t notify_len = page_per_vq ? nq * 0x1000 : 0x1000;
+    uint64_t bar_size = VIRTIO_PCI_BAR_SIZE;
+    while (bar_size < VIRTIO_PCI_NOTIFY_OFF + (uint64_t)notify_len) {
+        bar_size *= 2;
+    }
+    p->notify_mult = page_per_vq ? 0x1000 : VIRTIO_PCI_NOTIFY_MULT;
     add_vendor_cap(d, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF,
-                   0x1000, true);
+                   notify_len, p->notify_mult);
     pci_register_bar(d, VIRTIO_PCI_MODERN_BAR,
                      PCI_BASE_ADDRESS_MEM_TYPE_64 |
-                     PCI_BASE_ADDRESS_MEM_PREFETCH, VIRTIO_PCI_BAR_SIZE,
+                     PCI_BASE_ADDRESS_MEM_PREFETCH, bar_size,
                      vdev->name, &modern_ops, p);
     if (nvectors && !msix_init(d, nvectors, VIRTIO_PCI_MSIX_BAR,
                                msix_vectors_changed, p, errp)) {

@@ -324,6 +324,11 @@ uint16_t qvirtio_config_readw(QVirtioPCI *dev, unsigned off)
     return qtest_readw(dev->qts, dev->device + off);
 }
 
+uint32_t qvirtio_config_readl(QVirtioPCI *dev, unsigned off)
+{
+    return qtest_readl(dev->qts, dev->device + off);
+}
+
 QVirtQueue *qvirtqueue_setup(QVirtioPCI *dev, unsigned index, unsigned size,
                              uint16_t vector)
 {

@@ -124,6 +124,7 @@ void qvirtio_set_features(QVirtioPCI *dev, uint64_t features);
 bool qvirtio_negotiate(QVirtioPCI *dev, uint64_t features);
 uint8_t qvirtio_config_readb(QVirtioPCI *dev, unsigned off);
 uint16_t qvirtio_config_readw(QVirtioPCI *dev, unsigned off);
+uint32_t qvirtio_config_readl(QVirtioPCI *dev, unsigned off);
 
 /* Set up queue index with this size; vector for MSI-X (or NO_VECTOR). */
 QVirtQueue *qvirtqueue_setup(QVirtioPCI *dev, unsigned index, unsigned size,

@@ -5,6 +5,8 @@
  */
 #include <arpa/inet.h>
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,7 +21,17 @@
 #define NET_F_STATUS 16
 #define NET_F_CTRL_VQ 17
 #define NET_F_CTRL_RX 18
+#define NET_F_CSUM 0
+#define NET_F_GUEST_CSUM 1
+#define NET_F_GUEST_TSO4 7
+#define NET_F_HOST_TSO4 11
+#define NET_F_CTRL_VLAN 19
+#define NET_F_GUEST_ANNOUNCE 21
 #define NET_F_MQ 22
+#define NET_F_CTRL_MAC_ADDR 23
+#define RING_F_INDIRECT_DESC 28
+#define RING_F_EVENT_IDX 29
+#define NET_F_SPEED_DUPLEX 63
 #define HDR 12
 #define MSI_ADDR 0x00f00000ULL      /* MSI-X vectors write into guest RAM */
 
@@ -449,6 +461,120 @@ static void test_masked_vector(void)
     net_down(&n);
 }
 
+/* ---- feature properties (QEMU's names; both VMMs mask the same way) ---- */
+
+static const struct {
+    const char *prop;
+    unsigned bit;
+    uint64_t dependents;        /* offered only beside this one */
+} feature_props[] = {
+    { "mrg_rxbuf", NET_F_MRG_RXBUF, 0 },
+    { "status", NET_F_STATUS, 0 },
+    { "ctrl_vq", NET_F_CTRL_VQ, F(NET_F_CTRL_RX) | F(NET_F_CTRL_VLAN) |
+      F(NET_F_GUEST_ANNOUNCE) | F(NET_F_CTRL_MAC_ADDR) },
+    { "ctrl_rx", NET_F_CTRL_RX, 0 },
+    { "ctrl_vlan", NET_F_CTRL_VLAN, 0 },
+    { "guest_announce", NET_F_GUEST_ANNOUNCE, 0 },
+    { "ctrl_mac_addr", NET_F_CTRL_MAC_ADDR, 0 },
+    { "event_idx", RING_F_EVENT_IDX, 0 },
+    { "indirect_desc", RING_F_INDIRECT_DESC, 0 },
+};
+
+static uint64_t features_with(const char *devopts)
+{
+    Ctx c;
+    start(&c, devopts);
+    uint64_t f = qvirtio_get_features(&c.dev);
+    stop(&c);
+    return f;
+}
+
+static void test_feature_properties(void)
+{
+    uint64_t def = features_with(NULL);
+    for (unsigned i = 0; i < G_N_ELEMENTS(feature_props); i++) {
+        uint64_t bit = F(feature_props[i].bit);
+        g_assert_true(def & bit);
+        g_autofree char *off = g_strdup_printf(",%s=off",
+                                               feature_props[i].prop);
+        uint64_t f = features_with(off);
+        g_test_message("%s=off: features 0x%" G_GINT64_MODIFIER "x", off + 1,
+                       f);
+        g_assert_cmphex(f & bit, ==, 0);
+        if (!qtest_using_qemu()) {
+            /* QEMU 7.2 still offers CTRL_RX & co. with ctrl_vq=off (the
+             * spec says a device must not; testing.md's table) */
+            g_assert_cmphex(f & feature_props[i].dependents, ==, 0);
+        }
+        /* nothing else changes */
+        g_assert_cmphex(f | bit | feature_props[i].dependents, ==, def);
+    }
+    /* A socket netdev carries no offload: none offered, even when asked
+     * for (vmu says so on stderr). */
+    uint64_t offloads = F(NET_F_CSUM) | F(NET_F_GUEST_CSUM) |
+                        F(NET_F_GUEST_TSO4) | F(NET_F_HOST_TSO4);
+    g_assert_cmphex(def & offloads, ==, 0);
+    g_assert_cmphex(features_with(",csum=on,guest_csum=on") & offloads, ==, 0);
+}
+
+static void test_speed_duplex(void)
+{
+    Ctx c;
+    start(&c, ",speed=10000,duplex=full");
+    g_assert_true(qvirtio_get_features(&c.dev) & F(NET_F_SPEED_DUPLEX));
+    g_assert_cmpuint(qvirtio_config_readl(&c.dev, 12), ==, 10000);
+    g_assert_cmpuint(qvirtio_config_readb(&c.dev, 16), ==, 1);
+    stop(&c);
+    start(&c, NULL);
+    g_assert_cmphex(qvirtio_config_readl(&c.dev, 12), ==, 0xffffffff);
+    g_assert_cmphex(qvirtio_config_readb(&c.dev, 16), ==, 0xff);
+    stop(&c);
+}
+
+static void test_page_per_vq(void)
+{
+    Net n;
+    net_up(&n, 0, ",page-per-vq=on");
+    g_assert_cmpuint(n.c.dev.notify_mult, ==, 4096);
+    check_tx(&n, 60);
+    check_tx(&n, 1514);
+    net_down(&n);
+}
+
+/* What vmu cannot honour is said on stderr, one line per property. */
+static void test_property_warnings(void)
+{
+    if (qtest_using_qemu()) {
+        g_test_skip("checks vmu's own warnings");
+        return;
+    }
+    g_autofree char *log = g_build_filename(g_get_tmp_dir(),
+                                            "vmu-vnet-warn-XXXXXX", NULL);
+    int fd = g_mkstemp(log);
+    g_assert_cmpint(fd, >=, 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    Ctx c;
+    start(&c, ",csum=on,ctrl_rx_extra=on,x-txburst=256,any_layout=on");
+    stop(&c);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    g_unlink(log);
+    g_test_message("stderr: %s", text);
+    g_assert_nonnull(strstr(text, "csum=on is not offered to the guest on "
+                                  "netdev n0: its data path does not carry"));
+    g_assert_nonnull(strstr(text, "ctrl_rx_extra=on is not offered to the "
+                                  "guest on netdev n0: vmu does not "
+                                  "implement it"));
+    g_assert_nonnull(strstr(text, "x-txburst ignored"));
+    g_assert_null(strstr(text, "any_layout"));
+}
+
 static void test_bad_property(void)
 {
     if (qtest_using_qemu()) {
@@ -503,6 +629,12 @@ int main(int argc, char **argv)
         g_test_add_data_func(name, GUINT_TO_POINTER(i), test_malicious);
         g_free(name);
     }
+    g_test_add_func("/virtio-net/properties/feature-bits",
+                    test_feature_properties);
+    g_test_add_func("/virtio-net/properties/speed-duplex", test_speed_duplex);
+    g_test_add_func("/virtio-net/properties/page-per-vq", test_page_per_vq);
+    g_test_add_func("/virtio-net/properties/warnings",
+                    test_property_warnings);
     g_test_add_func("/virtio-net/bad-property-names-allowed-values",
                     test_bad_property);
     return g_test_run();

@@ -87,6 +87,20 @@ BAD = [
     (["-daemonize"], "-daemonize: not supported yet"),
     (["-serial", "stdio", "-serial", "null"], "vmu has one serial port"),
     (["-pidfile", "vmu.pid", "-m", "bad"], "invalid RAM size 'bad'"),
+    (["-netdev", "socket,id=n0,fd=0",
+      "-device", "virtio-net-pci,netdev=n0,speed=fast"],
+     "speed=fast: allowed values are -1 (unknown) and 0 to 2147483647"),
+    (["-netdev", "socket,id=n0,fd=0",
+      "-device", "virtio-net-pci,netdev=n0,speed=-2"], "speed=-2"),
+    (["-netdev", "socket,id=n0,fd=0",
+      "-device", "virtio-net-pci,netdev=n0,duplex=quarter"],
+     "duplex=quarter: allowed values are half and full"),
+    (["-netdev", "socket,id=n0,fd=0",
+      "-device", "virtio-net-pci,netdev=n0,csum=maybe"],
+     "'csum' expects on or off"),
+    (["-netdev", "socket,id=n0,fd=0",
+      "-device", "virtio-net-pci,netdev=n0,page-per-vq=2"],
+     "'page-per-vq' expects on or off"),
 ]
 
 GOOD = [

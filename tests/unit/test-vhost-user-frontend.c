@@ -20,7 +20,6 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
-#include "hw/net/virtio-net.h"
 #include "hw/virtio/vhost-user.h"
 #include "hw/virtio/vhost.h"
 #include "util/fdpass.h"
@@ -765,45 +764,6 @@ static void test_backend_channel(void)
     backend_free(tb);
 }
 
-/*
- * The NIC's feature decision (the one virtio-net-pci makes at creation)
- * and what SET_FEATURES then carries to the back-end.
- */
-static void test_feature_offer(void)
-{
-    uint64_t backend = (1ULL << VIRTIO_F_VERSION_1) |
-                       (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-                       (1ULL << VIRTIO_NET_F_HOST_TSO4) | F_PROTO;
-    uint64_t guest = virtio_net_offered_features(false, false, backend);
-
-    /* ring features the back-end lacks are hidden; emulated ones stay */
-    g_assert_true(guest & (1ULL << VIRTIO_NET_F_MRG_RXBUF));
-    g_assert_false(guest & (1ULL << VIRTIO_RING_F_EVENT_IDX));
-    g_assert_false(guest & (1ULL << VIRTIO_RING_F_INDIRECT_DESC));
-    g_assert_true(guest & (1ULL << VIRTIO_NET_F_MAC));
-    g_assert_true(guest & (1ULL << VIRTIO_NET_F_STATUS));
-    g_assert_true(guest & (1ULL << VIRTIO_NET_F_CTRL_VQ));
-    /* nothing the NIC cannot serve, whatever the back-end offers */
-    g_assert_false(guest & (1ULL << VIRTIO_NET_F_HOST_TSO4));
-    g_assert_false(guest & F_PROTO);
-    /* MQ and MTU only when configured */
-    g_assert_false(guest & (1ULL << VIRTIO_NET_F_MQ));
-    g_assert_false(guest & (1ULL << VIRTIO_NET_F_MTU));
-    guest = virtio_net_offered_features(true, true, backend);
-    g_assert_true(guest & (1ULL << VIRTIO_NET_F_MQ));
-    g_assert_true(guest & (1ULL << VIRTIO_NET_F_MTU));
-    /* vmu's own rings (frame netdevs) carry every ring feature */
-    g_assert_cmphex(virtio_net_offered_features(false, false,
-                                                VIRTIO_NET_RING_FEATURES) &
-                    VIRTIO_NET_RING_FEATURES, ==, VIRTIO_NET_RING_FEATURES);
-
-    /* what SET_FEATURES carries: no emulated bits */
-    guest |= 1ULL << VIRTIO_F_VERSION_1;
-    g_assert_cmphex(vhost_net_backend_features(guest, backend), ==,
-                    (1ULL << VIRTIO_F_VERSION_1) |
-                    (1ULL << VIRTIO_NET_F_MRG_RXBUF));
-}
-
 int main(int argc, char **argv)
 {
     int r;
@@ -823,7 +783,6 @@ int main(int argc, char **argv)
                     test_dev_start_stop);
     g_test_add_func("/vhost-user/reply-ack/refused", test_reply_ack_refused);
     g_test_add_func("/vhost-user/backend-channel", test_backend_channel);
-    g_test_add_func("/virtio-net/feature-offer", test_feature_offer);
     for (unsigned i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
         g_autofree char *name = g_strdup_printf("/vhost-user/bad-backend/%s",
                                                 bad_cases[i].name);

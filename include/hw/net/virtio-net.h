@@ -9,16 +9,30 @@
 #include "net/net.h"
 
 #define VIRTIO_ID_NET                   1
+#define VIRTIO_NET_F_CSUM               0
+#define VIRTIO_NET_F_GUEST_CSUM         1
+#define VIRTIO_NET_F_CTRL_GUEST_OFFLOADS 2
 #define VIRTIO_NET_F_MTU                3
 #define VIRTIO_NET_F_MAC                5
+#define VIRTIO_NET_F_GSO                6
+#define VIRTIO_NET_F_GUEST_TSO4         7
+#define VIRTIO_NET_F_GUEST_TSO6         8
+#define VIRTIO_NET_F_GUEST_ECN          9
+#define VIRTIO_NET_F_GUEST_UFO          10
+#define VIRTIO_NET_F_HOST_TSO4          11
+#define VIRTIO_NET_F_HOST_TSO6          12
+#define VIRTIO_NET_F_HOST_ECN           13
+#define VIRTIO_NET_F_HOST_UFO           14
 #define VIRTIO_NET_F_MRG_RXBUF          15
 #define VIRTIO_NET_F_STATUS             16
 #define VIRTIO_NET_F_CTRL_VQ            17
 #define VIRTIO_NET_F_CTRL_RX            18
 #define VIRTIO_NET_F_CTRL_VLAN          19
+#define VIRTIO_NET_F_CTRL_RX_EXTRA      20
 #define VIRTIO_NET_F_GUEST_ANNOUNCE     21
 #define VIRTIO_NET_F_MQ                 22
 #define VIRTIO_NET_F_CTRL_MAC_ADDR      23
+#define VIRTIO_NET_F_SPEED_DUPLEX       63
 
 #define VIRTIO_NET_S_LINK_UP            1
 #define VIRTIO_NET_S_ANNOUNCE           2
@@ -26,19 +40,50 @@
 #define VIRTIO_NET_HDR_LEN              12
 #define VIRTIO_NET_MAX_PAIRS            8
 
+#define VIRTIO_NET_BIT(b)               (1ULL << (b))
+
+/* What the device emulates itself, whatever serves its rings. */
+#define VIRTIO_NET_EMULATED_FEATURES                                        \
+    (VIRTIO_NET_BIT(VIRTIO_NET_F_MTU) | VIRTIO_NET_BIT(VIRTIO_NET_F_MAC) |  \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_STATUS) |                                 \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) |                                \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_RX) |                                \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VLAN) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |                         \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_MQ) |                                     \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |                          \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_SPEED_DUPLEX))
+
 /* Ring features a back-end may carry; vmu's own rings have them all. */
 #define VIRTIO_NET_RING_FEATURES                                          \
     ((1ULL << VIRTIO_NET_F_MRG_RXBUF) | (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
      (1ULL << VIRTIO_RING_F_INDIRECT_DESC))
 
+/* Offloads: only a data path that handles the virtio-net header's
+ * checksum and segmentation fields (a vhost back-end) carries them. */
+#define VIRTIO_NET_OFFLOAD_FEATURES                                         \
+    (VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) |                                   \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GSO) |                                    \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_UFO) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO4) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO6) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_ECN) |                               \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_UFO))
+
 typedef struct VirtIONet VirtIONet;
 
 /*
  * The features virtio-net-pci offers the guest (VERSION_1 is added by the
- * transport): its emulated control plane, MQ and MTU when configured, and
- * the ring features in @backend (what the vhost back-end carries).
+ * transport): of those its properties @requested, the ones it emulates and
+ * the ring and offload features its data path @carried (what a vhost
+ * back-end offers; VIRTIO_NET_RING_FEATURES for vmu's own rings), less any
+ * whose prerequisite is then missing (virtio 1.2, 5.1.3.1).
  */
-uint64_t virtio_net_offered_features(bool mq, bool mtu, uint64_t backend);
+uint64_t virtio_net_offered_features(uint64_t requested, uint64_t carried);
 
 /* Link up or down, with a config interrupt when the driver is up. */
 void virtio_net_set_link(VirtIONet *n, bool up);

@@ -36,12 +36,16 @@ struct VirtIOPCIProxy {
     unsigned nvectors;          /* 0: INTx only */
     uint32_t dfselect, gfselect;
     uint16_t queue_select;
+    uint32_t notify_mult;       /* bytes between queues' notify addresses */
     VirtIOPCIQueue *q;
 };
 
-/* Put vdev on bus 0 (devfn < 0: first free slot) with nvectors MSI-X. */
+/*
+ * Put vdev on bus 0 (devfn < 0: first free slot) with nvectors MSI-X;
+ * page_per_vq gives every queue's notify address a page of its own.
+ */
 bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, int devfn,
                         unsigned nvectors, uint32_t class_code,
-                        Error **errp);
+                        bool page_per_vq, Error **errp);
 
 #endif

@@ -21,6 +21,8 @@
 #define VIRTIO_CONFIG_S_NEEDS_RESET     0x40
 #define VIRTIO_CONFIG_S_FAILED          0x80
 
+#define VIRTIO_F_NOTIFY_ON_EMPTY        24
+#define VIRTIO_F_ANY_LAYOUT             27
 #define VIRTIO_RING_F_INDIRECT_DESC     28
 #define VIRTIO_RING_F_EVENT_IDX         29
 #define VIRTIO_F_VERSION_1              32
