@@ -40,6 +40,7 @@ struct VirtIONet {
     uint8_t macs[MAC_TABLE_ENTRIES][6];     /* unicast first, then multi */
     uint32_t vlans[4096 / 32];
     bool vhost_started;
+    RateLimit start_error;      /* a guest may loop on DRIVER_OK */
     NetVhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];
 };
 
@@ -115,7 +116,8 @@ static void vhost_start(VirtIONet *n)
     }
     if (!n->nic.peer->ops->vhost_start(n->nic.peer, n->vdev.guest_features,
                                        n->rings, nr, &err)) {
-        error_report("%s: %s", n->name, error_get_pretty(err));
+        error_report_ratelimited(&n->start_error, "%s: %s", n->name,
+                                 error_get_pretty(err));
         error_free(err);
         for (unsigned i = 0; i < nr; i++) {
             virtio_queue_set_vhost(virtio_get_queue(&n->vdev, i), false);
