@@ -228,6 +228,21 @@ bool qpci_msix_pending(QPCIDevice *dev, unsigned v)
     return (word >> (v % 64)) & 1;
 }
 
+void qpci_intx_route(QPCIDevice *dev, uint8_t irq)
+{
+    uint8_t pin = qpci_config_read(dev->qts, dev->devfn, 0x3d, 1);
+    unsigned slot = dev->devfn >> 3;
+    g_assert_cmpuint(pin, >=, 1);
+    g_assert_cmpuint(pin, <=, 4);
+    /* The PIIX swizzle: slot 1 pin A is PIRQA, slot 2 pin A PIRQB, ... */
+    unsigned pirq = (pin - 1 + slot - 1) & 3;
+    qpci_config_write(dev->qts, 0x08, 0x60 + pirq, irq, 1);
+    qpci_config_write(dev->qts, dev->devfn, 0x3c, irq, 1);
+    /* Command bit 10 is INTx Disable. */
+    uint16_t cmd = qpci_config_read(dev->qts, dev->devfn, 4, 2);
+    qpci_config_write(dev->qts, dev->devfn, 4, cmd & ~(1u << 10), 2);
+}
+
 /* ---- virtio over PCI ---- */
 
 bool qvirtio_pci_probe(QTestState *s, uint16_t virtio_id, QVirtioPCI *dev)

@@ -55,6 +55,13 @@ void qpci_msix_mask(QPCIDevice *dev, unsigned v, bool masked);
 void qpci_msix_mask_all(QPCIDevice *dev, bool masked);
 bool qpci_msix_pending(QPCIDevice *dev, unsigned v);
 
+/*
+ * INTx: route the device's pin through the PIIX3 PIRQ register (00:01.0)
+ * to this IRQ, which is then the IOAPIC input to intercept.  No firmware
+ * has run, so the routes start disabled (0x80).
+ */
+void qpci_intx_route(QPCIDevice *dev, uint8_t irq);
+
 /* ---- virtio 1.x over PCI ---- */
 #define VIRTIO_STATUS_ACKNOWLEDGE   1
 #define VIRTIO_STATUS_DRIVER        2

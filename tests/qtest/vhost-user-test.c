@@ -3,7 +3,9 @@
  * process (a thread on a real UNIX socket): guest memory as the back-end
  * maps it, connect/reconnect in both socket modes, multiqueue, protocol
  * variants, and back-ends that answer wrongly.  The qtest "driver" kicks
- * through the ioeventfd and sees the back-end's calls as MSI-X writes.
+ * through the ioeventfd and sees the back-end's calls as MSI-X writes
+ * (vmu) or as INTx on the IOAPIC plus the ISR register (QEMU 7.2 under
+ * TCG, whose MSI-X path with vhost-user is avoided: see skip reasons).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +38,9 @@
 #define HDR 12
 #define MSI_ADDR 0x00f00000ULL
 #define MSI_CONFIG (MSI_ADDR + 0x40)
+#define INTX_IRQ 11
+/* Every wait for an event: generous, the machine may be loaded. */
+#define WAIT_MS 30000
 
 /* ---- the wire (spec: QEMU docs/interop/vhost-user.rst) ---- */
 enum {
@@ -89,7 +94,9 @@ typedef struct Ring {
 
 typedef struct Map {
     Region r;
-    uint8_t *ptr;
+    uint8_t *ptr;                   /* the region's first byte */
+    void *base;                     /* the mapping: from the fd's start */
+    size_t len;
 } Map;
 
 typedef struct Backend {
@@ -141,12 +148,17 @@ static void *va_ptr(Backend *b, uint64_t va)
     return NULL;
 }
 
-static void backend_forget(Backend *b)
+static void backend_unmap(Backend *b)
 {
     for (unsigned i = 0; i < b->nmaps; i++) {
-        munmap(b->maps[i].ptr, b->maps[i].r.size + b->maps[i].r.offset);
+        munmap(b->maps[i].base, b->maps[i].len);
     }
     b->nmaps = 0;
+}
+
+static void backend_forget(Backend *b)
+{
+    backend_unmap(b);
     for (unsigned i = 0; i < 16; i++) {
         if (b->rings[i].kick >= 0) {
             close(b->rings[i].kick);
@@ -158,39 +170,89 @@ static void backend_forget(Backend *b)
     }
 }
 
+/* A ring as the back-end sees it: its three parts mapped. */
+typedef struct RingView {
+    Ring *r;
+    uint8_t *desc, *avail, *used;
+} RingView;
+
+typedef struct Desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags, next;
+} Desc;
+
+/* False while the ring is not set up, or not enabled where it must be. */
+static bool ring_view(Backend *b, unsigned idx, RingView *v)
+{
+    Ring *r = &b->rings[idx];
+    *v = (RingView) { r, va_ptr(b, r->desc), va_ptr(b, r->avail),
+                      va_ptr(b, r->used) };
+    return v->desc && v->avail && v->used && r->num &&
+           (r->enabled || !(b->acked & F(F_PROTOCOL_FEATURES)));
+}
+
+static uint16_t ring_avail_idx(RingView *v)
+{
+    return __atomic_load_n((uint16_t *)(v->avail + 2), __ATOMIC_ACQUIRE);
+}
+
+/* The head of the next available chain. */
+static uint16_t ring_head(RingView *v)
+{
+    return ((uint16_t *)(v->avail + 4))[v->r->last_avail % v->r->num];
+}
+
+static Desc ring_desc(RingView *v, unsigned i)
+{
+    uint8_t *e = v->desc + 16 * (i % v->r->num);
+    Desc d;
+    memcpy(&d.addr, e, 8);
+    memcpy(&d.len, e + 8, 4);
+    memcpy(&d.flags, e + 12, 2);
+    memcpy(&d.next, e + 14, 2);
+    return d;
+}
+
+static void ring_push_used(RingView *v, uint32_t id, uint32_t len)
+{
+    uint16_t used_idx = *(uint16_t *)(v->used + 2);
+    uint8_t *ue = v->used + 4 + 8 * (used_idx % v->r->num);
+    memcpy(ue, &id, 4);
+    memcpy(ue + 4, &len, 4);
+    __atomic_store_n((uint16_t *)(v->used + 2), used_idx + 1,
+                     __ATOMIC_RELEASE);
+}
+
+static void ring_call(Ring *r)
+{
+    uint64_t one = 1;
+    g_assert_cmpint(write(r->call, &one, 8), ==, 8);
+}
+
 /* Take what the driver made available on a TX ring. */
 static void ring_tx(Backend *b, unsigned idx)
 {
-    Ring *r = &b->rings[idx];
-    uint8_t *d = va_ptr(b, r->desc), *a = va_ptr(b, r->avail),
-            *u = va_ptr(b, r->used);
-    if (!d || !a || !u || !r->num ||
-        (!r->enabled && (b->acked & F(F_PROTOCOL_FEATURES)))) {
+    RingView v;
+    if (!ring_view(b, idx, &v)) {
         return;
     }
+    Ring *r = v.r;
     bool any = false;
-    uint16_t avail_idx = __atomic_load_n((uint16_t *)(a + 2),
-                                         __ATOMIC_ACQUIRE);
+    uint16_t avail_idx = ring_avail_idx(&v);
     while (r->last_avail != avail_idx) {
-        uint16_t head = ((uint16_t *)(a + 4))[r->last_avail % r->num];
+        uint16_t head = ring_head(&v);
         GByteArray *f = g_byte_array_new();
         for (unsigned i = head, n = 0; n < r->num; n++) {
-            uint8_t *e = d + 16 * (i % r->num);
-            uint64_t addr;
-            uint32_t len;
-            uint16_t flags, next;
-            memcpy(&addr, e, 8);
-            memcpy(&len, e + 8, 4);
-            memcpy(&flags, e + 12, 2);
-            memcpy(&next, e + 14, 2);
-            uint8_t *p = gpa_ptr(b, addr, len);
+            Desc d = ring_desc(&v, i);
+            uint8_t *p = gpa_ptr(b, d.addr, d.len);
             if (p) {
-                g_byte_array_append(f, p, len);
+                g_byte_array_append(f, p, d.len);
             }
-            if (!(flags & VRING_DESC_F_NEXT)) {
+            if (!(d.flags & VRING_DESC_F_NEXT)) {
                 break;
             }
-            i = next;
+            i = d.next;
         }
         if (f->len >= HDR) {
             g_byte_array_remove_range(f, 0, HDR);
@@ -200,18 +262,53 @@ static void ring_tx(Backend *b, unsigned idx)
         if (b->hold_tx) {
             continue;
         }
-        uint16_t used_idx = *(uint16_t *)(u + 2);
-        uint8_t *ue = u + 4 + 8 * (used_idx % r->num);
-        uint32_t id = head, zero = 0;
-        memcpy(ue, &id, 4);
-        memcpy(ue + 4, &zero, 4);
-        __atomic_store_n((uint16_t *)(u + 2), used_idx + 1, __ATOMIC_RELEASE);
+        ring_push_used(&v, head, 0);
         any = true;
     }
     if (any && r->call >= 0) {
-        uint64_t one = 1;
-        g_assert_cmpint(write(r->call, &one, 8), ==, 8);
+        ring_call(r);
     }
+}
+
+/*
+ * Hand one frame to the driver on RX ring 0 (header with num_buffers 1,
+ * then the frame, across the chain) and call.  Lock held; false if the
+ * ring has no buffer yet.
+ */
+static bool ring_rx(Backend *b, const uint8_t *frame, size_t len)
+{
+    RingView v;
+    if (!ring_view(b, 0, &v) || v.r->call < 0 ||
+        v.r->last_avail == ring_avail_idx(&v)) {
+        return false;
+    }
+    Ring *r = v.r;
+    uint8_t hdr[HDR] = { 0 };
+    hdr[10] = 1;                    /* num_buffers */
+    GByteArray *data = g_byte_array_new();
+    g_byte_array_append(data, hdr, HDR);
+    g_byte_array_append(data, frame, len);
+    uint16_t head = ring_head(&v);
+    size_t done = 0;
+    for (unsigned i = head, n = 0; n < r->num && done < data->len; n++) {
+        Desc d = ring_desc(&v, i);
+        size_t chunk = MIN(d.len, data->len - done);
+        uint8_t *p = gpa_ptr(b, d.addr, chunk);
+        if (!p || !(d.flags & VRING_DESC_F_WRITE)) {
+            break;
+        }
+        memcpy(p, data->data + done, chunk);
+        done += chunk;
+        if (!(d.flags & VRING_DESC_F_NEXT)) {
+            break;
+        }
+        i = d.next;
+    }
+    g_byte_array_unref(data);
+    r->last_avail++;
+    ring_push_used(&v, head, done);
+    ring_call(r);
+    return true;
 }
 
 static void send_reply(Backend *b, Msg *m, size_t size)
@@ -333,16 +430,15 @@ static bool backend_handle(Backend *b)
         reply = 8, has_reply = true;
         break;
     case SET_MEM_TABLE:
-        for (unsigned i = 0; i < b->nmaps; i++) {
-            munmap(b->maps[i].ptr, b->maps[i].r.size + b->maps[i].r.offset);
-        }
-        b->nmaps = 0;
+        backend_unmap(b);
         for (unsigned i = 0; i < m.p.mem.nregions && i < nfds; i++) {
             Region *r = &m.p.mem.r[i];
             void *p = mmap(NULL, r->size + r->offset, PROT_READ | PROT_WRITE,
                            MAP_SHARED, fds[i], 0);
             g_assert_true(p != MAP_FAILED);
-            b->maps[b->nmaps++] = (Map) { *r, (uint8_t *)p + r->offset };
+            /* QEMU maps one memfd as several regions at offsets. */
+            b->maps[b->nmaps++] = (Map) { *r, (uint8_t *)p + r->offset, p,
+                                          r->size + r->offset };
         }
         break;
     case SET_VRING_NUM:
@@ -592,11 +688,14 @@ typedef struct Ctx {
     QTestState *s;
     QVirtioPCI dev;
     QVirtQueue *vq[5];
+    bool qemu;                  /* QEMU 7.2: INTx instead of MSI-X */
+    uint8_t isr_seen;           /* ISR bits read since they were armed */
 } Ctx;
 
 static void ctx_init(Ctx *c)
 {
     memset(c, 0, sizeof(*c));
+    c->qemu = qtest_using_qemu();
     c->dir = g_dir_make_tmp("vhu-XXXXXX", NULL);
     c->sock = g_build_filename(c->dir, "be.sock", NULL);
     c->log = g_build_filename(c->dir, "stderr", NULL);
@@ -609,6 +708,14 @@ static void ctx_start(Ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     char *args = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    if (c->qemu && !strstr(args, "memory-backend=")) {
+        /* QEMU's default RAM is private: vhost-user could not map it. */
+        char *shared = g_strdup_printf("-object memory-backend-memfd,id=mem,"
+                                       "size=128M,share=on -machine "
+                                       "memory-backend=mem %s", args);
+        g_free(args);
+        args = shared;
+    }
     fflush(stderr);
     int saved = dup(2);
     int fd = open(c->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -644,6 +751,17 @@ static void ctx_stop(Ctx *c)
     g_free(c->log);
 }
 
+/* A case whose behaviour QEMU 7.2 does not share skips there with the
+ * reason (docs/devel/testing.md lists the differences). */
+static bool skip_on_qemu(const char *why)
+{
+    if (qtest_using_qemu()) {
+        g_test_skip(why);
+        return true;
+    }
+    return false;
+}
+
 /* Lines of vmu's stderr that contain needle (and are not traces). */
 static unsigned log_count(Ctx *c, const char *needle)
 {
@@ -661,6 +779,44 @@ static unsigned log_count(Ctx *c, const char *needle)
     return n;
 }
 
+typedef struct LogWait {
+    Ctx *c;
+    const char *needle;
+} LogWait;
+
+static bool log_seen(void *opaque)
+{
+    LogWait *w = opaque;
+    return log_count(w->c, w->needle) > 0;
+}
+
+/* The back-end was connected three times: failed twice, retried. */
+static bool backend_retried(void *opaque)
+{
+    Backend *b = opaque;
+    g_mutex_lock(&b->lock);
+    bool r = b->connections >= 3;
+    g_mutex_unlock(&b->lock);
+    return r;
+}
+
+/*
+ * vmu's error messages are its own: QEMU's words differ, so these counts
+ * are asserted against vmu only.
+ */
+static void assert_vmu_log(Ctx *c, const char *needle, unsigned n)
+{
+    if (!c->qemu) {
+        g_assert_cmpuint(log_count(c, needle), ==, n);
+    }
+}
+
+/* A retrying client: QEMU 7.2 has reconnect= (seconds) only. */
+static const char *chr_reconnect(Ctx *c)
+{
+    return c->qemu ? ",reconnect=1" : ",reconnect-ms=100";
+}
+
 static const char *netdev_args(Ctx *c, const char *chropts,
                                const char *devopts)
 {
@@ -668,7 +824,7 @@ static const char *netdev_args(Ctx *c, const char *chropts,
     snprintf(buf, sizeof(buf), "-chardev socket,id=chr0,path=%s%s "
              "-netdev vhost-user,id=n0,chardev=chr0 "
              "-device virtio-net-pci,netdev=n0,disable-legacy=on%s",
-             c->sock, chropts ? chropts : ",reconnect-ms=100",
+             c->sock, chropts ? chropts : chr_reconnect(c),
              devopts ? devopts : "");
     return buf;
 }
@@ -688,24 +844,97 @@ static bool link_is_down(void *opaque)
     return !link_up(opaque);
 }
 
-/* The driver: features, MSI-X (rx 0, tx 1, config 2), rings, DRIVER_OK. */
+/*
+ * The driver: features, interrupts, rings, DRIVER_OK.  vmu: MSI-X (rx 0,
+ * tx 1, the rest 2, config 3).  QEMU: INTx, because QEMU 7.2 under TCG
+ * with MSI-X enabled dies at DRIVER_OK: vhost_net_start sets the guest
+ * notifiers, msix_set_vector_notifiers calls virtio-pci's vector-unmask
+ * callback, and that takes the KVM irqfd path without KVM (SIGSEGV, a
+ * read through a NULL pointer next to a use of kvm_state).
+ */
 static void driver_up(Ctx *c, uint64_t features, unsigned nq)
 {
     QVirtioPCI *d = &c->dev;
     g_assert_true(qvirtio_negotiate(d, F(VIRTIO_F_VERSION_1) |
                                     F(NET_F_STATUS) | features));
-    qpci_msix_enable(&d->pci);
-    for (unsigned v = 0; v < 3; v++) {
-        qpci_msix_set_vector(&d->pci, v, MSI_ADDR + 4 * v, 0x1000 + v);
-        qtest_writel(c->s, MSI_ADDR + 4 * v, 0);
-    }
-    qpci_msix_set_vector(&d->pci, 3, MSI_CONFIG, 0x2000);
-    qtest_writel(c->s, MSI_CONFIG, 0);
-    qtest_writew(c->s, d->common + VPCI_MSIX_CONFIG, 3);
-    for (unsigned i = 0; i < nq; i++) {
-        c->vq[i] = qvirtqueue_setup(d, i, 256, i < 2 ? i : 2);
+    if (c->qemu) {
+        qpci_intx_route(&d->pci, INTX_IRQ);
+        qtest_irq_intercept_in(c->s, "ioapic");
+        for (unsigned i = 0; i < nq; i++) {
+            c->vq[i] = qvirtqueue_setup(d, i, 256, VIRTIO_MSI_NO_VECTOR);
+        }
+    } else {
+        qpci_msix_enable(&d->pci);
+        for (unsigned v = 0; v < 3; v++) {
+            qpci_msix_set_vector(&d->pci, v, MSI_ADDR + 4 * v, 0x1000 + v);
+            qtest_writel(c->s, MSI_ADDR + 4 * v, 0);
+        }
+        qpci_msix_set_vector(&d->pci, 3, MSI_CONFIG, 0x2000);
+        qtest_writel(c->s, MSI_CONFIG, 0);
+        qtest_writew(c->s, d->common + VPCI_MSIX_CONFIG, 3);
+        for (unsigned i = 0; i < nq; i++) {
+            c->vq[i] = qvirtqueue_setup(d, i, 256, i < 2 ? i : 2);
+        }
     }
     qvirtio_set_status(d, qvirtio_get_status(d) | VIRTIO_STATUS_DRIVER_OK);
+}
+
+/* ---- interrupts: an MSI-X write into guest RAM, or INTx + ISR ---- */
+
+typedef enum Irq { IRQ_RX, IRQ_TX, IRQ_CONFIG } Irq;
+
+static uint64_t msi_addr(Irq k)
+{
+    return k == IRQ_CONFIG ? MSI_CONFIG : MSI_ADDR + 4 * k;
+}
+
+static uint32_t msi_data(Irq k)
+{
+    return k == IRQ_CONFIG ? 0x2000 : 0x1000 + k;
+}
+
+/* ISR bit 0: a queue (INTx cannot tell rx from tx), bit 1: config. */
+static uint8_t isr_bit(Irq k)
+{
+    return k == IRQ_CONFIG ? 2 : 1;
+}
+
+/* Forget an interrupt of this kind that came before. */
+static void irq_arm(Ctx *c, Irq k)
+{
+    if (c->qemu) {
+        /* Reading the ISR acknowledges it and lowers the line. */
+        c->isr_seen |= qtest_readb(c->s, c->dev.isr);
+        c->isr_seen &= ~isr_bit(k);
+    } else {
+        qtest_writel(c->s, msi_addr(k), 0);
+    }
+}
+
+typedef struct IrqWait {
+    Ctx *c;
+    Irq k;
+} IrqWait;
+
+static bool irq_came(QTestState *s, void *opaque)
+{
+    IrqWait *w = opaque;
+    Ctx *c = w->c;
+    if (!c->qemu) {
+        return qtest_readl(s, msi_addr(w->k)) == msi_data(w->k);
+    }
+    /* The line went up; the ISR says why (reading it lowers the line). */
+    if (qtest_get_irq(s, INTX_IRQ)) {
+        c->isr_seen |= qtest_readb(s, c->dev.isr);
+    }
+    return c->isr_seen & isr_bit(w->k);
+}
+
+/* An interrupt of this kind since irq_arm, within the timeout. */
+static bool irq_wait(Ctx *c, Irq k)
+{
+    IrqWait w = { c, k };
+    return qtest_wait_until(c->s, irq_came, &w, WAIT_MS);
 }
 
 static void fill_frame(uint8_t *f, size_t len, unsigned seed)
@@ -759,27 +988,67 @@ static bool frames_arrived(void *opaque)
     return backend_frames(w->b) >= w->n;
 }
 
-static bool msi_tx(QTestState *s, void *opaque)
-{
-    return qtest_readl(s, MSI_ADDR + 4) == 0x1001;
-}
-
-static bool msi_config(QTestState *s, void *opaque)
-{
-    return qtest_readl(s, MSI_CONFIG) == 0x2000;
-}
-
-/* A frame goes out and comes back as used, with the TX vector's MSI-X. */
+/* A frame goes out and comes back as used, with the TX interrupt. */
 static void check_tx(Ctx *c, Backend *b, unsigned seed)
 {
     unsigned before = backend_frames(b);
-    qtest_writel(c->s, MSI_ADDR + 4, 0);
+    irq_arm(c, IRQ_TX);
     tx_post(c, c->vq[1], 100 + seed, seed, true);
     FramesWait w = { b, before + 1 };
-    g_assert_true(wait_for(frames_arrived, &w, 10000));
+    g_assert_true(wait_for(frames_arrived, &w, WAIT_MS));
     g_assert_true(frame_is(b, before, 100 + seed, seed));
-    g_assert_true(qvirtqueue_get_used(c->vq[1], NULL, NULL, 10000));
-    g_assert_true(qtest_wait_until(c->s, msi_tx, NULL, 10000));
+    g_assert_true(qvirtqueue_get_used(c->vq[1], NULL, NULL, WAIT_MS));
+    g_assert_true(irq_wait(c, IRQ_TX));
+}
+
+/* Post one device-writable RX buffer of len bytes; returns its address. */
+static uint64_t rx_post(Ctx *c, size_t len)
+{
+    uint64_t buf = guest_alloc(&c->dev.alloc, len, 64);
+    qtest_memset(c->s, buf, 0, len);
+    QVirtBuf b = { buf, len, true };
+    qvirtqueue_add(c->vq[0], &b, 1, false);
+    qvirtqueue_kick(c->vq[0]);
+    return buf;
+}
+
+typedef struct RxInject {
+    Backend *b;
+    const uint8_t *frame;
+    size_t len;
+} RxInject;
+
+static bool rx_injected(void *opaque)
+{
+    RxInject *r = opaque;
+    g_mutex_lock(&r->b->lock);
+    bool ok = ring_rx(r->b, r->frame, r->len);
+    g_mutex_unlock(&r->b->lock);
+    return ok;
+}
+
+/*
+ * The back-end sends a frame: it lands in the driver's RX buffer, comes
+ * back as used with the header's length, with the RX interrupt.
+ */
+static void check_rx(Ctx *c, Backend *b, size_t len, unsigned seed)
+{
+    uint8_t *frame = g_malloc(len);
+    fill_frame(frame, len, seed);
+    uint64_t buf = rx_post(c, 2048);
+    irq_arm(c, IRQ_RX);
+    RxInject r = { b, frame, len };
+    g_assert_true(wait_for(rx_injected, &r, WAIT_MS));
+    uint32_t used_len = 0;
+    g_assert_true(qvirtqueue_get_used(c->vq[0], NULL, &used_len, WAIT_MS));
+    g_assert_cmpuint(used_len, ==, HDR + len);
+    g_assert_true(irq_wait(c, IRQ_RX));
+    uint8_t *got = g_malloc(HDR + len);
+    qtest_memread(c->s, buf, got, HDR + len);
+    g_assert_cmpuint(got[10] | got[11] << 8, ==, 1);
+    g_assert_cmpmem(got + HDR, len, frame, len);
+    g_free(got);
+    g_free(frame);
 }
 
 /* ---- read-guest-mem ---- */
@@ -789,7 +1058,7 @@ static void read_guest_mem(Ctx *c, Backend *b)
     static const uint64_t where[] = { 0x1000, 0x9f000, 0x100000, 0x3000000,
                                       0x7fff000 };
     driver_up(c, 0, 2);
-    g_assert_true(wait_for(backend_has_mem, b, 10000));
+    g_assert_true(wait_for(backend_has_mem, b, WAIT_MS));
     for (unsigned i = 0; i < G_N_ELEMENTS(where); i++) {
         uint8_t pat[4096], got[4096];
         for (unsigned k = 0; k < sizeof(pat); k++) {
@@ -912,9 +1181,9 @@ static void test_read_guest_mem(gconstpointer opaque)
          * when we may (root), else skip. */
         if (!huge_reserve(&huge)) {
             ctx_stop(&c);
-            g_test_skip("hugetlbfs: cannot reserve 64 free 2 MiB huge pages "
-                        "or mount hugetlbfs (needs root; or echo 64 > "
-                        "/proc/sys/vm/nr_hugepages)");
+            qtest_skip_missing("hugetlbfs: cannot reserve 64 free 2 MiB "
+                               "huge pages or mount hugetlbfs (needs root; "
+                               "or echo 64 > /proc/sys/vm/nr_hugepages)");
             return;
         }
         mem = g_strdup_printf("-object memory-backend-file,id=mem,size=128M,"
@@ -934,6 +1203,12 @@ static void test_read_guest_mem(gconstpointer opaque)
 /* Private RAM is refused before anything starts, naming the fix. */
 static void test_private_ram(gconstpointer opaque)
 {
+    if (skip_on_qemu("QEMU 7.2 starts with private RAM; only at DRIVER_OK it "
+                     "prints 'Failed initializing vhost-user memory map' and "
+                     "falls back to userspace virtio (vmu refuses it at "
+                     "start-up)")) {
+        return;
+    }
     const char *mem = opaque;
     char *vmu = g_strdup(g_getenv("QTEST_VMU_BINARY"));
     if (!vmu || !*vmu) {
@@ -960,11 +1235,36 @@ static void test_private_ram(gconstpointer opaque)
     g_free(vmu);
 }
 
+/* ---- frames both ways ---- */
+
+/* Frames out through the back-end and in from it, several times. */
+static void test_tx_rx(void)
+{
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    backend_start(b);
+    ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
+    driver_up(&c, F(NET_F_MRG_RXBUF), 2);
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
+    for (unsigned i = 1; i <= 3; i++) {
+        check_tx(&c, b, i);
+        check_rx(&c, b, 60 + 500 * i, i);
+    }
+    ctx_stop(&c);
+    backend_free(b);
+}
+
 /* ---- connect ---- */
 
 /* No back-end at start: vmu runs, link down; it comes up with one. */
 static void test_connect_fail(void)
 {
+    if (skip_on_qemu("QEMU 7.2 does not start without a listening back-end "
+                     "('Unable to connect character device', even with "
+                     "reconnect=); vmu starts with the link down")) {
+        return;
+    }
     Ctx c;
     ctx_init(&c);
     ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
@@ -972,8 +1272,8 @@ static void test_connect_fail(void)
     g_assert_false(link_up(&c));
     Backend *b = backend_new(c.sock);
     backend_start(b);
-    g_assert_true(wait_for(link_is_up, &c, 10000));
-    g_assert_true(qtest_wait_until(c.s, msi_config, NULL, 10000));
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
+    g_assert_true(irq_wait(&c, IRQ_CONFIG));
     check_tx(&c, b, 1);
     ctx_stop(&c);
     backend_free(b);
@@ -984,6 +1284,12 @@ static void test_connect_fail(void)
 static void test_bad_backend(gconstpointer opaque)
 {
     Bad bad = GPOINTER_TO_INT(opaque);
+    if (skip_on_qemu("QEMU 7.2 never finishes start-up with a back-end "
+                     "that fails the handshake (it retries at once, "
+                     "forever: 'Failed to read msg header...'); vmu runs "
+                     "with the link down and logs one error")) {
+        return;
+    }
     Ctx c;
     ctx_init(&c);
     Backend *b = backend_new(c.sock);
@@ -992,16 +1298,21 @@ static void test_bad_backend(gconstpointer opaque)
     ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
     driver_up(&c, 0, 2);
     g_assert_false(link_up(&c));
-    /* Let it fail a few times (each failure is retried). */
-    g_usleep(bad == BAD_SILENT ? 500 * 1000 : 2500 * 1000);
+    /* The error is reported; a back-end that answers (wrongly) is tried
+     * again, and fails again, without a second report. */
+    LogWait lw = { &c, c.sock };
+    g_assert_true(wait_for(log_seen, &lw, WAIT_MS));
+    if (bad != BAD_SILENT) {
+        g_assert_true(wait_for(backend_retried, b, WAIT_MS));
+    }
     g_assert_false(link_up(&c));
-    g_assert_cmpuint(log_count(&c, c.sock), ==, 1);
+    assert_vmu_log(&c, c.sock, 1);
     backend_free(b);
     b = backend_new(c.sock);
     backend_start(b);
-    g_assert_true(wait_for(link_is_up, &c, 20000));
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
     check_tx(&c, b, 2);
-    g_assert_cmpuint(log_count(&c, c.sock), ==, 1);
+    assert_vmu_log(&c, c.sock, 1);
     ctx_stop(&c);
     backend_free(b);
 }
@@ -1014,16 +1325,19 @@ static void reconnect(bool vmu_server)
     ctx_init(&c);
     Backend *b = backend_new(c.sock);
     b->connect = vmu_server;
-    if (!vmu_server) {
+    /* vmu as a server starts without a back-end; QEMU 7.2 holds its
+     * start-up until one connects, so the (retrying) back-end goes first. */
+    bool late = vmu_server && !c.qemu;
+    if (!late) {
         backend_start(b);
     }
     ctx_start(&c, "%s", netdev_args(&c, vmu_server ? ",server=on,wait=off" :
-                                    ",reconnect-ms=100", NULL));
-    if (vmu_server) {
+                                    NULL, NULL));
+    if (late) {
         backend_start(b);
     }
     driver_up(&c, F(NET_F_MRG_RXBUF), 2);
-    g_assert_true(wait_for(link_is_up, &c, 10000));
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
     check_tx(&c, b, 1);
 
     /* A buffer the back-end took but never returned: in flight. */
@@ -1032,31 +1346,37 @@ static void reconnect(bool vmu_server)
     g_mutex_unlock(&b->lock);
     tx_post(&c, c.vq[1], 300, 3, true);
     FramesWait w = { b, 2 };
-    g_assert_true(wait_for(frames_arrived, &w, 10000));
+    g_assert_true(wait_for(frames_arrived, &w, WAIT_MS));
 
-    qtest_writel(c.s, MSI_CONFIG, 0);
+    irq_arm(&c, IRQ_CONFIG);
     backend_free(b);
-    g_assert_true(wait_for(link_is_down, &c, 10000));
-    g_assert_true(qtest_wait_until(c.s, msi_config, NULL, 10000));
-    g_assert_cmpuint(log_count(&c, c.sock), ==, 1);
+    g_assert_true(wait_for(link_is_down, &c, WAIT_MS));
+    g_assert_true(irq_wait(&c, IRQ_CONFIG));
+    assert_vmu_log(&c, c.sock, 1);
 
     /* The back-end returns: link up, the buffer in flight handed over
      * again from the used index, with no guest action. */
-    qtest_writel(c.s, MSI_CONFIG, 0);
+    irq_arm(&c, IRQ_CONFIG);
     gint64 t0 = g_get_monotonic_time();
     b = backend_new(c.sock);
     b->connect = vmu_server;
     backend_start(b);
-    g_assert_true(wait_for(link_is_up, &c, 10000));
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
     g_test_message("link up %" G_GINT64_FORMAT " ms after the back-end "
                    "returned", (g_get_monotonic_time() - t0) / 1000);
-    g_assert_true(qtest_wait_until(c.s, msi_config, NULL, 10000));
-    w = (FramesWait) { b, 1 };
-    g_assert_true(wait_for(frames_arrived, &w, 10000));
-    g_assert_true(frame_is(b, 0, 300, 3));
-    g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, 10000));
+    g_assert_true(irq_wait(&c, IRQ_CONFIG));
+    if (c.qemu) {
+        /* QEMU 7.2 completed the held buffer itself while the link was
+         * down (dropped, used length 0): there is nothing to hand over. */
+        g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, WAIT_MS));
+    } else {
+        w = (FramesWait) { b, 1 };
+        g_assert_true(wait_for(frames_arrived, &w, WAIT_MS));
+        g_assert_true(frame_is(b, 0, 300, 3));
+        g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, WAIT_MS));
+    }
     check_tx(&c, b, 4);
-    g_assert_cmpuint(log_count(&c, c.sock), ==, 1);
+    assert_vmu_log(&c, c.sock, 1);
     ctx_stop(&c);
     backend_free(b);
 }
@@ -1074,6 +1394,10 @@ static void test_reconnect_server(void)
 /* The original spelling: file=SOCKET, an implicit retrying client. */
 static void test_file_option(void)
 {
+    if (skip_on_qemu("QEMU has no -netdev vhost-user,file= (vmu's original "
+                     "spelling)")) {
+        return;
+    }
     Ctx c;
     ctx_init(&c);
     ctx_start(&c, "-netdev type=vhost-user,id=n0,file=%s -device "
@@ -1082,7 +1406,7 @@ static void test_file_option(void)
     g_assert_false(link_up(&c));
     Backend *b = backend_new(c.sock);
     backend_start(b);
-    g_assert_true(wait_for(link_is_up, &c, 10000));
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
     check_tx(&c, b, 1);
     ctx_stop(&c);
     backend_free(b);
@@ -1099,7 +1423,7 @@ static uint8_t ctrl(Ctx *c, QVirtQueue *cq, const uint8_t *cmd, size_t len)
     QVirtBuf b[2] = { { out, len, false }, { ack, 1, true } };
     qvirtqueue_add(cq, b, 2, false);
     qvirtqueue_kick(cq);
-    g_assert_true(qvirtqueue_get_used(cq, NULL, NULL, 10000));
+    g_assert_true(qvirtqueue_get_used(cq, NULL, NULL, WAIT_MS));
     return qtest_readb(c->s, ack);
 }
 
@@ -1119,13 +1443,16 @@ static void test_multiqueue(void)
     Backend *b = backend_new(c.sock);
     b->queue_num = 2;
     backend_start(b);
-    ctx_start(&c, "-chardev socket,id=chr0,path=%s,reconnect-ms=100 "
+    ctx_start(&c, "-chardev socket,id=chr0,path=%s%s "
               "-netdev vhost-user,id=n0,chardev=chr0,queues=2 "
               "-device virtio-net-pci,netdev=n0,disable-legacy=on,mq=on,"
-              "vectors=6", c.sock);
-    g_assert_cmpuint(qtest_readw(c.s, c.dev.common + VPCI_NUM_QUEUES), ==, 5);
+              "vectors=6", c.sock, chr_reconnect(&c));
+    /* QEMU 7.2 counts the second pair only once MQ is negotiated. */
+    g_assert_cmpuint(qtest_readw(c.s, c.dev.common + VPCI_NUM_QUEUES), ==,
+                     c.qemu ? 3 : 5);
     driver_up(&c, F(NET_F_MQ) | F(NET_F_CTRL_VQ), 5);
-    g_assert_true(wait_for(backend_has_mem, b, 10000));
+    g_assert_cmpuint(qtest_readw(c.s, c.dev.common + VPCI_NUM_QUEUES), ==, 5);
+    g_assert_true(wait_for(backend_has_mem, b, WAIT_MS));
     g_mutex_lock(&b->lock);
     g_assert_cmpint(b->enable[0], ==, 1);
     g_assert_cmpint(b->enable[1], ==, 1);
@@ -1134,7 +1461,7 @@ static void test_multiqueue(void)
     g_mutex_unlock(&b->lock);
     static const uint8_t two[] = { 4, 0, 2, 0 };
     g_assert_cmpuint(ctrl(&c, c.vq[4], two, sizeof(two)), ==, 0);
-    g_assert_true(wait_for(pair1_enabled, b, 10000));
+    g_assert_true(wait_for(pair1_enabled, b, WAIT_MS));
     check_tx(&c, b, 1);
     ctx_stop(&c);
     backend_free(b);
@@ -1143,17 +1470,24 @@ static void test_multiqueue(void)
 /* queues= above what the back-end serves: a clear error, link down. */
 static void test_multiqueue_too_many(void)
 {
+    if (skip_on_qemu("QEMU 7.2 never finishes start-up with queues= "
+                     "above what the back-end serves (it retries forever: "
+                     "'you are asking more queues than supported'); vmu "
+                     "runs with the link down")) {
+        return;
+    }
     Ctx c;
     ctx_init(&c);
     Backend *b = backend_new(c.sock);
     b->queue_num = 2;
     backend_start(b);
-    ctx_start(&c, "-chardev socket,id=chr0,path=%s,reconnect-ms=100 "
+    ctx_start(&c, "-chardev socket,id=chr0,path=%s%s "
               "-netdev vhost-user,id=n0,chardev=chr0,queues=4 "
               "-device virtio-net-pci,netdev=n0,disable-legacy=on,mq=on,"
-              "vectors=10", c.sock);
+              "vectors=10", c.sock, chr_reconnect(&c));
     driver_up(&c, F(NET_F_MQ) | F(NET_F_CTRL_VQ), 2);
-    g_usleep(500 * 1000);
+    LogWait lw = { &c, "serves 2 queue pairs, queues=4" };
+    g_assert_true(wait_for(log_seen, &lw, WAIT_MS));
     g_assert_false(link_up(&c));
     g_assert_cmpuint(log_count(&c, "serves 2 queue pairs, queues=4"), ==, 1);
     ctx_stop(&c);
@@ -1163,6 +1497,12 @@ static void test_multiqueue_too_many(void)
 /* Snabb-like: no protocol features at all, no SET_VRING_ENABLE. */
 static void test_no_protocol_features(void)
 {
+    if (skip_on_qemu("QEMU 7.2 cannot start a back-end without "
+                     "VHOST_USER_F_PROTOCOL_FEATURES: at DRIVER_OK "
+                     "'unable to start vhost net: 22: falling back on "
+                     "userspace virtio', and no SET_FEATURES is sent")) {
+        return;
+    }
     Ctx c;
     ctx_init(&c);
     Backend *b = backend_new(c.sock);
@@ -1170,7 +1510,7 @@ static void test_no_protocol_features(void)
     backend_start(b);
     ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
     driver_up(&c, 0, 2);
-    g_assert_true(wait_for(link_is_up, &c, 10000));
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
     check_tx(&c, b, 1);
     g_assert_cmpuint(backend_count(b, GET_PROTOCOL_FEATURES), ==, 0);
     g_assert_cmpuint(backend_count(b, SET_VRING_ENABLE), ==, 0);
@@ -1187,12 +1527,15 @@ static void test_reply_ack(void)
     backend_start(b);
     ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
     driver_up(&c, 0, 2);
-    g_assert_true(wait_for(backend_has_mem, b, 10000));
+    g_assert_true(wait_for(backend_has_mem, b, WAIT_MS));
     check_tx(&c, b, 1);
     g_mutex_lock(&b->lock);
     g_assert_true(b->acked_protocol & F(P_REPLY_ACK));
     g_assert_true(b->flags[SET_MEM_TABLE] & FLAG_NEED_REPLY);
-    g_assert_true(b->flags[SET_VRING_ENABLE] & FLAG_NEED_REPLY);
+    /* QEMU 7.2 asks for no reply to SET_VRING_ENABLE (see the table). */
+    if (!c.qemu) {
+        g_assert_true(b->flags[SET_VRING_ENABLE] & FLAG_NEED_REPLY);
+    }
     g_mutex_unlock(&b->lock);
     ctx_stop(&c);
     backend_free(b);
@@ -1204,10 +1547,12 @@ static void test_mtu(void)
     ctx_init(&c);
     Backend *b = backend_new(c.sock);
     backend_start(b);
-    ctx_start(&c, "%s", netdev_args(&c, NULL, ",mtu=1400"));
+    /* QEMU 7.2 spells the property host_mtu only (vmu takes both). */
+    ctx_start(&c, "%s", netdev_args(&c, NULL, c.qemu ? ",host_mtu=1400" :
+                                    ",mtu=1400"));
     g_assert_true(qvirtio_get_features(&c.dev) & F(NET_F_MTU));
     driver_up(&c, F(NET_F_MTU), 2);
-    g_assert_true(wait_for(backend_has_mem, b, 10000));
+    g_assert_true(wait_for(backend_has_mem, b, WAIT_MS));
     g_assert_cmpuint(backend_count(b, NET_SET_MTU), ==, 1);
     g_assert_cmpuint(b->mtu, ==, 1400);
     g_assert_cmpuint(qvirtio_config_readw(&c.dev, 10), ==, 1400);
@@ -1215,25 +1560,10 @@ static void test_mtu(void)
     backend_free(b);
 }
 
-static void skip_qemu(void)
-{
-    g_test_skip("vmu only: QEMU 7.2's vhost-user + MSI-X path crashes under "
-                "TCG and it blocks start-up on a missing back-end; the "
-                "testpmd tests in tests/functional/vhost-user compare the "
-                "two");
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (qtest_using_qemu()) {
-        /* QEMU 7.2 blocks start-up on a missing back-end, crashes on
-         * vhost-user with MSI-X under TCG and has no accel=qtest: these
-         * tests describe vmu's behaviour only. */
-        g_test_add_func("/vhost-user/qemu", skip_qemu);
-        return g_test_run();
-    }
     g_test_add_data_func("/vhost-user/read-guest-mem/memfd", "memfd",
                          test_read_guest_mem);
     g_test_add_data_func("/vhost-user/read-guest-mem/file", "file",
@@ -1249,6 +1579,7 @@ int main(int argc, char **argv)
                          test_private_ram);
     g_test_add_data_func("/vhost-user/private-ram/mem-path",
                          "-mem-path /tmp", test_private_ram);
+    g_test_add_func("/vhost-user/tx-rx", test_tx_rx);
     g_test_add_func("/vhost-user/connect-fail", test_connect_fail);
     g_test_add_func("/vhost-user/file-option", test_file_option);
     g_test_add_data_func("/vhost-user/flags-mismatch",
