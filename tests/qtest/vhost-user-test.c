@@ -1494,6 +1494,57 @@ static void test_multiqueue_too_many(void)
     backend_free(b);
 }
 
+/* The back-end has answered the handshake (the memory table came). */
+static bool backend_mapped(void *opaque)
+{
+    Backend *b = opaque;
+    g_mutex_lock(&b->lock);
+    bool r = b->nmaps > 0;
+    g_mutex_unlock(&b->lock);
+    return r;
+}
+
+/*
+ * A guest that loops on DRIVER_OK while every start fails (the back-end
+ * lacks EVENT_IDX, which vmu offered before it came) gets its link kept
+ * down, and vmu's error is rate-limited: one line per 5 s interval, not
+ * one per attempt.
+ */
+static void test_failed_start_ratelimited(void)
+{
+    if (skip_on_qemu("QEMU waits for the back-end before it creates the "
+                     "device, so it never offers what the back-end lacks")) {
+        return;
+    }
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    b->features &= ~F(VIRTIO_F_EVENT_IDX);
+    ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
+    backend_start(b);                   /* after the device exists */
+    g_assert_true(wait_for(backend_mapped, b, WAIT_MS));
+    g_assert_true(qvirtio_get_features(&c.dev) & F(VIRTIO_F_EVENT_IDX));
+    gint64 t0 = g_get_monotonic_time();
+    const unsigned attempts = 200;
+    for (unsigned i = 0; i < attempts; i++) {
+        g_assert_true(qvirtio_negotiate(&c.dev, F(VIRTIO_F_VERSION_1) |
+                                        F(VIRTIO_F_EVENT_IDX)));
+        qvirtio_set_status(&c.dev, qvirtio_get_status(&c.dev) |
+                           VIRTIO_STATUS_DRIVER_OK);
+    }
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    LogWait w = { &c, "lacks features" };
+    g_assert_true(wait_for(log_seen, &w, WAIT_MS));
+    g_assert_false(link_up(&c));
+    unsigned lines = log_count(&c, "lacks features");
+    g_test_message("%u attempts in %.1f s: %u error lines", attempts, secs,
+                   lines);
+    /* one per started interval, whatever the machine's speed */
+    g_assert_cmpuint(lines, <=, 2 + (unsigned)(secs / 5));
+    ctx_stop(&c);
+    backend_free(b);
+}
+
 /* Snabb-like: no protocol features at all, no SET_VRING_ENABLE. */
 static void test_no_protocol_features(void)
 {
@@ -1592,6 +1643,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vhost-user/no-protocol-features",
                     test_no_protocol_features);
     g_test_add_func("/vhost-user/reply-ack", test_reply_ack);
+    g_test_add_func("/vhost-user/failed-start-is-rate-limited",
+                    test_failed_start_ratelimited);
     g_test_add_func("/vhost-user/mtu", test_mtu);
     g_test_add_data_func("/vhost-user/bad-backend/wrong-request",
                          GINT_TO_POINTER(BAD_REQUEST), test_bad_backend);
