@@ -31,12 +31,13 @@ typedef struct Guest {
 
 /* ---- the device ---- */
 
-static void guest_start(Guest *g, const char *netdev_opts)
+/* args: the netdev and NIC options, in any of their spellings. */
+static void guest_start_args(Guest *g, const char *args)
 {
     memset(g, 0, sizeof(*g));
-    g->s = qtest_initf("-netdev user,id=n0%s -device virtio-net-pci,"
-                       "netdev=n0,disable-legacy=on,mac=52:54:00:12:34:56",
-                       netdev_opts);
+    /* QEMU's -nic/-net NIC is transitional; vmu's is modern only. */
+    g->s = qtest_initf("%s%s", args, qtest_using_qemu() ?
+                       " -global virtio-net-pci.disable-legacy=on" : "");
     g_assert_true(qvirtio_pci_probe(g->s, 1, &g->dev));
     g_assert_true(qvirtio_negotiate(&g->dev, 1ULL << VIRTIO_F_VERSION_1));
     /* No MSI-X: the test polls the used rings. */
@@ -53,6 +54,14 @@ static void guest_start(Guest *g, const char *netdev_opts)
         qvirtqueue_add(g->rx, &b, 1, false);
     }
     qvirtqueue_kick(g->rx);
+}
+
+static void guest_start(Guest *g, const char *netdev_opts)
+{
+    g_autofree char *args = g_strdup_printf(
+        "-netdev user,id=n0%s -device virtio-net-pci,netdev=n0,"
+        "disable-legacy=on,mac=52:54:00:12:34:56", netdev_opts);
+    guest_start_args(g, args);
 }
 
 static void guest_stop(Guest *g)
@@ -352,6 +361,20 @@ static void test_dhcp_options(void)
     guest_stop(&g);
 }
 
+/* The older spellings give the same NIC on the same kind of netdev. */
+static void test_legacy(gconstpointer opaque)
+{
+    Guest g;
+    Lease l;
+    guest_start_args(&g, opaque);
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0x01 };
+    g_assert_cmpmem(g.mac, 6, mac, 6);
+    guest_dhcp(&g, &l);
+    assert_ip(l.yiaddr, "10.0.3.15");
+    assert_ip(l.router, "10.0.3.2");
+    guest_stop(&g);
+}
+
 typedef struct ArpWant {
     uint32_t ip;
 } ArpWant;
@@ -533,6 +556,12 @@ int main(int argc, char **argv)
     g_test_add_func("/netdev-user/dhcp/default-lease", test_dhcp_default);
     g_test_add_func("/netdev-user/dhcp/net-host-dns-dhcpstart-hostname",
                     test_dhcp_options);
+    g_test_add_data_func("/netdev-user/nic-option/dhcp-lease",
+                         "-nic user,net=10.0.3.0/24,model=virtio-net-pci,"
+                         "mac=52:54:00:ab:cd:01", test_legacy);
+    g_test_add_data_func("/netdev-user/net-nic-pair/dhcp-lease",
+                         "-net nic,model=virtio,macaddr=52:54:00:ab:cd:01 "
+                         "-net user,net=10.0.3.0/24", test_legacy);
     g_test_add_func("/netdev-user/arp/gateway-answers", test_arp_gateway);
     g_test_add_func("/netdev-user/dns/query-relayed", test_dns);
     g_test_add_func("/netdev-user/hostfwd/tcp-syn-reaches-guest",
