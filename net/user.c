@@ -137,32 +137,29 @@ static bool user_parse_net(const Opts *o, UserConfig *c, Error **errp)
         }
         mask = 0xffffffffu << (32 - len);
     }
-    if (net & ~mask || (~mask + 1u) < 8) {
-        if (net & ~mask) {
-            struct in_addr n = { htonl(net & mask) };
-            char buf[INET_ADDRSTRLEN];
-            inet_ntop(AF_INET, &n, buf, sizeof(buf));
-            opts_error(o, errp, "net=%s: the address has host bits set; "
-                       "write net=%s%s%s", text, buf, slash ? "/" : "",
-                       slash ? slash : "");
-        } else {
-            opts_error(o, errp, "net=%s: the network is too small for "
-                       "the host, DNS and DHCP addresses", text);
-        }
+    if ((~mask + 1u) < 8) {
+        opts_error(o, errp, "net=%s: the network is too small for the host, "
+                   "DNS and DHCP addresses", text);
         return false;
     }
+    /* Host bits are dropped, as QEMU does (net=10.0.2.0 is 10.0.0.0/8). */
+    c->sc.vnetwork.s_addr = htonl(net & mask);
     c->sc.vnetmask.s_addr = htonl(mask);
     return true;
 }
 
-/* host=, dns=, dhcpstart=: an address in net, or the default offset. */
+/*
+ * host=, dns=, dhcpstart=: an address in net, or by default QEMU's
+ * x.x.2.2, .2.3 and .2.15 within the network (.2, .3, .15 in a /24).
+ */
 static bool user_parse_addr(const Opts *o, UserConfig *c, const char *key,
                             uint32_t offset, struct in_addr *out,
                             Error **errp)
 {
     const char *text = opts_get(o, key);
     if (!text) {
-        out->s_addr = c->sc.vnetwork.s_addr | htonl(offset);
+        out->s_addr = c->sc.vnetwork.s_addr |
+                      (htonl(offset) & ~c->sc.vnetmask.s_addr);
         return true;
     }
     if (!user_parse_ipv4(text, out)) {
@@ -358,9 +355,9 @@ static bool user_parse(const Opts *o, UserConfig *c, Error **errp)
         return false;
     }
     if (!user_parse_net(o, c, errp) ||
-        !user_parse_addr(o, c, "host", 2, &c->sc.vhost, errp) ||
-        !user_parse_addr(o, c, "dns", 3, &c->sc.vnameserver, errp) ||
-        !user_parse_addr(o, c, "dhcpstart", 15, &c->sc.vdhcp_start, errp)) {
+        !user_parse_addr(o, c, "host", 0x202, &c->sc.vhost, errp) ||
+        !user_parse_addr(o, c, "dns", 0x203, &c->sc.vnameserver, errp) ||
+        !user_parse_addr(o, c, "dhcpstart", 0x20f, &c->sc.vdhcp_start, errp)) {
         return false;
     }
     if (c->sc.vhost.s_addr == c->sc.vnameserver.s_addr ||

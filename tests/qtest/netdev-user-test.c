@@ -361,6 +361,19 @@ static void test_dhcp_options(void)
     guest_stop(&g);
 }
 
+/* Without /LEN the class decides and host bits go, as QEMU does it. */
+static void test_dhcp_classful(void)
+{
+    Guest g;
+    Lease l;
+    guest_start(&g, ",net=10.0.3.0");
+    guest_dhcp(&g, &l);
+    assert_ip(l.mask, "255.0.0.0");
+    assert_ip(l.yiaddr, "10.0.2.15");
+    assert_ip(l.router, "10.0.2.2");
+    guest_stop(&g);
+}
+
 /* The older spellings give the same NIC on the same kind of netdev. */
 static void test_legacy(gconstpointer opaque)
 {
@@ -556,6 +569,8 @@ int main(int argc, char **argv)
     g_test_add_func("/netdev-user/dhcp/default-lease", test_dhcp_default);
     g_test_add_func("/netdev-user/dhcp/net-host-dns-dhcpstart-hostname",
                     test_dhcp_options);
+    g_test_add_func("/netdev-user/dhcp/classful-net-without-len",
+                    test_dhcp_classful);
     g_test_add_data_func("/netdev-user/nic-option/dhcp-lease",
                          "-nic user,net=10.0.3.0/24,model=virtio-net-pci,"
                          "mac=52:54:00:ab:cd:01", test_legacy);
