@@ -79,11 +79,10 @@ bool net_legacy_add_nic(const char *text, Error **errp)
     if (!o) {
         return false;
     }
-    if (!strcmp(opts_get_str(o, "type", ""), "none")) {
-        return true;
-    }
-    if (!legacy_model_ok(o, "model", errp)) {
-        return false;
+    bool none = !strcmp(opts_get_str(o, "type", ""), "none");
+    if (none || !legacy_model_ok(o, "model", errp)) {
+        opts_free(o);
+        return none;
     }
     char *id = g_strdup_printf("vmu.nic%u", count++);
     Opts *nd = legacy_netdev(o, nic_keys, id);
@@ -94,6 +93,7 @@ bool net_legacy_add_nic(const char *text, Error **errp)
         legacy_opts_add(dev, "mac", opts_get(o, "mac"));
     }
     g_free(id);
+    opts_free(o);
     legacy_add(TYPE_KIND_NETDEV, nd);
     legacy_add(TYPE_KIND_DEVICE, dev);
     return true;
@@ -112,10 +112,12 @@ bool net_legacy_add_net(const char *text, Error **errp)
     if (opts_has(o, "vlan")) {
         opts_error(o, errp, "vlan= is gone (QEMU removed it in 3.0); leave "
                    "it out: -net options share one network");
+        opts_free(o);
         return false;
     }
     const char *type = opts_get_str(o, "type", "");
     if (!strcmp(type, "none")) {
+        opts_free(o);
         return true;
     }
     g_ptr_array_add(!strcmp(type, "nic") ? legacy_nics : legacy_backends, o);
