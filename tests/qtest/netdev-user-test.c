@@ -1,7 +1,7 @@
 /*
  * -netdev user (libslirp) seen from a qtest guest driver on virtio-net:
  * a DHCP lease, ARP for the gateway, a DNS query relayed by slirp, and a
- * host connection to a hostfwd port arriving in the guest as a SYN.
+ * host connection to a hostfwd port that the guest accepts and talks on.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -530,14 +530,76 @@ static int free_port(void)
     return ntohs(sa.sin_port);
 }
 
+static const uint8_t *tcp_of(const uint8_t *f)
+{
+    return f + 14 + (f[14] & 0xf) * 4;
+}
+
+static bool is_tcp_to_22(Guest *g, const uint8_t *f, int len)
+{
+    return len >= 54 && get16(f + 12) == 0x0800 && f[23] == 6 &&
+           !memcmp(f + 30, &g->ip, 4) && get16(tcp_of(f) + 2) == 22;
+}
+
 static bool is_syn_22(Guest *g, const uint8_t *f, int len, void *opaque)
 {
-    if (len < 54 || get16(f + 12) != 0x0800 || f[23] != 6 ||
-        memcmp(f + 30, &g->ip, 4)) {
+    return is_tcp_to_22(g, f, len) && (tcp_of(f)[13] & 0x12) == 0x02;
+}
+
+/* A segment to guest port 22 carrying data. */
+static bool is_data_22(Guest *g, const uint8_t *f, int len, void *opaque)
+{
+    if (!is_tcp_to_22(g, f, len)) {
         return false;
     }
-    const uint8_t *tcp = f + 14 + (f[14] & 0xf) * 4;
-    return get16(tcp + 2) == 22 && (tcp[13] & 0x12) == 0x02;
+    unsigned ihl = (f[14] & 0xf) * 4;
+    return get16(f + 16) > ihl + (tcp_of(f)[12] >> 4) * 4;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v);
+}
+
+/* One TCP segment from guest port 22 to the peer the SYN came from. */
+static void tcp_send(Guest *g, const uint8_t *syn, uint32_t seq, uint32_t ack,
+                     uint8_t flags, const char *data)
+{
+    size_t dlen = strlen(data);
+    uint8_t f[256];
+    size_t o = eth_hdr(f, syn + 6, g->mac, 0x0800);
+    uint8_t *ip = f + o, *tcp = ip + 20;
+    memset(ip, 0, 40);
+    ip[0] = 0x45;
+    put16(ip + 2, 40 + dlen);
+    ip[8] = 64;
+    ip[9] = 6;
+    memcpy(ip + 12, &g->ip, 4);
+    memcpy(ip + 16, syn + 26, 4);
+    put16(ip + 10, ip_checksum(ip, 20));
+    put16(tcp, 22);
+    memcpy(tcp + 2, tcp_of(syn), 2);
+    put32(tcp + 4, seq);
+    put32(tcp + 8, ack);
+    tcp[12] = 5 << 4;
+    tcp[13] = flags;
+    put16(tcp + 14, 65535);
+    memcpy(tcp + 20, data, dlen);
+    /* The checksum covers a pseudo header: addresses, protocol, length. */
+    uint8_t pseudo[12 + 20 + 64];
+    memcpy(pseudo, ip + 12, 8);
+    pseudo[8] = 0;
+    pseudo[9] = 6;
+    put16(pseudo + 10, 20 + dlen);
+    memcpy(pseudo + 12, tcp, 20 + dlen);
+    put16(tcp + 16, ip_checksum(pseudo, 12 + 20 + dlen));
+    guest_send(g, f, o + 40 + dlen);
 }
 
 static void test_hostfwd(void)
@@ -555,10 +617,27 @@ static void test_hostfwd(void)
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
     g_assert_true(r == 0 || errno == EINPROGRESS);
-    uint8_t f[2048];
+    uint8_t syn[2048], f[2048];
     int len;
-    g_assert_true(guest_wait(&g, is_syn_22, NULL, f, &len));
-    assert_ip(*(uint32_t *)(f + 30), "10.0.2.15");
+    g_assert_true(guest_wait(&g, is_syn_22, NULL, syn, &len));
+    assert_ip(*(uint32_t *)(syn + 30), "10.0.2.15");
+
+    /* The guest accepts; then bytes go host -> guest and back. */
+    uint32_t peer_seq = get32(tcp_of(syn) + 4) + 1;
+    tcp_send(&g, syn, 1000, peer_seq, 0x12, "");
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+    g_assert_cmpint(send(fd, "hello", 5, 0), ==, 5);
+    g_assert_true(guest_wait(&g, is_data_22, NULL, f, &len));
+    const uint8_t *tcp = tcp_of(f);
+    g_assert_cmpuint(get32(tcp + 4), ==, peer_seq);
+    g_assert_cmpmem(tcp + (tcp[12] >> 4) * 4, 5, "hello", 5);
+    tcp_send(&g, syn, 1001, peer_seq + 5, 0x18, "world");
+    char buf[16];
+    p.events = POLLIN;
+    g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+    g_assert_cmpint(recv(fd, buf, sizeof(buf), 0), ==, 5);
+    g_assert_cmpmem(buf, 5, "world", 5);
     close(fd);
     guest_stop(&g);
 }
@@ -579,7 +658,7 @@ int main(int argc, char **argv)
                          "-net user,net=10.0.3.0/24", test_legacy);
     g_test_add_func("/netdev-user/arp/gateway-answers", test_arp_gateway);
     g_test_add_func("/netdev-user/dns/query-relayed", test_dns);
-    g_test_add_func("/netdev-user/hostfwd/tcp-syn-reaches-guest",
+    g_test_add_func("/netdev-user/hostfwd/tcp-connection-both-ways",
                     test_hostfwd);
     return g_test_run();
 }
