@@ -594,6 +594,11 @@ static bool user_receive(NetClientState *nc, const uint8_t *buf, size_t len)
     if (len <= INT_MAX) {
         slirp_input(u->slirp, buf, len);
     }
+    /* From a vCPU thread the main loop is in poll() with the old fd set:
+     * a socket this frame opened must be polled from now on. */
+    if (!g_main_context_is_owner(g_main_context_default())) {
+        g_main_context_wakeup(NULL);
+    }
     return true;
 }
 
