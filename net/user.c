@@ -410,11 +410,65 @@ static bool user_parse(const Opts *o, UserConfig *c, Error **errp)
     return true;
 }
 
-/* Phase 1: every option checked, nothing created. */
+/* Can libslirp listen there?  0, or the errno of a trial bind. */
+static int user_hostfwd_probe(const UserFwd *f)
+{
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET,
+        .sin_port = htons(f->host_port),
+        .sin_addr = f->host_addr,
+    };
+    int fd = socket(AF_INET, (f->udp ? SOCK_DGRAM : SOCK_STREAM) |
+                    SOCK_CLOEXEC, 0);
+    int one = 1;
+    int err = 0;
+    if (fd >= 0) {
+        /* As libslirp binds: a port in TIME_WAIT is free. */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+        close(fd);
+    }
+    return err;
+}
+
+/* Why a host port cannot be bound, in words with the fix. */
+static void user_hostfwd_error(const Opts *o, const UserFwd *f, int err,
+                               Error **errp)
+{
+    if (err == EADDRINUSE) {
+        opts_error(o, errp, "hostfwd '%s': host port %d is in use; choose "
+                   "another host port", f->text, f->host_port);
+    } else if (err == EACCES) {
+        opts_error(o, errp, "hostfwd '%s': host port %d needs privileges; "
+                   "choose a port from 1024 up", f->text, f->host_port);
+    } else if (err == EADDRNOTAVAIL) {
+        opts_error(o, errp, "hostfwd '%s': %s is not an address of this "
+                   "host; give one of its addresses or none", f->text,
+                   inet_ntoa(f->host_addr));
+    } else {
+        opts_error(o, errp, "hostfwd '%s': libslirp could not listen on "
+                   "host port %d (%s); choose another host port", f->text,
+                   f->host_port, err ? strerror(err) : "refused");
+    }
+}
+
+/*
+ * Phase 1: every option checked, nothing created.  A hostfwd port that
+ * cannot be bound is found here too (a bind, closed at once), so a busy
+ * port stops start-up before any device exists.
+ */
 static bool user_check(const Opts *opts, Error **errp)
 {
     UserConfig c;
     bool ok = user_parse(opts, &c, errp);
+    for (unsigned i = 0; ok && i < c.hostfwd->len; i++) {
+        UserFwd *f = &g_array_index(c.hostfwd, UserFwd, i);
+        int err = user_hostfwd_probe(f);
+        if (err) {
+            user_hostfwd_error(opts, f, err, errp);
+            ok = false;
+        }
+    }
     user_config_free(&c);
     return ok;
 }
@@ -617,39 +671,6 @@ static void user_cleanup(void *opaque)
     u->slirp = NULL;
 }
 
-/* Why a host port cannot be bound, found by trying it ourselves. */
-static void user_hostfwd_error(const Opts *o, const UserFwd *f, Error **errp)
-{
-    struct sockaddr_in sa = {
-        .sin_family = AF_INET,
-        .sin_port = htons(f->host_port),
-        .sin_addr = f->host_addr,
-    };
-    int fd = socket(AF_INET, f->udp ? SOCK_DGRAM : SOCK_STREAM, 0);
-    int one = 1;
-    int err = 0;
-    if (fd >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
-        close(fd);
-    }
-    if (err == EADDRINUSE) {
-        opts_error(o, errp, "hostfwd '%s': host port %d is in use; choose "
-                   "another host port", f->text, f->host_port);
-    } else if (err == EACCES) {
-        opts_error(o, errp, "hostfwd '%s': host port %d needs privileges; "
-                   "choose a port from 1024 up", f->text, f->host_port);
-    } else if (err == EADDRNOTAVAIL) {
-        opts_error(o, errp, "hostfwd '%s': %s is not an address of this "
-                   "host; give one of its addresses or none", f->text,
-                   inet_ntoa(f->host_addr));
-    } else {
-        opts_error(o, errp, "hostfwd '%s': libslirp could not listen on "
-                   "host port %d (%s); choose another host port", f->text,
-                   f->host_port, err ? strerror(err) : "refused");
-    }
-}
-
 static bool user_create(const Opts *opts, Error **errp)
 {
     UserConfig c;
@@ -667,7 +688,7 @@ static bool user_create(const Opts *opts, Error **errp)
         UserFwd *f = &g_array_index(c.hostfwd, UserFwd, i);
         if (slirp_add_hostfwd(u->slirp, f->udp, f->host_addr, f->host_port,
                               f->guest_addr, f->guest_port) < 0) {
-            user_hostfwd_error(opts, f, errp);
+            user_hostfwd_error(opts, f, user_hostfwd_probe(f), errp);
             goto fail;
         }
     }

@@ -110,8 +110,7 @@ BAD = [
      "write [tcp]:[SERVER]:PORT-cmd:COMMAND"),
     (["-netdev", "user,id=n,smb=/tmp"], "smb= is not supported"),
     (["-netdev", "user,id=n,tftp=/nonexistent"], "is not a directory"),
-    (["-netdev", "user,id=n,hostfwd=tcp:1.2.3.4:8022-:22",
-      "-machine", "accel=qtest", "-qtest", "unix:/nonexistent"],
+    (["-netdev", "user,id=n,hostfwd=tcp:1.2.3.4:8022-:22"],
      "1.2.3.4 is not an address of this host"),
     (["-netdev", "user"], "an id is needed"),
     (["-nic", "user,model=e1000"], "vmu's only NIC is virtio-net-pci"),
@@ -165,8 +164,7 @@ def busy_port_case():
     sock.bind(("127.0.0.1", 0))
     sock.listen()
     port = sock.getsockname()[1]
-    return sock, (["-machine", "accel=qtest", "-qtest", "unix:/nonexistent",
-                   "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{port}-:22"],
+    return sock, (["-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{port}-:22"],
                   f"host port {port} is in use; choose another host port")
 
 
