@@ -532,25 +532,37 @@ static const uint8_t *tcp_of(const uint8_t *f)
     return f + 14 + (f[14] & 0xf) * 4;
 }
 
-static bool is_tcp_to_22(Guest *g, const uint8_t *f, int len)
+/* A TCP segment to the guest's port (opaque), with these flags set. */
+static bool is_tcp_to(Guest *g, const uint8_t *f, int len, void *opaque)
 {
     return len >= 54 && get16(f + 12) == 0x0800 && f[23] == 6 &&
-           !memcmp(f + 30, &g->ip, 4) && get16(tcp_of(f) + 2) == 22;
+           !memcmp(f + 30, &g->ip, 4) &&
+           get16(tcp_of(f) + 2) == GPOINTER_TO_UINT(opaque);
 }
 
-static bool is_syn_22(Guest *g, const uint8_t *f, int len, void *opaque)
+static bool is_syn_to(Guest *g, const uint8_t *f, int len, void *opaque)
 {
-    return is_tcp_to_22(g, f, len) && (tcp_of(f)[13] & 0x12) == 0x02;
+    return is_tcp_to(g, f, len, opaque) && (tcp_of(f)[13] & 0x12) == 0x02;
 }
 
-/* A segment to guest port 22 carrying data. */
-static bool is_data_22(Guest *g, const uint8_t *f, int len, void *opaque)
+static bool is_synack_to(Guest *g, const uint8_t *f, int len, void *opaque)
 {
-    if (!is_tcp_to_22(g, f, len)) {
+    return is_tcp_to(g, f, len, opaque) && (tcp_of(f)[13] & 0x12) == 0x12;
+}
+
+static bool is_data_to(Guest *g, const uint8_t *f, int len, void *opaque)
+{
+    if (!is_tcp_to(g, f, len, opaque)) {
         return false;
     }
     unsigned ihl = (f[14] & 0xf) * 4;
     return get16(f + 16) > ihl + (tcp_of(f)[12] >> 4) * 4;
+}
+
+static const uint8_t *tcp_data(const uint8_t *f)
+{
+    const uint8_t *tcp = tcp_of(f);
+    return tcp + (tcp[12] >> 4) * 4;
 }
 
 static uint32_t get32(const uint8_t *p)
@@ -564,13 +576,18 @@ static void put32(uint8_t *p, uint32_t v)
     put16(p + 2, v);
 }
 
-/* One TCP segment from guest port 22 to the peer the SYN came from. */
-static void tcp_send(Guest *g, const uint8_t *syn, uint32_t seq, uint32_t ack,
+typedef struct TcpPeer {
+    uint32_t ip;                /* network order */
+    uint16_t port, our_port;
+} TcpPeer;
+
+/* One TCP segment from the guest's our_port to the peer. */
+static void tcp_send(Guest *g, const TcpPeer *to, uint32_t seq, uint32_t ack,
                      uint8_t flags, const char *data)
 {
     size_t dlen = strlen(data);
     uint8_t f[256];
-    size_t o = eth_hdr(f, syn + 6, g->mac, 0x0800);
+    size_t o = eth_hdr(f, g->gw_mac, g->mac, 0x0800);
     uint8_t *ip = f + o, *tcp = ip + 20;
     memset(ip, 0, 40);
     ip[0] = 0x45;
@@ -578,10 +595,10 @@ static void tcp_send(Guest *g, const uint8_t *syn, uint32_t seq, uint32_t ack,
     ip[8] = 64;
     ip[9] = 6;
     memcpy(ip + 12, &g->ip, 4);
-    memcpy(ip + 16, syn + 26, 4);
+    memcpy(ip + 16, &to->ip, 4);
     put16(ip + 10, ip_checksum(ip, 20));
-    put16(tcp, 22);
-    memcpy(tcp + 2, tcp_of(syn), 2);
+    put16(tcp, to->our_port);
+    put16(tcp + 2, to->port);
     put32(tcp + 4, seq);
     put32(tcp + 8, ack);
     tcp[12] = 5 << 4;
@@ -616,26 +633,50 @@ static void test_hostfwd(void)
     g_assert_true(r == 0 || errno == EINPROGRESS);
     uint8_t syn[2048], f[2048];
     int len;
-    g_assert_true(guest_wait(&g, is_syn_22, NULL, syn, &len));
+    g_assert_true(guest_wait(&g, is_syn_to, GUINT_TO_POINTER(22), syn, &len));
     assert_ip(*(uint32_t *)(syn + 30), "10.0.2.15");
 
     /* The guest accepts; then bytes go host -> guest and back. */
+    TcpPeer peer = { .port = get16(tcp_of(syn)), .our_port = 22 };
+    memcpy(&peer.ip, syn + 26, 4);
     uint32_t peer_seq = get32(tcp_of(syn) + 4) + 1;
-    tcp_send(&g, syn, 1000, peer_seq, 0x12, "");
+    tcp_send(&g, &peer, 1000, peer_seq, 0x12, "");
     struct pollfd p = { .fd = fd, .events = POLLOUT };
     g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
     g_assert_cmpint(send(fd, "hello", 5, 0), ==, 5);
-    g_assert_true(guest_wait(&g, is_data_22, NULL, f, &len));
-    const uint8_t *tcp = tcp_of(f);
-    g_assert_cmpuint(get32(tcp + 4), ==, peer_seq);
-    g_assert_cmpmem(tcp + (tcp[12] >> 4) * 4, 5, "hello", 5);
-    tcp_send(&g, syn, 1001, peer_seq + 5, 0x18, "world");
+    g_assert_true(guest_wait(&g, is_data_to, GUINT_TO_POINTER(22), f, &len));
+    g_assert_cmpuint(get32(tcp_of(f) + 4), ==, peer_seq);
+    g_assert_cmpmem(tcp_data(f), 5, "hello", 5);
+    tcp_send(&g, &peer, 1001, peer_seq + 5, 0x18, "world");
     char buf[16];
     p.events = POLLIN;
     g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
     g_assert_cmpint(recv(fd, buf, sizeof(buf), 0), ==, 5);
     g_assert_cmpmem(buf, 5, "world", 5);
     close(fd);
+    guest_stop(&g);
+}
+
+/* A guest connection to the guestfwd address runs the command (cat). */
+static void test_guestfwd(void)
+{
+    Guest g;
+    Lease l;
+    guest_start(&g, ",guestfwd=tcp:10.0.2.100:1234-cmd:cat");
+    guest_dhcp(&g, &l);
+    TcpPeer peer = { .ip = ip4("10.0.2.100"), .port = 1234,
+                     .our_port = 40000 };
+    uint8_t f[2048];
+    int len;
+    tcp_send(&g, &peer, 5000, 0, 0x02, "");
+    g_assert_true(guest_wait(&g, is_synack_to, GUINT_TO_POINTER(40000), f,
+                             &len));
+    uint32_t peer_seq = get32(tcp_of(f) + 4) + 1;
+    g_assert_cmpuint(get32(tcp_of(f) + 8), ==, 5001);
+    tcp_send(&g, &peer, 5001, peer_seq, 0x18, "ping\n");
+    g_assert_true(guest_wait(&g, is_data_to, GUINT_TO_POINTER(40000), f,
+                             &len));
+    g_assert_cmpmem(tcp_data(f), 5, "ping\n", 5);
     guest_stop(&g);
 }
 
@@ -649,5 +690,6 @@ int main(int argc, char **argv)
     g_test_add_func("/netdev-user/dns/query-relayed", test_dns);
     g_test_add_func("/netdev-user/hostfwd/tcp-connection-both-ways",
                     test_hostfwd);
+    g_test_add_func("/netdev-user/guestfwd/cmd-echoes", test_guestfwd);
     return g_test_run();
 }
