@@ -1,7 +1,7 @@
 /*
  * -netdev user (libslirp) seen from a qtest guest driver on virtio-net:
- * a DHCP lease, ARP for the gateway, a DNS query relayed by slirp, and a
- * host connection to a hostfwd port that the guest accepts and talks on.
+ * DHCP leases, ARP for the gateway, a DNS query relayed by slirp, a host
+ * connection to a hostfwd port, guestfwd to a command, IPv6 router adverts.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -680,6 +680,65 @@ static void test_guestfwd(void)
     guest_stop(&g);
 }
 
+static bool is_router_advert(Guest *g, const uint8_t *f, int len,
+                             void *opaque)
+{
+    return len >= 70 && get16(f + 12) == 0x86dd && f[20] == 58 &&
+           f[54] == 134;
+}
+
+/* A router solicitation gets slirp's advertisement of ipv6-net. */
+static void test_ipv6_router_advert(void)
+{
+    static const uint8_t all_routers_mac[6] = { 0x33, 0x33, 0, 0, 0, 2 };
+    Guest g;
+    guest_start(&g, ",ipv6-net=fd00:1234:5678::/64");
+    uint8_t f[2048];
+    size_t o = eth_hdr(f, all_routers_mac, g.mac, 0x86dd);
+    uint8_t *ip6 = f + o, *icmp = ip6 + 40;
+    memset(ip6, 0, 40 + 16);
+    ip6[0] = 0x60;
+    put16(ip6 + 4, 16);
+    ip6[6] = 58;
+    ip6[7] = 255;
+    /* fe80::5054:ff:fe12:3456 (from the MAC) to ff02::2 */
+    ip6[8] = 0xfe;
+    ip6[9] = 0x80;
+    memcpy(ip6 + 16 + 8, (const uint8_t[]){ g.mac[0] ^ 2, g.mac[1], g.mac[2],
+                                             0xff, 0xfe, g.mac[3], g.mac[4],
+                                             g.mac[5] }, 8);
+    ip6[24] = 0xff;
+    ip6[25] = 0x02;
+    ip6[39] = 2;
+    icmp[0] = 133;                              /* router solicitation */
+    icmp[8] = 1;                                /* source link-layer addr */
+    icmp[9] = 1;
+    memcpy(icmp + 10, g.mac, 6);
+    uint8_t pseudo[40 + 16];
+    memcpy(pseudo, ip6 + 8, 32);
+    memset(pseudo + 32, 0, 8);
+    pseudo[35] = 16;
+    pseudo[39] = 58;
+    memcpy(pseudo + 40, icmp, 16);
+    put16(icmp + 2, ip_checksum(pseudo, sizeof(pseudo)));
+    guest_send(&g, f, o + 56);
+    int len;
+    g_assert_true(guest_wait(&g, is_router_advert, NULL, f, &len));
+    /* Find the prefix information option (type 3). */
+    const uint8_t *want = (const uint8_t[]){ 0xfd, 0, 0x12, 0x34, 0x56, 0x78,
+                                             0, 0 };
+    bool found = false;
+    for (int i = 70; i + 8 <= len && f[i + 1]; i += f[i + 1] * 8) {
+        if (f[i] == 3 && i + 32 <= len) {
+            g_assert_cmpuint(f[i + 2], ==, 64);
+            g_assert_cmpmem(f + i + 16, 8, want, 8);
+            found = true;
+        }
+    }
+    g_assert_true(found);
+    guest_stop(&g);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -691,5 +750,7 @@ int main(int argc, char **argv)
     g_test_add_func("/netdev-user/hostfwd/tcp-connection-both-ways",
                     test_hostfwd);
     g_test_add_func("/netdev-user/guestfwd/cmd-echoes", test_guestfwd);
+    g_test_add_func("/netdev-user/ipv6/router-advert-has-ipv6-net",
+                    test_ipv6_router_advert);
     return g_test_run();
 }
