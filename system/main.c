@@ -15,6 +15,7 @@
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
+#include "system/net-legacy.h"
 #include "system/options.h"
 #include "system/registry.h"
 #include "util/error.h"
@@ -461,6 +462,16 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             g_ptr_array_add(opt_lists[TYPE_KIND_NETDEV],
                             parse_or_fail("-netdev", val, "type"));
             break;
+        case OPTION_NIC:
+            if (!net_legacy_add_nic(val, &err)) {
+                fail(err);
+            }
+            break;
+        case OPTION_NET:
+            if (!net_legacy_add_net(val, &err)) {
+                fail(err);
+            }
+            break;
         case OPTION_DEVICE:
             g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE],
                             parse_or_fail("-device", val, "driver"));
@@ -764,6 +775,9 @@ int main(int argc, char **argv)
     cl.serials = g_ptr_array_new();
 
     parse_args(&cl, argc, argv);
+    if (!net_legacy_finish(&err)) {
+        fail(err);
+    }
     check_all(&cl);
     if (cl.serials->len > 1) {
         error_setg(&err, "-serial %s: vmu has one serial port (COM1); give "

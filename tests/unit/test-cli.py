@@ -6,6 +6,7 @@ leave no file behind.  Good informational options must succeed.
 Usage: test-cli.py PATH-TO-VMU   (prints TAP)
 """
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -67,6 +68,64 @@ BAD = [
     (["-netdev", "vhost-usr,id=n0"], "unknown netdev type 'vhost-usr'"),
     (["-netdev", "user,id=a,"], "trailing ','"),
     (["-netdev", "id=a"], "no netdev type given"),
+    # -netdev user (libslirp) and the -net/-nic forms
+    (["-netdev", "user,id=n,hostfwd=tcp::abc-:22"],
+     "hostfwd 'tcp::abc-:22': host port 'abc' is not a number"),
+    (["-netdev", "user,id=n,hostfwd=tcp::22"],
+     "write [tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT"),
+    (["-netdev", "user,id=n,hostfwd=sctp::1-:2"],
+     "protocol 'sctp' is neither tcp nor udp"),
+    (["-netdev", "user,id=n,hostfwd=tcp:1.2.3:5-:22"],
+     "host address '1.2.3' is not an IPv4 address"),
+    (["-netdev", "user,id=n,hostfwd=tcp::70000-:22"],
+     "host port '70000' is not a number from 1 to 65535"),
+    (["-netdev", "user,id=n,hostfwd=udp::5555-:x"],
+     "guest port 'x' is not a number"),
+    (["-netdev", "user,id=n,hostfwd=tcp::2222-10.0.3.15:22"],
+     "guest address 10.0.3.15 is outside the guest network"),
+    (["-netdev", "user,id=n,hostfwd=tcp::2222-:22,hostfwd=tcp::2222-:23"],
+     "host port 2222 is already forwarded by hostfwd 'tcp::2222-:22'"),
+    (["-netdev", "user,id=n,net=10.0.2.0/255.255.0.255"],
+     "'255.255.0.255' is not a network mask"),
+    (["-netdev", "user,id=n,net=10.0.2.0/255.255.255.252"],
+     "the network is too small"),
+    (["-netdev", "user,id=n,net=10.0.2.0/33"],
+     "the prefix length must be a number from 8 to 29"),
+    (["-netdev", "user,id=n,net=ten"], "'ten' is not an IPv4 address"),
+    (["-netdev", "user,id=n,host=10.0.3.2"],
+     "host=10.0.3.2 is not a host address in the guest network"),
+    (["-netdev", "user,id=n,dhcpstart=10.0.2.x"],
+     "dhcpstart=10.0.2.x is not an IPv4 address"),
+    (["-netdev", "user,id=n,dns=10.0.2.2"], "must be three different"),
+    (["-netdev", "user,id=n,ipv4=off,ipv6=off"], "leave the guest no network"),
+    (["-netdev", "user,id=n,ipv6-net=zz"], "ipv6-net=zz: write PREFIX/LEN"),
+    (["-netdev", "user,id=n,ipv6-host=fec1::2"],
+     "is not an IPv6 address inside ipv6-net=fec0::/64"),
+    (["-netdev", "user,id=n,restrict=maybe"], "'restrict' expects on or off"),
+    (["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:1234-chr0"],
+     "a chardev target ('chr0') is not supported"),
+    (["-netdev", "user,id=n,guestfwd=udp:10.0.2.100:1234-cmd:cat"],
+     "only tcp can be forwarded"),
+    (["-netdev", "user,id=n,guestfwd=tcp:10.0.2.100-cmd:cat"],
+     "write [tcp]:[SERVER]:PORT-cmd:COMMAND"),
+    (["-netdev", "user,id=n,smb=/tmp"], "smb= is not supported"),
+    (["-netdev", "user,id=n,tftp=/nonexistent"], "is not a directory"),
+    (["-netdev", "user,id=n,hostfwd=tcp:1.2.3.4:8022-:22"],
+     "1.2.3.4 is not an address of this host"),
+    (["-netdev", "user"], "an id is needed"),
+    (["-nic", "user,model=e1000"], "vmu's only NIC is virtio-net-pci"),
+    (["-nic", "user,hostfwd=tcp::abc-:22"],
+     "-nic user,hostfwd=tcp::abc-:22: hostfwd 'tcp::abc-:22'"),
+    (["-nic", "user,mac=zz"], "mac=zz"),
+    (["-net", "nic"], "the NIC has no back-end: add -net user"),
+    (["-net", "nic,vlan=0", "-net", "user"], "vlan= is gone"),
+    (["-net", "nic,model=rtl8139", "-net", "user"],
+     "model=rtl8139: vmu's only NIC is virtio-net-pci"),
+    (["-net", "nic,foo=1", "-net", "user"], "has no parameter 'foo'"),
+    (["-net", "nic", "-net", "user", "-net", "nic"],
+     "vmu pairs one -net nic with one -net back-end"),
+    (["-net", "user,hostfwd=tcp::x-:22", "-net", "nic"],
+     "-net user,hostfwd=tcp::x-:22: hostfwd 'tcp::x-:22': host port 'x'"),
     (["-chardev", "file,id=c"], "a file chardev needs path=FILE"),
     (["-chardev", "stdio,id=c,mux=on"], "mux=on is not supported"),
     (["-chardev", "bogus,id=c"], "unknown chardev type 'bogus'"),
@@ -108,8 +167,19 @@ GOOD = [
     (["-help"], "-netdev vhost-user,id=ID,chardev=CHR"),
     (["-machine", "help"], "pc"),
     (["-device", "help"], "Known device types"),
+    (["-nic", "user,model=help"], "virtio-net-pci"),
     (["-trace", "help"], "memory_map_add_ram"),
 ]
+
+
+def busy_port_case():
+    """A hostfwd port another socket holds: named, with the fix."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    port = sock.getsockname()[1]
+    return sock, (["-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{port}-:22"],
+                  f"host port {port} is in use; choose another host port")
 
 
 def run(vmu, args, cwd):
@@ -125,6 +195,8 @@ def run(vmu, args, cwd):
 
 def main():
     vmu = os.path.abspath(sys.argv[1])
+    busy, case = busy_port_case()
+    BAD.append(case)
     total = len(BAD) + len(GOOD)
     print(f"1..{total}")
     failed = 0
@@ -168,6 +240,7 @@ def main():
         else:
             failed += 1
             print(f"not ok {n} - vmu {name}: status {rc}, stderr {err[:200]!r}")
+    busy.close()
     return 1 if failed else 0
 
 
