@@ -35,7 +35,7 @@ MAC_C = "02:00:00:00:00:0c"
 N = 15000
 RATE = 5000
 RECV = ["--recv", "--verify", "--announce", "--queue-size", "1024"]
-DROP_RE = re.compile(r"vmu_switch_drop port (\d+) (.*)")
+DROP_RE = re.compile(r"vmu_switch_drop port (\d+)\b(.*)")
 
 
 def drops_by_reason(sw, port):
