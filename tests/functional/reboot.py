@@ -68,8 +68,16 @@ def case_no_reboot(vmu, fw):
 def case_smp(vmu, fw):
     r = vmu_reboot(vmu, fw, "test=reboot first=pit then=pit", ["-smp", "4"])
     rebooted(r, "smp")
-    expect(r.fw_lines().count("vmu-fw: pit ticks 3") == 2,
-           "the PIT did not tick on both boots")
+    # The PIT ticks on each boot.  How many ticks land between the
+    # firmware's count reaching its goal and masking the pin depends on
+    # the host's load: at least one, never an exact number.
+    lines = r.fw_lines()
+    second = lines.index("vmu-fw: reboot 2 ok")
+    for boot, part in (("first", lines[:second]), ("second", lines[second:])):
+        ticks = [int(m.group(1)) for m in
+                 (re.match(r"vmu-fw: pit ticks (\d+)$", l) for l in part) if m]
+        expect(len(ticks) == 1 and ticks[0] >= 1,
+               "the PIT did not tick on the %s boot: %s" % (boot, ticks))
 
 
 def case_qemu(vmu, fw):

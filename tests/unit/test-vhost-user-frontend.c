@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -156,9 +157,15 @@ static bool misbehave(TestBackend *tb, int fd, VhostUserHeader *h)
         vhost_user_reply_header(&r, h, 8);
         g_assert_cmpint(write(fd, &r, 6), ==, 6);
         return false;
-    case SILENT:
-        g_usleep(500 * 1000);
+    case SILENT: {
+        /* Silent until the front-end gives up and hangs up (bounded): a
+         * fixed pause could end before a descheduled front-end's timer. */
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        char byte;
+        while (poll(&pfd, 1, 30000) > 0 && read(fd, &byte, 1) > 0) {
+        }
         return false;
+    }
     case NACK:
         v = 1;
         reply(fd, h, &v, 8);

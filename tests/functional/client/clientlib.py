@@ -156,17 +156,17 @@ class Client(Proc):
     def __init__(self, binary, sock, args, logdir, name):
         super().__init__([binary, "-q", sock] + list(args), logdir, name)
 
-    def started(self, timeout=10):
+    def started(self, timeout=30):
         return self.wait_err(r"started, \d+-byte header", timeout)
 
-    def result_now(self, timeout=5):
+    def result_now(self, timeout=20):
         """SIGUSR1 (--recv/--echo): the result line printed for it."""
         n = len(RESULT_RE.findall(self.out()))
         self.proc.send_signal(signal.SIGUSR1)
         wait_until(lambda: len(RESULT_RE.findall(self.out())) > n, timeout)
         return parse_result(self.out())
 
-    def wait_received(self, n, timeout=5):
+    def wait_received(self, n, timeout=30):
         """Ask (SIGUSR1, every 0.3 s) until 'received' reaches n; the last
         result either way."""
         end = time.time() + timeout
@@ -211,10 +211,10 @@ class Switch(Proc):
         self.nports = len(socks)
         super().__init__(args, logdir, "switch")
 
-    def ready(self, timeout=10):
+    def ready(self, timeout=30):
         return self.wait_err(r"%d ports?, " % self.nports, timeout)
 
-    def stats(self, timeout=5):
+    def stats(self, timeout=20):
         """SIGUSR1: {port: {rx, rx_bytes, tx, tx_bytes, drops, errors}}."""
         before = len(self.err())
 

@@ -42,7 +42,8 @@ def start_testpmd(tmp, name):
                   % (proc.returncode, log.read()[-2000:]))
             sys.exit(1)
         if os.path.exists(sock):
-            time.sleep(1)       # it notices connections on a 1 s poll
+            # It may take up to its 1 s poll to accept; the client's
+            # handshake waits for the reply (--timeout), not a sleep here.
             return proc, sock, log
         time.sleep(0.2)
     proc.kill()
@@ -78,8 +79,9 @@ def result_line(text):
 def test_send(client, sock):
     # paced (2 s) into a 1024-buffer RX ring, so that the client is not the
     # bottleneck of what comes back; every frame back is checked (--verify)
-    r = run(client, ["-q", sock, "--send", "200000", "--size", "64",
-                     "--rate", "100000", "--verify", "--queue-size", "1024"],
+    r = run(client, ["-q", sock, "--timeout", "30000", "--send", "200000",
+                     "--size", "64", "--rate", "100000", "--verify",
+                     "--queue-size", "1024"],
             60)
     assert r.returncode == 0, "send failed with %d" % r.returncode
     m = re.search(r"sent (\d+) frames of 64 bytes in [\d.]+ s: (\d+) pps, "

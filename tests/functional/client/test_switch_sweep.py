@@ -41,7 +41,7 @@ def run(procs):
     b = cl.Client(client, sb, bargs, d, "b")
     procs.append(b)
     cl.check(b.started(), "client B starts (%s)" % variant)
-    cl.check(cl.wait_until(lambda: sw.stats()[1]["rx"] >= 1, 5),
+    cl.check(cl.wait_until(lambda: sw.stats()[1]["rx"] >= 1, 30),
              "the switch saw B's announce (B's address is learnt)")
 
     n = HI - LO + 1

@@ -32,6 +32,17 @@ def check(cond, msg):
     print("ok: " + msg)
 
 
+def wait_until(fn, timeout, step=0.05):
+    """fn()'s first true value within timeout (polled), else its last."""
+    end = time.time() + timeout
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(step)
+    return fn()
+
+
 def cleanup():
     for p in _procs:
         if p.poll() is None:
@@ -64,6 +75,8 @@ class Switch:
         self.proc = subprocess.Popen([binary] + args, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         _procs.append(self.proc)
+        self.nports = sum(a in ("-s", "-c", "--server", "--client")
+                          for a in args)
 
     def wait_for(self, pattern, timeout=10):
         end = time.time() + timeout
@@ -86,16 +99,21 @@ class Switch:
         """Ask for statistics (SIGUSR1); returns {port: dict}."""
         before = len(self.text())
         self.proc.send_signal(signal.SIGUSR1)
-        time.sleep(0.3)
-        return parse_switch_stats(self.text()[before:])
+        end = time.time() + 20
+        while True:
+            st = parse_switch_stats(self.text()[before:])
+            if len(st) >= self.nports or time.time() > end or not self.alive():
+                return st
+            time.sleep(0.02)
 
-    def stats_until(self, pred, timeout=5.0):
+    def stats_until(self, pred, timeout=30.0):
         """Statistics once pred(stats) holds, or the last ones after
         timeout: the switch may still be draining a ring when the sender
         has already counted its frames as sent."""
         deadline = time.monotonic() + timeout
         st = self.stats()
         while not pred(st) and time.monotonic() < deadline:
+            time.sleep(0.1)
             st = self.stats()
         return st
 
@@ -175,6 +193,20 @@ class Testpmd:
             tx = int(re.search(r"TX-packets:\s+(\d+)", block).group(1))
             out[port] = (rx, tx)
         return out
+
+    def wait_stats(self, pred, port=0, timeout=60):
+        """Poll 'show port stats' until pred(rx, tx) holds for port
+        (bounded); returns whether it did."""
+        end = time.time() + timeout
+        while time.time() < end:
+            if pred(*self.port_stats()[port]):
+                return True
+            time.sleep(0.1)
+        return pred(*self.port_stats()[port])
+
+    def wait_rx(self, n, port=0, timeout=60):
+        """Until port has received more than n frames (bounded)."""
+        return self.wait_stats(lambda rx, tx: rx > n, port, timeout)
 
     def xstats(self, port=0):
         """{name: value} from 'show port xstats PORT'."""

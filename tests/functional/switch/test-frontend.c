@@ -332,17 +332,19 @@ static int do_traffic(const char *pa, const char *pb, int seconds)
     fe_memory(&b);
     fe_setup(&a, 0xa1);
     fe_setup(&b, 0xb1);
+    printf("traffic: both ports set up\n");
+    fflush(stdout);
     end = time(NULL) + seconds;
     while (time(NULL) < end) {
         int64_t got;
         tx_frame(&a, b.mac, n, 60 + n % 1400);
-        got = rx_frame(&b, a.mac, 3000);
+        got = rx_frame(&b, a.mac, 20000);
         if (got != n) {
             die("frame %u from %s did not reach %s (got %" PRId64 ")", n, pa,
                 pb, got);
         }
         tx_frame(&b, a.mac, n, 60 + n % 1400);
-        got = rx_frame(&a, b.mac, 3000);
+        got = rx_frame(&a, b.mac, 20000);
         if (got != n) {
             die("frame %u from %s did not reach %s (got %" PRId64 ")", n, pb,
                 pa, got);

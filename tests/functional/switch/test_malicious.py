@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import switchlib as sl  # noqa: E402
@@ -28,7 +27,9 @@ def main():
                                stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     sl._procs.append(traffic)
-    time.sleep(0.5)
+    first = traffic.stdout.readline()
+    sl.check("both ports set up" in first, "the traffic front-end is "
+             "connected to ports 1 and 2: %r" % first)
     bad = subprocess.Popen([frontend, "malicious", socks[0]],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)

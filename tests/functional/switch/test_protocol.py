@@ -29,7 +29,7 @@ MAC = b"\x02\x00\x00\x00\x00\x01"
 BCAST = b"\xff" * 6
 
 
-def wait_used(ring, n, timeout=2.0):
+def wait_used(ring, n, timeout=20.0):
     """Up to timeout for n new used entries; returns those seen."""
     got = []
     end = time.time() + timeout
@@ -41,13 +41,13 @@ def wait_used(ring, n, timeout=2.0):
     return got
 
 
-def echo_once(fe, seq, expect=True, wait=2.0):
+def echo_once(fe, seq, expect=True, wait=20.0):
     """Send one frame on ring 1; True if it came back on ring 0."""
     tx, rx = fe.ring(1), fe.ring(0)
     f = vp.frame(BCAST, MAC, seq)
     tx.add(f)
     tx.do_kick()
-    done = wait_used(tx, 1, 2.0)
+    done = wait_used(tx, 1)
     sl.check(len(done) == 1, "frame %d: the switch consumed it from the TX "
              "ring" % seq)
     got = wait_used(rx, 1, wait if expect else 0.5)

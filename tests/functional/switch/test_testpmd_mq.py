@@ -28,7 +28,11 @@ def main():
                       "--total-num-mbufs=4096"])
     sl.check(sw.wait_for(r"front-end connected"), "testpmd connects")
     pmd.cmd("start tx_first")
-    time.sleep(3)
+    end = time.time() + 60
+    while time.time() < end and not all(
+            pmd.xstats(0).get("rx_q%d_good_packets" % q, 0) > 1000
+            for q in (0, 1)):
+        time.sleep(0.1)
     pmd.cmd("stop")
     x = pmd.xstats(0)
     for q in (0, 1):
@@ -40,7 +44,6 @@ def main():
                  "queue pair %d: what testpmd sent on it came back on it"
                  % q)
     rx, tx = pmd.port_stats()[0]
-    time.sleep(0.2)
     st = sw.stats_until(lambda st: st.get(0, {}).get("rx", 0) >= tx)
     print("switch:", st)
     sl.check(list(st) == [0], "SIGUSR1 prints one statistics line per port")

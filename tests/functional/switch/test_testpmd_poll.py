@@ -6,7 +6,6 @@ the other): frames cross in both directions and the counts agree.
 """
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import switchlib as sl  # noqa: E402
@@ -32,15 +31,14 @@ def main():
              "both front-ends connect")
     b.cmd("start")
     a.cmd("start tx_first")
-    time.sleep(3)
+    crossed = a.wait_rx(1000) and b.wait_rx(1000)
     a.cmd("stop")
     b.cmd("stop")
     rx_a, tx_a = a.port_stats()[0]
     rx_b, tx_b = b.port_stats()[0]
     print("A: rx %d tx %d; B: rx %d tx %d" % (rx_a, tx_a, rx_b, tx_b))
-    sl.check(rx_a > 1000 and rx_b > 1000,
+    sl.check(crossed and rx_a > 1000 and rx_b > 1000,
              "frames cross both ways while polling (%d, %d)" % (rx_a, rx_b))
-    time.sleep(0.2)
     st = sw.stats_until(lambda st: st[0]["rx"] >= tx_a and
                         st[1]["rx"] >= tx_b)
     sl.check(st[0]["rx"] == tx_a and st[1]["rx"] == tx_b,

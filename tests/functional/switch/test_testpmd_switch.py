@@ -34,7 +34,7 @@ def main():
     b.cmd("start")
     a.cmd("start tx_first")
     t0 = time.time()
-    time.sleep(4)
+    crossed = b.wait_rx(1000) and a.wait_rx(1000)
     a.cmd("stop")
     b.cmd("stop")
     dt = time.time() - t0
@@ -43,7 +43,7 @@ def main():
     print("testpmd A: rx %d tx %d; testpmd B: rx %d tx %d; %.1f s, "
           "%.0f frames/s per direction" % (rx_a, tx_a, rx_b, tx_b, dt,
                                           rx_b / dt))
-    sl.check(rx_b > 1000, "frames from A reach B (%d)" % rx_b)
+    sl.check(crossed and rx_b > 1000, "frames from A reach B (%d)" % rx_b)
     sl.check(rx_a > 1000, "frames from B reach A (%d)" % rx_a)
     a.quit()
     b.quit()

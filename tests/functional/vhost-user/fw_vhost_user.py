@@ -136,18 +136,35 @@ def test_testpmd_late(vmu, fw, tmp):
     """No back-end when the guest boots: vmu starts, the link is down, the
     firmware waits for it; testpmd appears 1 s later and traffic flows."""
     sock = os.path.join(tmp, "be.sock")
+    err_path = os.path.join(tmp, "late.err")
     t0 = time.monotonic()
-    vm = subprocess.Popen([vmu] + vmutest.FW_ARGS + fw_args(sock) +
-                          ["-kernel", fw, "-append",
-                           "test=net-echo count=100 wait-link=15"],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE)
+    with open(err_path, "w") as err_file:
+        vm = subprocess.Popen([vmu] + vmutest.FW_ARGS + fw_args(sock) +
+                              ["-trace", "virtio_set_status", "-kernel", fw,
+                               "-append", "test=net-echo count=100 "
+                               "wait-link=15"],
+                              stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=err_file)
     _procs.append(vm)
-    time.sleep(1)
+    # The back-end comes once the guest's driver is up (DRIVER_OK set),
+    # waiting for the link: not after a guess at how long booting takes.
+    driver_ok = re.compile(r"virtio_set_status .* -> 0x([0-9a-f]+)")
+
+    def guest_waits():
+        with open(err_path) as f:
+            return any(int(v, 16) & 4 for v in driver_ok.findall(f.read()))
+    deadline = time.monotonic() + 60
+    while not guest_waits() and vm.poll() is None and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
     expect(vm.poll() is None, "vmu did not keep running without a back-end")
+    expect(guest_waits(), "the guest's driver did not come up (DRIVER_OK) "
+           "within 60 s without a back-end")
     start_testpmd(tmp, sock)
-    out, err = vm.communicate(timeout=120)
-    r = vmutest.Result(vm.returncode, out.decode(), err.decode(),
+    out, _ = vm.communicate(timeout=120)
+    with open(err_path) as f:
+        err = f.read()
+    r = vmutest.Result(vm.returncode, out.decode(), err,
                        time.monotonic() - t0)
     r.show()
     # The firmware prints the link after waiting for it: the config

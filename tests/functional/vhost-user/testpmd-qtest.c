@@ -205,7 +205,9 @@ static void ctx_fini(Ctx *c)
 
 static void counted(Ctx *c, unsigned long n)
 {
-    for (unsigned t = 0; t < 40 && testpmd_rx(c) < n; t++) {
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+
+    while (testpmd_rx(c) < n && g_get_monotonic_time() < end) {
         g_usleep(100 * 1000);
     }
     g_test_message("testpmd counted %lu frames", testpmd_rx(c));
@@ -263,7 +265,7 @@ static void test_restart(void)
     g_assert_true(wait_link(&c, true, 20000));
     echo_batch(&c);
     testpmd_kill(&c);
-    g_assert_true(wait_link(&c, false, 5000));
+    g_assert_true(wait_link(&c, false, 30000));
     gint64 t0 = g_get_monotonic_time();
     g_unlink(c.sock);
     testpmd_start(&c, false);
