@@ -249,3 +249,56 @@ def main_wrapper(fn):
         cleanup()
     print("ok", flush=True)
     sys.exit(0)
+
+
+# ---- frames a full receive ring cost (the switch drops and counts them) ----
+
+DROP_RE = re.compile(r"vmu_switch_drop port (\d+)\b(.*)")
+
+
+def drops_by_reason(sw, port):
+    """{'overrun': n, 'other': [lines]} from the switch's drop traces."""
+    out = {"overrun": 0, "other": []}
+    for m in DROP_RE.finditer(sw.err()):
+        if int(m.group(1)) != port:
+            continue
+        if "no receive buffer" in m.group(2):
+            out["overrun"] += 1
+        else:
+            out["other"].append(m.group(0))
+    return out
+
+
+def wait_accounted(sw, port, r, n):
+    """Ask r (SIGUSR1) until what it received plus what the switch dropped
+    for it reaches n (bounded); r's last result and the switch's counters."""
+    res, st = None, None
+    end = time.time() + 60
+    while True:
+        res, st = r.result_now(), sw.stats()
+        if (res and res["received"] + st[port]["drops"] >= n or
+                time.time() > end):
+            return res, st
+        time.sleep(0.2)
+
+
+def check_accounted(sw, st, port, r, sent, extra, who):
+    """Every frame sent to port (sent from one stream, extra announces)
+    reached the receiver r or was dropped by the switch for want of a
+    receive buffer; nothing else was lost."""
+    d = drops_by_reason(sw, port)
+    print("%s: %d dropped for want of a receive buffer" % (who, d["overrun"]))
+    check(not d["other"], "no drop at %s other than a full RX ring: %s"
+             % (who, d["other"][:5]))
+    check(st[port]["drops"] == d["overrun"],
+             "every drop at %s is traced as a full RX ring (%d, %d traced)"
+             % (who, st[port]["drops"], d["overrun"]))
+    check(r["received"] + d["overrun"] == sent + extra and
+             r["other"] <= extra and r["missing"] <= d["overrun"] and
+             r["received"] - r["other"] > 0,
+             "%s received %d of %d (%d of %d announces), the rest dropped "
+             "at a full RX ring" % (who, r["received"] - r["other"], sent,
+                                    r["other"], extra))
+    check(r["bad"] == 0 and r["out_of_order"] == 0 and
+             r["streams"] == (1 if sent else 0),
+             "at %s every frame intact and in order" % who)

@@ -21,10 +21,8 @@ ring not enabled after the restart, a stale learning entry) fails.  The
 receivers use 1024-entry rings so that even that drop is rare.
 """
 import os
-import re
 import signal
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clientlib as cl  # noqa: E402
@@ -35,57 +33,6 @@ MAC_C = "02:00:00:00:00:0c"
 N = 15000
 RATE = 5000
 RECV = ["--recv", "--verify", "--announce", "--queue-size", "1024"]
-DROP_RE = re.compile(r"vmu_switch_drop port (\d+)\b(.*)")
-
-
-def drops_by_reason(sw, port):
-    """{'overrun': n, 'other': [lines]} from the switch's drop traces."""
-    out = {"overrun": 0, "other": []}
-    for m in DROP_RE.finditer(sw.err()):
-        if int(m.group(1)) != port:
-            continue
-        if "no receive buffer" in m.group(2):
-            out["overrun"] += 1
-        else:
-            out["other"].append(m.group(0))
-    return out
-
-
-def wait_accounted(sw, port, r, n):
-    """Ask r (SIGUSR1) until what it received plus what the switch dropped
-    for it reaches n (bounded); r's last result and the switch's counters."""
-    res, st = None, None
-    end = time.time() + 60
-    while True:
-        res, st = r.result_now(), sw.stats()
-        if (res and res["received"] + st[port]["drops"] >= n or
-                time.time() > end):
-            return res, st
-        time.sleep(0.2)
-
-
-def check_accounted(sw, st, port, r, sent, extra, who):
-    """Every frame sent to port (sent from one stream, extra announces)
-    reached the receiver r or was dropped by the switch for want of a
-    receive buffer; nothing else was lost."""
-    d = drops_by_reason(sw, port)
-    print("%s: %d dropped for want of a receive buffer" % (who, d["overrun"]))
-    cl.check(not d["other"], "no drop at %s other than a full RX ring: %s"
-             % (who, d["other"][:5]))
-    cl.check(st[port]["drops"] == d["overrun"],
-             "every drop at %s is traced as a full RX ring (%d, %d traced)"
-             % (who, st[port]["drops"], d["overrun"]))
-    cl.check(r["received"] + d["overrun"] == sent + extra and
-             r["other"] <= extra and r["missing"] <= d["overrun"] and
-             r["received"] - r["other"] > 0,
-             "%s received %d of %d (%d of %d announces), the rest dropped "
-             "at a full RX ring" % (who, r["received"] - r["other"], sent,
-                                    r["other"], extra))
-    cl.check(r["bad"] == 0 and r["out_of_order"] == 0 and
-             r["streams"] == (1 if sent else 0),
-             "at %s every frame intact and in order" % who)
-
-
 def start_c(client, sock, d, name):
     c = cl.Client(client, sock, RECV + ["--mac", MAC_C], d, name)
     cl.check(c.started(30), "client %s starts on port 2" % name)
@@ -129,10 +76,10 @@ def run(procs):
 
     rc, ra = a.finish(60)
     cl.check(rc == 0 and ra and ra["sent"] == N, "A sent all %d frames" % N)
-    rb, st = wait_accounted(sw, 1, b, N + 2)
+    rb, st = cl.wait_accounted(sw, 1, b, N + 2)
     print("B:", rb)
     print("switch:", st)
-    check_accounted(sw, st, 1, rb, N, 2, "B")
+    cl.check_accounted(sw, st, 1, rb, N, 2, "B")
     cl.check(st[0]["rx"] == N and st[1]["tx"] == rb["received"],
              "switch: port A took %d, port B delivered what B counted (%d)"
              % (N, rb["received"]))
@@ -145,10 +92,10 @@ def run(procs):
     procs.append(a2)
     rc, ra2 = a2.finish(60)
     cl.check(rc == 0 and ra2["sent"] == 1000, "A sent 1000 frames to C")
-    rc2, st2 = wait_accounted(sw, 2, c2, 1000)
+    rc2, st2 = cl.wait_accounted(sw, 2, c2, 1000)
     print("C:", rc2)
     print("switch:", st2)
-    check_accounted(sw, st2, 2, rc2, 1000, 0, "the restarted C")
+    cl.check_accounted(sw, st2, 2, rc2, 1000, 0, "the restarted C")
     rb2 = b.result_now()
     cl.check(rb2["received"] == rb["received"] and
              st2[1]["tx"] == st[1]["tx"], "none of them reached B")

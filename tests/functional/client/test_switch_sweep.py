@@ -6,10 +6,13 @@ from 60 to 9,000 bytes, in order, unicast to B; B receives with --verify.
   test_switch_sweep.py SWITCH CLIENT [mrg|nomrg]
 
 Asserts: every frame arrives at B intact (pattern, length) and in order
-(no sequence number missing or out of order), the byte total is the sum
-of the sizes, and the switch's statistics agree: port A received (rx)
-exactly what A says it sent, port B delivered (tx) exactly what B says it
-received, nothing dropped, no errors.  'nomrg': B does not negotiate
+(no sequence number missing or out of order), and the switch's statistics
+agree: port A received (rx) exactly what A says it sent, port B delivered
+(tx) exactly what B says it received, no errors.  The one loss allowed is
+the switch's documented drop when B's receive ring has no free buffer (a
+busy machine that does not run B for a while): each such frame must be
+counted in port B's drops and traced as "no receive buffer", and B's
+'missing' must be exactly those; any other loss fails.  'nomrg': B does not negotiate
 MRG_RXBUF and receives every frame whole into a chained buffer; with
 'mrg' the larger frames span several 2 KiB buffers.
 """
@@ -30,7 +33,7 @@ def run(procs):
     variant = sys.argv[3] if len(sys.argv) > 3 else "mrg"
     d = cl.tmpdir()
     sa, sb = os.path.join(d, "a.sock"), os.path.join(d, "b.sock")
-    sw = cl.Switch(switch, [sa, sb], d)
+    sw = cl.Switch(switch, [sa, sb], d, ["-T", "vmu_switch_drop"])
     procs.append(sw)
     cl.check(sw.ready(), "vmu-switch starts with two ports")
 
@@ -57,17 +60,12 @@ def run(procs):
     total = sum(range(LO, HI + 1))
     cl.check(ra["bytes_sent"] == total, "A sent %d bytes" % total)
 
-    rb = b.wait_received(n)
+    rb, st = cl.wait_accounted(sw, 1, b, n)
     print("B:", rb)
-    cl.check(rb["received"] == n, "B received %d frames (%d expected)" %
-             (rb["received"], n))
-    cl.check(rb["bad"] == 0, "every frame intact (%d bad)" % rb["bad"])
-    cl.check(rb["out_of_order"] == 0 and rb["missing"] == 0,
-             "in order, none missing (%d out of order, %d missing)" %
-             (rb["out_of_order"], rb["missing"]))
-    cl.check(rb["streams"] == 1 and rb["other"] == 0,
-             "one stream, nothing else received")
-    cl.check(rb["bytes_received"] == total, "B received %d bytes" % total)
+    cl.check_accounted(sw, st, 1, rb, n, 0, "B")
+    dropped = st[1]["drops"]
+    if not dropped:
+        cl.check(rb["bytes_received"] == total, "B received %d bytes" % total)
     cl.check(rb["errors"] == 0, "no malformed used-ring entries")
 
     rc, _ = b.stop_result()
@@ -77,11 +75,13 @@ def run(procs):
     cl.check(rc == 0, "vmu-switch exits 0")
     cl.check(st[0]["rx"] == ra["sent"] and st[0]["rx_bytes"] == total,
              "switch port A received exactly what A sent")
-    cl.check(st[1]["tx"] == rb["received"] and st[1]["tx_bytes"] == total,
+    cl.check(st[1]["tx"] == rb["received"] and
+             (dropped or st[1]["tx_bytes"] == total),
              "switch port B delivered exactly what B received")
     cl.check(st[1]["rx"] == 1, "port B: only the announce came from B")
-    cl.check(all(st[p]["drops"] == 0 and st[p]["errors"] == 0 for p in st),
-             "no drops, no errors")
+    cl.check(st[0]["drops"] == 0 and
+             all(st[p]["errors"] == 0 for p in st),
+             "no drops of A's frames at A, no errors anywhere")
 
 
 if __name__ == "__main__":
