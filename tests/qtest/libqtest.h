@@ -21,6 +21,9 @@ void qtest_quit(QTestState *s);
 /* True when the tests drive QEMU (QTEST_QEMU_BINARY) instead of vmu. */
 bool qtest_using_qemu(void);
 
+/* The longest the machine took to answer one line so far (ms). */
+unsigned qtest_worst_reply_ms(QTestState *s);
+
 /* Send one raw line, return the reply line (IRQ lines skipped; g_free). */
 char *qtest_rsp(QTestState *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
