@@ -142,8 +142,12 @@ typedef struct Conn {
     GThread *thread;
     GMutex lock;
     bool established, over, never_connected;
+    bool saw_mem_table, saw_kick;
     unsigned msgs, mutations;
 } Conn;
+
+/* How deep the connections got (printed at the end, for the record). */
+static unsigned depth_mem_table, depth_kick, backend_msgs;
 
 static int rand_int(GRand *r, int lo, int hi)   /* [lo, hi) */
 {
@@ -229,6 +233,19 @@ static bool send_raw(int fd, const void *buf, size_t len, const int *fds,
     return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len;
 }
 
+/*
+ * The first len bytes of a message as they go on the wire: the header
+ * and the payload back to back (VhostUserMsg has padding between them).
+ */
+static bool send_msg(int fd, const VhostUserMsg *m, size_t len,
+                     const int *fds, unsigned nfds)
+{
+    uint8_t wire[sizeof(m->hdr) + sizeof(m->payload)];
+    memcpy(wire, &m->hdr, sizeof(m->hdr));
+    memcpy(wire + sizeof(m->hdr), &m->payload, sizeof(m->payload));
+    return send_raw(fd, wire, MIN(len, sizeof(wire)), fds, nfds);
+}
+
 /* Sleep ms unless told to stop; true if told to stop. */
 static bool conn_sleep(Conn *c, unsigned ms)
 {
@@ -312,7 +329,8 @@ static void backend_channel_send(Conn *c)
               "sent, %u fds%s", vhost_user_backend_request_name(m.hdr.request),
               m.hdr.request, m.hdr.flags, m.hdr.size, len, nfds,
               cut == 1 ? ", then the channel closed" : "");
-    send_raw(c->backend_fd, &m, len, fds, nfds);
+    send_msg(c->backend_fd, &m, len, fds, nfds);
+    __atomic_add_fetch(&backend_msgs, 1, __ATOMIC_RELAXED);
     for (unsigned i = 0; i < nfds; i++) {
         close(fds[i]);
     }
@@ -374,7 +392,7 @@ static bool conn_recv(Conn *c, VhostUserMsg *m, int *fds, unsigned *nfds)
     }
     size_t got = 0;
     while (got < m->hdr.size) {
-        ssize_t k = read(c->fd, m->payload.bytes + got, m->hdr.size - got);
+        ssize_t k = read(c->fd, (uint8_t *)&m->payload + got, m->hdr.size - got);
         if (k <= 0) {
             return false;
         }
@@ -457,7 +475,7 @@ static bool conn_answer(Conn *c, VhostUserMsg *m)
 
     if (mut == MUT_NONE) {
         if (size >= 0) {
-            send_raw(c->fd, &rep, sizeof(rep.hdr) + size, NULL, 0);
+            send_msg(c->fd, &rep, sizeof(rep.hdr) + size, NULL, 0);
         }
         return true;
     }
@@ -490,7 +508,7 @@ static bool conn_answer(Conn *c, VhostUserMsg *m)
     case MUT_SIZE:
         size = rand_int(r, 0, 3) ? rand_int(r, 0, 17) : rand_int(r, 0, 300);
         for (int i = 0; i < size; i++) {
-            rep.payload.bytes[i] = g_rand_int(r);
+            ((uint8_t *)&rep.payload)[i] = g_rand_int(r);
         }
         rep.hdr.size = size;
         len = sizeof(rep.hdr) + size;
@@ -540,7 +558,7 @@ static bool conn_answer(Conn *c, VhostUserMsg *m)
         conn_close(c);
         return false;
     case MUT_CLOSE_MID:
-        send_raw(c->fd, &rep, rand_int(r, 0, len), NULL, 0);
+        send_msg(c->fd, &rep, rand_int(r, 0, len), NULL, 0);
         conn_close(c);
         return false;
     case MUT_UNSOLICITED: {
@@ -548,7 +566,7 @@ static bool conn_answer(Conn *c, VhostUserMsg *m)
         extra.hdr.request = rand_int(r, 0, 2) ? m->hdr.request :
                             (uint32_t)rand_int(r, 1, 44);
         extra.payload.u64 = rand_u64(r);
-        send_raw(c->fd, &extra, sizeof(extra.hdr) + 8, NULL, 0);
+        send_msg(c->fd, &extra, sizeof(extra.hdr) + 8, NULL, 0);
         break;
     }
     case MUT_NACK:
@@ -560,7 +578,7 @@ static bool conn_answer(Conn *c, VhostUserMsg *m)
     default:
         break;
     }
-    send_raw(c->fd, &rep, len, fds, nfds);
+    send_msg(c->fd, &rep, len, fds, nfds);
     for (unsigned i = 0; i < nfds; i++) {
         close(fds[i]);
     }
@@ -580,6 +598,14 @@ static bool conn_handle(Conn *c)
         return false;
     }
     c->msgs++;
+    if (m.hdr.request == VHOST_USER_SET_MEM_TABLE && !c->saw_mem_table) {
+        c->saw_mem_table = true;
+        __atomic_add_fetch(&depth_mem_table, 1, __ATOMIC_RELAXED);
+    }
+    if (m.hdr.request == VHOST_USER_SET_VRING_KICK && !c->saw_kick) {
+        c->saw_kick = true;
+        __atomic_add_fetch(&depth_kick, 1, __ATOMIC_RELAXED);
+    }
     for (unsigned i = 0; i < nfds; i++) {
         if (m.hdr.request == VHOST_USER_SET_BACKEND_REQ_FD && i == 0) {
             if (c->backend_fd >= 0) {
@@ -761,6 +787,10 @@ static void check_log(Run *r)
         strstr(from, "ERROR: LeakSanitizer")) {
         fuzz_fail("vmu's stderr has a sanitizer report");
     }
+    /* GLib's own checks (a source removed twice, a NULL argument). */
+    if (strstr(from, "-CRITICAL **") || strstr(from, "-WARNING **")) {
+        fuzz_fail("vmu's stderr has a GLib critical or warning");
+    }
     /* Keep a line's worth of overlap so that a split needle is found. */
     r->log_seen = len > 64 ? len - 64 : 0;
     g_free(text);
@@ -790,9 +820,11 @@ static void run_start(Run *r, GRand *rng)
     char *args = g_strdup_printf(
         "%s -chardev socket,id=chr0,path=%s%s "
         "-netdev vhost-user,id=n0,chardev=chr0%s "
-        "-device virtio-net-pci,netdev=n0,disable-legacy=on%s", mem, r->path,
-        r->vmu_server ? ",server=on,wait=off" : ",reconnect-ms=20",
-        r->queues > 1 ? ",queues=2" : "", r->queues > 1 ? ",mq=on" : "");
+        "-device virtio-net-pci,netdev=n0,disable-legacy=on%s %s", mem,
+        r->path, r->vmu_server ? ",server=on,wait=off" : ",reconnect-ms=20",
+        r->queues > 1 ? ",queues=2" : "", r->queues > 1 ? ",mq=on" : "",
+        g_getenv("FUZZ_VHOST_USER_ARGS") ? g_getenv("FUZZ_VHOST_USER_ARGS") :
+        "");
     step("starting vmu: %s", args);
 
     fflush(stderr);
@@ -823,6 +855,12 @@ static void run_stop(Run *r)
     check_latency(r);
     qtest_quit(r->qts);     /* fails on a non-zero status or a signal */
     check_log(r);
+    if (g_getenv("FUZZ_VHOST_USER_LOG")) {
+        char *text = NULL;
+        g_file_get_contents(vmu_log, &text, NULL, NULL);
+        fprintf(stderr, "%s", text ? text : "");
+        g_free(text);
+    }
     g_unlink(vmu_log);
     g_unlink(r->path);
     g_rmdir(r->dir);
@@ -1055,6 +1093,9 @@ int main(int argc, char **argv)
         run_stop(&r);
     }
     g_rand_free(rng);
+    printf("fuzz-vhost-user: %u connections got to SET_MEM_TABLE, %u to "
+           "SET_VRING_KICK; %u back-end channel messages\n", depth_mem_table,
+           depth_kick, backend_msgs);
     printf("fuzz-vhost-user: %u connections, %u bring-ups, 0 failures "
            "(worst qtest answer %u ms)\n", connections, bringups, worst_ms);
     return 0;
