@@ -124,7 +124,7 @@ static const char *const mut_names[MUT_COUNT] = {
 
 /* Relative weights: the ones that cost vmu's 5 s timeout are rarer. */
 static const unsigned mut_weight[MUT_COUNT] = {
-    0, 6, 6, 6, 2, 4, 10, 8, 1, 6, 4, 4, 4, 4, 8,
+    0, 6, 6, 6, 1, 4, 10, 8, 1, 6, 4, 4, 4, 4, 8,
 };
 
 typedef struct Conn {
@@ -137,6 +137,7 @@ typedef struct Conn {
     int wake[2];
     GRand *rng;                 /* the thread's own, seeded by main */
     unsigned rate;              /* per-mille of messages mutated */
+    unsigned mutate_at;         /* and this one (counting from 1) */
     uint64_t features, protocol, queues, slots;
     uint64_t status;
     GThread *thread;
@@ -468,8 +469,9 @@ static bool conn_answer(Conn *c, VhostUserMsg *m)
     VhostUserMsg rep;
     int size = correct_reply(c, m, &rep);
     const char *name = vhost_user_request_name(m->hdr.request);
-    Mut mut = (unsigned)rand_int(r, 0, 1000) < c->rate ? pick_mutation(c) :
-              MUT_NONE;
+    bool hit = c->msgs == c->mutate_at ||
+               (unsigned)rand_int(r, 0, 1000) < c->rate;
+    Mut mut = hit ? pick_mutation(c) : MUT_NONE;
     int fds[12];
     unsigned nfds = 0;
 
@@ -598,7 +600,8 @@ static bool conn_handle(Conn *c)
         return false;
     }
     c->msgs++;
-    if (m.hdr.request == VHOST_USER_SET_MEM_TABLE && !c->saw_mem_table) {
+    if ((m.hdr.request == VHOST_USER_SET_MEM_TABLE ||
+         m.hdr.request == VHOST_USER_ADD_MEM_REG) && !c->saw_mem_table) {
         c->saw_mem_table = true;
         __atomic_add_fetch(&depth_mem_table, 1, __ATOMIC_RELAXED);
     }
@@ -616,7 +619,16 @@ static bool conn_handle(Conn *c)
             close(fds[i]);
         }
     }
-    return conn_answer(c, &m);
+    if (!conn_answer(c, &m)) {
+        return false;
+    }
+    /* The back-end channel is worth a message now and then, right after
+     * it is set up too (vmu serves it between its own requests). */
+    if ((c->rate || c->mutate_at) && c->backend_fd >= 0 &&
+        !rand_int(c->rng, 0, 6)) {
+        backend_channel_send(c);
+    }
+    return true;
 }
 
 static int unix_connect(const char *path)
@@ -705,7 +717,8 @@ static gpointer conn_thread(gpointer opaque)
         if (c->backend_fd >= 0 && n > 0 && p[2].revents) {
             backend_channel_drain(c);
         }
-        if (n == 0 && c->rate && !rand_int(c->rng, 0, 40)) {
+        if (n == 0 && (c->rate || c->mutate_at) &&
+            !rand_int(c->rng, 0, 10)) {
             backend_channel_send(c);        /* unprompted */
         }
     }
@@ -967,13 +980,17 @@ static bool link_is_up(QTestState *s, void *opaque)
 static void one_connection(Run *r, GRand *rng)
 {
     Conn c = { .fd = -1, .backend_fd = -1, .listen_fd = -1 };
-    static const unsigned rates[] = { 0, 20, 100, 300, 1000 };
+    gint64 t0 = g_get_monotonic_time();
+    static const unsigned rates[] = { 0, 0, 10, 50, 200, 1000 };
 
     c.id = ++connections;
     c.we_connect = r->vmu_server;
     c.path = r->path;
     c.rng = g_rand_new_with_seed(g_rand_int(rng));
     c.rate = rates[rand_int(rng, 0, G_N_ELEMENTS(rates))];
+    /* One mutation at a chosen depth reaches states a steady rate does
+     * not; a clean connection now and then lets bring-up finish. */
+    c.mutate_at = rand_int(rng, 0, 6) ? rand_int(rng, 1, 80) : 0;
     c.features = F(VIRTIO_F_VERSION_1) | F(NET_F_MRG_RXBUF) |
                  F(VIRTIO_F_EVENT_IDX) | F(VIRTIO_F_INDIRECT_DESC) |
                  F(VHOST_USER_F_PROTOCOL_FEATURES) | F(NET_F_MQ) |
@@ -981,6 +998,11 @@ static void one_connection(Run *r, GRand *rng)
     c.protocol = (rand_u64(rng) & (F(VHOST_USER_PROTOCOL_F_MAX) - 1)) |
                  F(VHOST_USER_PROTOCOL_F_MQ) |
                  F(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+    if (rand_int(rng, 0, 2)) {
+        c.protocol |= F(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |
+                      F(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER) |
+                      F(VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD);
+    }
     if (!rand_int(rng, 0, 6)) {
         c.features = rand_u64(rng);     /* garbage feature bits */
     }
@@ -999,9 +1021,9 @@ static void one_connection(Run *r, GRand *rng)
         c.listen_fd = unix_listen(r->path);
     }
     snprintf(fuzz_mutation, sizeof(fuzz_mutation), "connection %u: none yet "
-             "(rate %u/1000, features 0x%" G_GINT64_MODIFIER "x, protocol 0x%"
+             "(rate %u/1000, at %u, features 0x%" G_GINT64_MODIFIER "x, protocol 0x%"
              G_GINT64_MODIFIER "x, queues %" G_GINT64_MODIFIER "u)", c.id,
-             c.rate, c.features, c.protocol, c.queues);
+             c.rate, c.mutate_at, c.features, c.protocol, c.queues);
     c.thread = g_thread_new("backend", conn_thread, &c);
 
     step("connection %u: waiting for vmu to %s", c.id,
@@ -1012,7 +1034,8 @@ static void one_connection(Run *r, GRand *rng)
                   r->vmu_server ? "accept" : "make", SETTLE_MS);
     }
     /* Let the handshake get somewhere before the driver starts. */
-    qtest_wait_until(r->qts, link_is_up, r, rand_int(rng, 0, 1500));
+    qtest_wait_until(r->qts, link_is_up, r, rand_int(rng, 0, 4) ?
+                     rand_int(rng, 0, 300) : rand_int(rng, 0, 1500));
     for (unsigned n = rand_int(rng, 1, 4); n; n--) {
         bring_up(r, rng, c.id);
         check_latency(r);
@@ -1046,6 +1069,13 @@ static void one_connection(Run *r, GRand *rng)
     if (c.listen_fd >= 0) {
         close(c.listen_fd);
         unlink(r->path);
+    }
+    if (g_getenv("FUZZ_VHOST_USER_VERBOSE")) {
+        printf("fuzz-vhost-user: connection %u (%s): rate %u/1000, %u "
+               "messages, %u mutated, %" G_GINT64_FORMAT " ms; %s\n", c.id,
+               r->vmu_server ? "vmu server" : "vmu client", c.rate, c.msgs,
+               c.mutations, (g_get_monotonic_time() - t0) / 1000,
+               fuzz_mutation);
     }
     g_rand_free(c.rng);
     g_mutex_clear(&c.lock);
@@ -1093,7 +1123,7 @@ int main(int argc, char **argv)
         run_stop(&r);
     }
     g_rand_free(rng);
-    printf("fuzz-vhost-user: %u connections got to SET_MEM_TABLE, %u to "
+    printf("fuzz-vhost-user: %u connections got to the memory table, %u to "
            "SET_VRING_KICK; %u back-end channel messages\n", depth_mem_table,
            depth_kick, backend_msgs);
     printf("fuzz-vhost-user: %u connections, %u bring-ups, 0 failures "
