@@ -52,14 +52,17 @@ static void fuzz_print_context(void)
     char buf[2048];
     int n = snprintf(buf, sizeof(buf), "fuzz-vhost-user: while: %s\n"
                      "fuzz-vhost-user: last mutation: %s\n"
+                     "fuzz-vhost-user: vmu's stderr: %s\n"
                      "fuzz-vhost-user: replay: %s\n",
-                     fuzz_step, fuzz_mutation, fuzz_replay);
+                     fuzz_step, fuzz_mutation, vmu_log ? vmu_log : "-",
+                     fuzz_replay);
     if (n > 0 && write(2, buf, MIN((size_t)n, sizeof(buf) - 1)) < 0) {
         /* nothing more to do on the way out */
     }
 }
 
-/* libqtest's g_error()/g_assert() end in abort(): say what we were doing. */
+/* libqtest's g_error() and g_assert() end in SIGTRAP or abort(): say what
+ * we were doing (the buffers may be mid-update; this is a dying process). */
 static void fuzz_on_abort(int sig)
 {
     fuzz_print_context();
@@ -1109,6 +1112,7 @@ int main(int argc, char **argv)
     printf("fuzz-vhost-user: seed %u\n", fuzz_seed);
     fflush(stdout);
     signal(SIGABRT, fuzz_on_abort);
+    signal(SIGTRAP, fuzz_on_abort);
     signal(SIGPIPE, SIG_IGN);
 
     GRand *rng = g_rand_new_with_seed(fuzz_seed);
