@@ -511,7 +511,8 @@ static bool conn_answer(Conn *c, VhostUserMsg *m)
         break;
     }
     case MUT_SIZE:
-        size = rand_int(r, 0, 3) ? rand_int(r, 0, 17) : rand_int(r, 0, 300);
+        size = rand_int(r, 0, 3) ? rand_int(r, 0, 17) :
+               rand_int(r, 0, sizeof(rep.payload) + 1);
         for (int i = 0; i < size; i++) {
             ((uint8_t *)&rep.payload)[i] = g_rand_int(r);
         }
