@@ -141,6 +141,7 @@ typedef struct Conn {
     GRand *rng;                 /* the thread's own, seeded by main */
     unsigned rate;              /* per-mille of messages mutated */
     unsigned mutate_at;         /* and this one (counting from 1) */
+    unsigned close_after_ms;    /* close at a moment, not a message */
     uint64_t features, protocol, queues, slots;
     uint64_t status;
     GThread *thread;
@@ -707,7 +708,14 @@ static gpointer conn_thread(gpointer opaque)
     g_mutex_lock(&c->lock);
     c->established = true;
     g_mutex_unlock(&c->lock);
+    gint64 close_at = c->close_after_ms ?
+        g_get_monotonic_time() + c->close_after_ms * 1000LL : G_MAXINT64;
     for (;;) {
+        if (g_get_monotonic_time() >= close_at) {
+            conn_note(c, "closed %u ms after connecting, after %u messages",
+                      c->close_after_ms, c->msgs);
+            break;
+        }
         struct pollfd p[3] = { { c->wake[0], POLLIN, 0 },
                                { c->fd, POLLIN, 0 },
                                { c->backend_fd, POLLIN, 0 } };
@@ -995,6 +1003,8 @@ static void one_connection(Run *r, GRand *rng)
     /* One mutation at a chosen depth reaches states a steady rate does
      * not; a clean connection now and then lets bring-up finish. */
     c.mutate_at = rand_int(rng, 0, 6) ? rand_int(rng, 1, 80) : 0;
+    /* Sometimes go away at a moment (the guest mid bring-up, rings live). */
+    c.close_after_ms = rand_int(rng, 0, 4) ? 0 : rand_int(rng, 1, 400);
     c.features = F(VIRTIO_F_VERSION_1) | F(NET_F_MRG_RXBUF) |
                  F(VIRTIO_F_EVENT_IDX) | F(VIRTIO_F_INDIRECT_DESC) |
                  F(VHOST_USER_F_PROTOCOL_FEATURES) | F(NET_F_MQ) |
