@@ -142,6 +142,7 @@ typedef struct Conn {
     unsigned rate;              /* per-mille of messages mutated */
     unsigned mutate_at;         /* and this one (counting from 1) */
     unsigned close_after_ms;    /* close at a moment, not a message */
+    bool nack_enable;           /* scripted: refuse the first ring enable */
     uint64_t features, protocol, queues, slots;
     uint64_t status;
     GThread *thread;
@@ -476,6 +477,11 @@ static bool conn_answer(Conn *c, VhostUserMsg *m)
     bool hit = c->msgs == c->mutate_at ||
                (unsigned)rand_int(r, 0, 1000) < c->rate;
     Mut mut = hit ? pick_mutation(c) : MUT_NONE;
+    if (c->nack_enable && m->hdr.request == VHOST_USER_SET_VRING_ENABLE &&
+        (m->hdr.flags & VHOST_USER_NEED_REPLY_MASK)) {
+        c->nack_enable = false;
+        mut = MUT_NACK;
+    }
     int fds[12];
     unsigned nfds = 0;
 
@@ -577,7 +583,7 @@ static bool conn_answer(Conn *c, VhostUserMsg *m)
         break;
     }
     case MUT_NACK:
-        rep.payload.u64 = rand_int(r, 0, 2) ? 1 : rand_u64(r);
+        rep.payload.u64 = rand_int(r, 0, 2) ? 1 : rand_u64(r) | 1;
         break;
     case MUT_BACKEND:
         backend_channel_send(c);
@@ -901,7 +907,7 @@ static bool link_up(Run *r)
 }
 
 /* Probe, negotiate, rings, DRIVER_OK, one frame, reset; some cut short. */
-static void bring_up(Run *r, GRand *rng, unsigned conn)
+static void bring_up(Run *r, GRand *rng, unsigned conn, bool full)
 {
     QVirtioPCI *d = &r->dev;
     QVirtQueue *vq[4] = { NULL };
@@ -918,7 +924,7 @@ static void bring_up(Run *r, GRand *rng, unsigned conn)
     if (rand_int(rng, 0, 2)) {
         want |= F(VIRTIO_F_INDIRECT_DESC) | F(NET_F_MTU);
     }
-    if (!rand_int(rng, 0, 8)) {
+    if (!full && !rand_int(rng, 0, 8)) {
         want = rand_u64(rng) | F(VIRTIO_F_VERSION_1);   /* a wild driver */
     }
     bringups++;
@@ -932,7 +938,7 @@ static void bring_up(Run *r, GRand *rng, unsigned conn)
              i, size);
         vq[i] = qvirtqueue_setup(d, i, size, VIRTIO_MSI_NO_VECTOR);
     }
-    if (rand_int(rng, 0, 8)) {
+    if (full || rand_int(rng, 0, 8)) {
         step("connection %u: bring-up %u: DRIVER_OK", conn, bringups);
         qvirtio_set_status(d, qvirtio_get_status(d) |
                            VIRTIO_STATUS_DRIVER_OK);
@@ -952,7 +958,7 @@ static void bring_up(Run *r, GRand *rng, unsigned conn)
         }
     }
     step("connection %u: bring-up %u: reset", conn, bringups);
-    if (rand_int(rng, 0, 6)) {
+    if (!full && rand_int(rng, 0, 6)) {
         qvirtio_reset(d);
     }
     for (unsigned i = 0; i < nq; i++) {
@@ -989,7 +995,7 @@ static bool link_is_up(QTestState *s, void *opaque)
 }
 
 /* One back-end connection: its plan, the guest's bring-ups, the checks. */
-static void one_connection(Run *r, GRand *rng)
+static void one_connection(Run *r, GRand *rng, bool scripted)
 {
     Conn c = { .fd = -1, .backend_fd = -1, .listen_fd = -1 };
     gint64 t0 = g_get_monotonic_time();
@@ -1027,6 +1033,17 @@ static void one_connection(Run *r, GRand *rng)
     c.queues = rand_int(rng, 0, 3) ? r->queues :
                queue_nums[rand_int(rng, 0, G_N_ELEMENTS(queue_nums))];
     c.slots = rand_int(rng, 0, 4) ? 8 : rand_u64(rng) % 64;
+    if (scripted) {
+        /* A clean back-end that refuses to enable a ring once. */
+        c.rate = c.mutate_at = c.close_after_ms = 0;
+        c.nack_enable = true;
+        c.features = F(VIRTIO_F_VERSION_1) | F(NET_F_MRG_RXBUF) |
+                     F(VHOST_USER_F_PROTOCOL_FEATURES) | F(NET_F_MQ) |
+                     F(NET_F_STATUS);
+        c.protocol = F(VHOST_USER_PROTOCOL_F_MQ) |
+                     F(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+        c.queues = r->queues;
+    }
     g_mutex_init(&c.lock);
     if (pipe2(c.wake, O_CLOEXEC) < 0) {
         fuzz_fail("pipe: %s", strerror(errno));
@@ -1047,11 +1064,31 @@ static void one_connection(Run *r, GRand *rng)
         fuzz_fail("vmu did not %s the back-end's connection within %u ms",
                   r->vmu_server ? "accept" : "make", SETTLE_MS);
     }
+    if (scripted) {
+        /*
+         * The rings fail to start: vmu must give up on this connection
+         * itself and retry (it once kept it for good, the drop unarmed).
+         */
+        step("connection %u (scripted): waiting for the link with a clean "
+             "back-end", c.id);
+        if (!qtest_wait_until(r->qts, link_is_up, r, SETTLE_MS)) {
+            fuzz_fail("the link did not come up within %u ms with a "
+                      "back-end that answers everything right", SETTLE_MS);
+        }
+        bring_up(r, rng, c.id, true);
+        step("connection %u (scripted): SET_VRING_ENABLE refused; waiting "
+             "for vmu to drop the connection", c.id);
+        if (!qtest_wait_until(r->qts, conn_over, &c, SETTLE_MS)) {
+            fuzz_fail("vmu kept the connection %u ms after the back-end "
+                      "refused to enable a ring at DRIVER_OK; it must drop "
+                      "it and retry", SETTLE_MS);
+        }
+    }
     /* Let the handshake get somewhere before the driver starts. */
     qtest_wait_until(r->qts, link_is_up, r, rand_int(rng, 0, 4) ?
                      rand_int(rng, 0, 300) : rand_int(rng, 0, 1500));
-    for (unsigned n = rand_int(rng, 1, 4); n; n--) {
-        bring_up(r, rng, c.id);
+    for (unsigned n = scripted ? 0 : rand_int(rng, 1, 4); n; n--) {
+        bring_up(r, rng, c.id, false);
         check_latency(r);
         if (conn_is(&c, &c.over)) {
             break;
@@ -1133,7 +1170,7 @@ int main(int argc, char **argv)
         run_start(&r, rng);
         for (unsigned i = 0; i < CONNS_PER_VMU &&
              g_get_monotonic_time() < end; i++) {
-            one_connection(&r, rng);
+            one_connection(&r, rng, i == 0);
         }
         run_stop(&r);
     }
