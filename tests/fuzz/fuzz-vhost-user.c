@@ -87,7 +87,8 @@ static void G_GNUC_NORETURN G_GNUC_PRINTF(1, 2) fuzz_fail(const char *fmt,
     }
     fflush(stderr);
     fuzz_print_context();
-    exit(1);
+    fflush(stdout);
+    _exit(1);       /* from either thread; nothing left worth freeing */
 }
 
 static void G_GNUC_PRINTF(1, 2) step(const char *fmt, ...)
@@ -926,10 +927,10 @@ static void bring_up(Run *r, GRand *rng, unsigned conn, bool full)
     step("connection %u: bring-up %u: negotiate", conn, bringups + 1);
     uint64_t offered = qvirtio_get_features(d);
     uint64_t want = F(VIRTIO_F_VERSION_1) | F(NET_F_STATUS) | F(NET_F_MAC);
-    if (rand_int(rng, 0, 2)) {
+    if (!full && rand_int(rng, 0, 2)) {
         want |= F(NET_F_MRG_RXBUF) | F(VIRTIO_F_EVENT_IDX);
     }
-    if (rand_int(rng, 0, 2)) {
+    if (!full && rand_int(rng, 0, 2)) {
         want |= F(VIRTIO_F_INDIRECT_DESC) | F(NET_F_MTU);
     }
     if (!full && !rand_int(rng, 0, 8)) {
@@ -1046,8 +1047,9 @@ static void one_connection(Run *r, GRand *rng, bool scripted)
         c.rate = c.mutate_at = c.close_after_ms = 0;
         c.nack_enable = c.scripted = true;
         c.features = F(VIRTIO_F_VERSION_1) | F(NET_F_MRG_RXBUF) |
+                     F(VIRTIO_F_EVENT_IDX) | F(VIRTIO_F_INDIRECT_DESC) |
                      F(VHOST_USER_F_PROTOCOL_FEATURES) | F(NET_F_MQ) |
-                     F(NET_F_STATUS);
+                     F(NET_F_MTU) | F(NET_F_STATUS);
         c.protocol = F(VHOST_USER_PROTOCOL_F_MQ) |
                      F(VHOST_USER_PROTOCOL_F_REPLY_ACK);
         c.queues = r->queues;
