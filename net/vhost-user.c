@@ -305,6 +305,9 @@ static char *feature_names(uint64_t f)
 static gboolean vun_drop_now(void *opaque)
 {
     VhostUserNet *s = opaque;
+    /* This source is drop_timer: forget it, or the drop is never armed
+     * (and a later g_source_remove() names a source that is gone). */
+    s->drop_timer = 0;
     vun_schedule_drop(s);
     return G_SOURCE_REMOVE;
 }

@@ -348,6 +348,7 @@ static gboolean backend_readable(int fd, GIOCondition cond, void *opaque)
         error_report_ratelimited(&rl, "vhost-user back-end %s: %s", u->label,
                                  error_get_pretty(err));
         error_free(err);
+        err = NULL;     /* reused if the answer cannot be sent */
         status = 1;
     } else {
         switch (m.hdr.request) {

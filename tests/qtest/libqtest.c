@@ -33,6 +33,7 @@ struct QTestState {
     GString *rx;
     bool irq_level[256];
     bool qemu;
+    int64_t worst_reply_us;     /* slowest answer to one line so far */
 };
 
 bool qtest_using_qemu(void)
@@ -250,6 +251,7 @@ static char *qtest_vrsp(QTestState *s, const char *fmt, va_list ap)
 {
     char *cmd = g_strdup_vprintf(fmt, ap);
     char *line = g_strconcat(cmd, "\n", NULL);
+    int64_t sent = g_get_monotonic_time();
     send_all(s, line, strlen(line));
     g_free(line);
     g_free(cmd);
@@ -261,10 +263,17 @@ static char *qtest_vrsp(QTestState *s, const char *fmt, va_list ap)
         } else if (sscanf(r, "IRQ lower %u", &n) == 1 && n < 256) {
             s->irq_level[n] = false;
         } else {
+            s->worst_reply_us = MAX(s->worst_reply_us,
+                                    g_get_monotonic_time() - sent);
             return r;
         }
         g_free(r);
     }
+}
+
+unsigned qtest_worst_reply_ms(QTestState *s)
+{
+    return s->worst_reply_us / 1000;
 }
 
 char *qtest_rsp(QTestState *s, const char *fmt, ...)

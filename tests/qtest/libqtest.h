@@ -28,6 +28,9 @@ bool qtest_using_qemu(void);
  */
 void qtest_skip_missing(const char *what);
 
+/* The longest the machine took to answer one line so far (ms). */
+unsigned qtest_worst_reply_ms(QTestState *s);
+
 /* Send one raw line, return the reply line (IRQ lines skipped; g_free). */
 char *qtest_rsp(QTestState *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

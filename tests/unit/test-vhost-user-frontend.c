@@ -771,6 +771,48 @@ static void test_backend_channel(void)
     backend_free(tb);
 }
 
+/*
+ * fuzz-vhost-user found it: a back-end-channel request that fails the
+ * checks, asks for a reply, and whose sender has gone by the time vmu
+ * answers.  The error of the check was freed and then reused for the
+ * failed answer (use after free); vmu must instead close the channel and
+ * keep the main connection working.
+ */
+static void test_backend_channel_bad_request_peer_gone(void)
+{
+    TestBackend *tb = backend_start("chan-gone.sock", NET_FEATURES | F_PROTO,
+                                    P(REPLY_ACK) | P(BACKEND_REQ));
+    Error *err = NULL;
+    VhostUserMsg m;
+
+    backend_run(tb);
+    int fd = frontend_connect(tb);
+    VhostUser *u = vhost_user_new(fd, tb->path);
+    g_assert_true(vhost_user_handshake(u, VHOST_USER_FRONTEND_PROTOCOL_FEATURES,
+                                       &err));
+    g_assert_true(vhost_user_set_owner(u, &err));
+    g_assert_cmpint(tb->backend_req_fd, >=, 0);
+
+    /* version 2: refused by the checks; NEED_REPLY: vmu answers */
+    m.hdr = (VhostUserHeader){ VHOST_USER_BACKEND_CONFIG_CHANGE_MSG,
+                               2 | VHOST_USER_NEED_REPLY_MASK, 0 };
+    g_assert_cmpint(fdpass_send_msg(tb->backend_req_fd, &m.hdr, NULL, NULL, 0,
+                                    NULL), ==, 0);
+    close(tb->backend_req_fd);
+    tb->backend_req_fd = -1;
+    for (unsigned i = 0; u->backend_fd >= 0 && i < 1000; i++) {
+        g_main_context_iteration(NULL, TRUE);
+    }
+    g_assert_cmpint(u->backend_fd, ==, -1);
+    g_assert_true(vhost_user_set_owner(u, &err));
+    g_assert_null(err);
+
+    vhost_user_free(u);
+    close(fd);
+    backend_join(tb);
+    backend_free(tb);
+}
+
 int main(int argc, char **argv)
 {
     int r;
@@ -790,6 +832,8 @@ int main(int argc, char **argv)
                     test_dev_start_stop);
     g_test_add_func("/vhost-user/reply-ack/refused", test_reply_ack_refused);
     g_test_add_func("/vhost-user/backend-channel", test_backend_channel);
+    g_test_add_func("/vhost-user/backend-channel/bad-request-peer-gone",
+                    test_backend_channel_bad_request_peer_gone);
     for (unsigned i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
         g_autofree char *name = g_strdup_printf("/vhost-user/bad-backend/%s",
                                                 bad_cases[i].name);
