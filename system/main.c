@@ -374,12 +374,14 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             break;
         case OPTION_CPU: {
             char **parts = g_strsplit(val, ",", -1);
-            if (strcmp(parts[0], "host") && strcmp(parts[0], "max")) {
+            /* "-cpu ''" splits into no part at all. */
+            const char *model = parts[0] ? parts[0] : "";
+            if (strcmp(model, "host") && strcmp(model, "max")) {
                 const char *models[] = { "host", "max" };
-                const char *near = did_you_mean(parts[0], models, 2);
+                const char *near = did_you_mean(model, models, 2);
                 error_setg(&err, "-cpu %s: unknown CPU model '%s'%s%s%s "
                            "(vmu gives the guest the host CPU: use host or "
-                           "max)", val, parts[0], near ? "; did you mean '" :
+                           "max)", val, model, near ? "; did you mean '" :
                            "", near ? near : "", near ? "'?" : "");
                 g_strfreev(parts);
                 fail(err);

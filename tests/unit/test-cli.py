@@ -65,6 +65,7 @@ BAD = [
      "both give guest RAM"),
     (["-cpu", "pentium"], "unknown CPU model 'pentium'"),
     (["-cpu", "hots"], "did you mean 'host'?"),
+    (["-cpu", ""], "unknown CPU model ''"),
     (["-cpu", "host,arch-capabilities"], "bad feature switch"),
     (["-netdev", "vhost-usr,id=n0"], "unknown netdev type 'vhost-usr'"),
     (["-netdev", "user,id=a,"], "trailing ','"),
