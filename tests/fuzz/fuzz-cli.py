@@ -270,6 +270,7 @@ def run_case(rng, case, bins):
         bad = [f for f in left if f.endswith(".sock") or f == "vmu.pid"]
         if bad:
             raise fuzzlib.CaseFailed(f"left after exit 0: {bad}", shown)
+    return {"refused (exit 1)" if p.returncode else "ran (exit 0)": 1}
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ class Session:
             lsock.close()
         self.rx = bytearray()
         self.frame_bytes = 0
+        self.frames = 0
         self.pos = 0
         # vmu's transmitted frames: drained so that it never blocks.
         self.drain = threading.Thread(target=self._drain, daemon=True)
@@ -512,6 +513,7 @@ def send_frame(s, rng):
     if s.frame_bytes + n + 4 > FRAMES_MAX:
         return
     s.frame_bytes += n + 4
+    s.frames += 1
     s.peer.sendall(struct.pack(">I", n) + bytes(rng.randrange(256)
                                                 for _ in range(n)))
 
@@ -541,6 +543,7 @@ def run_case(rng, case, bins):
                 f"vmu has {fds} open fds after a device reset, "
                 f"{base_fds} after bring-up", s.history())
         s.quit()
+        return {"qtest lines": len(s.lines), "frames": s.frames}
     except BaseException:
         s.kill()
         raise

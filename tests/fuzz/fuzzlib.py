@@ -37,7 +37,8 @@ def case_seed(seed, case):
 def main(name, run_case, binaries_help):
     """Parse the contract's arguments and run cases until the budget ends.
 
-    run_case(rng, case, binaries) raises CaseFailed on a failure.
+    run_case(rng, case, binaries) raises CaseFailed on a failure; it may
+    return counts ({"exit 1": 1}, {"lines": 250}) that are summed up.
     """
     ap = argparse.ArgumentParser(prog=f"fuzz-{name}")
     ap.add_argument("--seed", type=int, default=None)
@@ -54,6 +55,7 @@ def main(name, run_case, binaries_help):
     cases = [a.case] if a.case is not None else None
     done = 0
     case = 0
+    outcomes = {}
     while True:
         if cases is not None:
             if done == len(cases):
@@ -62,7 +64,7 @@ def main(name, run_case, binaries_help):
         elif done and time.monotonic() >= end:
             break
         try:
-            run_case(random.Random(case_seed(seed, case)), case, bins)
+            out = run_case(random.Random(case_seed(seed, case)), case, bins)
         except CaseFailed as e:
             print(f"fuzz-{name}: FAIL case {case}: {e}")
             print(f"fuzz-{name}: failing input:")
@@ -74,7 +76,12 @@ def main(name, run_case, binaries_help):
             print(f"fuzz-{name}: replay: {shlex.join(cmd)}")
             print(f"fuzz-{name}: {done + 1} cases, 1 failures", flush=True)
             return 1
+        for k, n in (out or {}).items():
+            outcomes[k] = outcomes.get(k, 0) + n
         done += 1
         case += 1
+    if outcomes:
+        print(f"fuzz-{name}: " + ", ".join(f"{n} {k}" for k, n in
+                                           sorted(outcomes.items())))
     print(f"fuzz-{name}: {done} cases, 0 failures", flush=True)
     return 0
