@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "system/accel.h"
@@ -726,24 +727,48 @@ static void create_kind(TypeKind kind)
 }
 
 static char *pidfile_path;
+static struct stat pidfile_st;
 
+/* Only the file vmu wrote: never /dev/null or a file put there since. */
 static void pidfile_remove(void *opaque)
 {
-    unlink(pidfile_path);
+    struct stat st;
+    if (stat(pidfile_path, &st) == 0 && st.st_dev == pidfile_st.st_dev &&
+        st.st_ino == pidfile_st.st_ino) {
+        unlink(pidfile_path);
+    }
 }
 
 static void pidfile_write(const char *path)
 {
     static ExitNotifier n = { pidfile_remove, NULL, NULL };
     Error *err = NULL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    struct stat st;
+    /*
+     * The pidfile is removed at exit, so it must be a regular file:
+     * "-pidfile /dev/null" would otherwise delete /dev/null.  O_NONBLOCK
+     * keeps a FIFO there from blocking start-up; no O_TRUNC before the
+     * check.
+     */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        error_setg(&err, "-pidfile %s: not a regular file; give a path for "
+                   "vmu to write its pid to", path);
+        fail(err);
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
     if (fd < 0) {
         error_setg_errno(&err, errno, "-pidfile %s: cannot create it", path);
         fail(err);
     }
+    if (fstat(fd, &pidfile_st) < 0 || !S_ISREG(pidfile_st.st_mode)) {
+        close(fd);
+        error_setg(&err, "-pidfile %s: not a regular file; give a path for "
+                   "vmu to write its pid to", path);
+        fail(err);
+    }
     char buf[32];
     int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-    if (write(fd, buf, len) != len) {
+    if (ftruncate(fd, 0) < 0 || write(fd, buf, len) != len) {
         error_setg_errno(&err, errno, "-pidfile %s: cannot write it", path);
         close(fd);
         unlink(path);

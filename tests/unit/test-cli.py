@@ -94,7 +94,8 @@ BAD = [
 
 # Lines that get past checking and create files before they fail.  QTEST
 # stands for a qtest accelerator whose test socket listens (so start-up goes
-# on as far as it can); the last element lists files there beforehand.
+# on as far as it can); the last element lists files there beforehand
+# (NAME.fifo: a FIFO).
 CREATED = [
     (["QTEST", "-chardev", "file,id=f0,path=out.txt", "-serial", "/"],
      "unknown serial back-end", []),
@@ -110,6 +111,10 @@ CREATED = [
      "unknown serial back-end", ["keep.txt"]),
     (["QTEST", "-serial", "file:keep.txt", "-pidfile", "nodir/vmu.pid"],
      "cannot create it", ["keep.txt"]),
+    # vmu removes its pidfile at exit: it must refuse anything but a
+    # regular file (-pidfile /dev/null once deleted /dev/null).
+    (["QTEST", "-pidfile", "pid.fifo"], "-pidfile pid.fifo: not a regular file",
+     ["pid.fifo"]),
 ]
 
 GOOD = [
@@ -161,6 +166,9 @@ def main():
         args = expand(args, qtest_sock)
         with tempfile.TemporaryDirectory(prefix="vmu-cli-") as cwd:
             for f in existing:
+                if f.endswith(".fifo"):
+                    os.mkfifo(os.path.join(cwd, f))
+                    continue
                 with open(os.path.join(cwd, f), "w") as fh:
                     fh.write("was here before vmu\n")
             rc, out, err = run(vmu, args, cwd)
