@@ -22,7 +22,11 @@ import fuzzlib
 BOUND_S = 30        # per line; generous for ASan on a loaded machine
 
 # Valid and near-valid lines.  @FD@ is a connected socket passed to vmu,
-# @FW@ the test firmware, @MISSING@ a file that does not exist.
+# @MISSING@ a file that does not exist.  Every path is inside the case's
+# directory: mutations move arguments around, and a host file that lands
+# after -pidfile or path= would be overwritten (or, with a bug, deleted).
+# The case directory holds beforehand kernel.elf (a copy of the test
+# firmware, on qtest lines only), notes.txt (not a kernel) and sub/.
 CORPUS = [
     ["-m", "128M"],
     ["-m", "size=256M,slots=0,maxmem=256M"],
@@ -68,19 +72,24 @@ CORPUS = [
     ["-trace", "memory_*"],
     ["-trace", "enable=qtest_*"],
     ["-trace", "events=@MISSING@"],
-    ["-kernel", "@FW@"],
-    ["-kernel", "@FW@", "-append", "console=ttyS0"],
-    ["-kernel", "@FW@", "-initrd", "@MISSING@"],
+    ["-kernel", "kernel.elf"],
+    ["-kernel", "kernel.elf", "-append", "console=ttyS0"],
+    ["-kernel", "kernel.elf", "-initrd", "notes.txt"],
+    ["-kernel", "kernel.elf", "-initrd", "@MISSING@"],
     ["-kernel", "@MISSING@"],
-    ["-kernel", "/etc/hostname"],
-    ["-kernel", "/"],
+    ["-kernel", "notes.txt"],
+    ["-kernel", "sub"],
+    ["-object", "memory-backend-file,id=m,size=64M,mem-path=sub",
+     "-machine", "memory-backend=m", "-m", "64M"],
+    ["-pidfile", "notes.txt"],
+    ["-pidfile", "sub"],
     ["-cpu", "host"],
     ["-cpu", "host,-x2apic"],
     ["-display", "none", "-nodefaults", "-no-user-config"],
     ["-name", "guest0"],
     ["-pidfile", "vmu.pid"],
     ["-pidfile", "nodir/vmu.pid"],
-    ["-qtest-log", "/dev/null"],
+    ["-qtest-log", "qtest.log"],
     ["-no-reboot"],
     ["-enable-kvm"],
     ["-accel", "kvm"],
@@ -96,8 +105,9 @@ OPTIONS = sorted({a for line in CORPUS for a in line if a.startswith("-")} |
 INTERESTING = ["", "0", "1", "-1", "0x", "0xffffffffffffffff",
                "18446744073709551616", "9999999999999999999999", "1T",
                "1E", "2M", "help", "?", ",", ",,", "=", "id=", "on", "off",
-               "yes", "a" * 300, "x" * 4097, "%s%n", "\u00e9", "../..",
-               "/", "/dev/null", "/proc/self/fd/0", "chardev:", "file:",
+               "yes", "a" * 300, "x" * 4097, "%s%n", "\u00e9", "sub",
+               "sub/x", "notes.txt", "kernel.elf", "@MISSING@", "chardev:",
+               "file:", "file:notes.txt", "file:sub",
                "chardev:f0", "chardev:nope", "none", "stdio", "unix:",
                "memory-backend-memfd", "virtio-net-pci", "vhost-user",
                "socket", "mem0", "n0", "c0", "f0"]
@@ -163,7 +173,7 @@ def legitimately_long(args):
     text = " ".join(args)
     return ("server" in text or "reconnect" in text or "prealloc" in text
             or "hugetlb" in text or "/dev/hugepages" in text
-            or "-daemonize" in text or "-qtest" in text)
+            or "-daemonize" in args or "-qtest" in args)
 
 
 class Acceptor(threading.Thread):
@@ -209,9 +219,7 @@ def build_line(rng, bins, fd):
         if not legitimately_long(body):
             break
     qtest = rng.random() < 0.85
-    fw = bins[1] if qtest else "/nonexistent/kernel"
-    subst = {"@FD@": str(fd), "@FW@": fw,
-             "@MISSING@": "/nonexistent/file"}
+    subst = {"@FD@": str(fd), "@MISSING@": "/nonexistent/file"}
     out = []
     for a in body:
         for k, v in subst.items():
@@ -222,15 +230,34 @@ def build_line(rng, bins, fd):
         # firmware, and they end when the acceptor closes the socket.
         out = ["-machine", "pc,accel=qtest", "-qtest",
                "unix:" + st["qtest"]] + out
+    return out, qtest
+
+
+def prepare(cwd, firmware, qtest):
+    """The files a case starts with; they must all be there afterwards."""
+    with open(os.path.join(cwd, "notes.txt"), "w") as f:
+        f.write("not a kernel\n")
+    os.mkdir(os.path.join(cwd, "sub"))
+    if qtest:
+        shutil.copyfile(firmware, os.path.join(cwd, "kernel.elf"))
+    return listing(cwd)
+
+
+def listing(cwd):
+    out = set()
+    for root, dirs, files in os.walk(cwd):
+        for n in dirs + files:
+            out.add(os.path.relpath(os.path.join(root, n), cwd))
     return out
 
 
 def run_case(rng, case, bins):
     a, b = socket.socketpair()
     try:
-        line = build_line(rng, bins, b.fileno())
+        line, qtest = build_line(rng, bins, b.fileno())
         shown = "vmu " + shlex.join(line)
         with tempfile.TemporaryDirectory(prefix="fuzz-cli-case-") as cwd:
+            before = prepare(cwd, bins[1], qtest)
             env = dict(os.environ, TMPDIR=cwd)
             try:
                 p = subprocess.run([bins[0]] + line, cwd=cwd, env=env,
@@ -240,7 +267,7 @@ def run_case(rng, case, bins):
                                    pass_fds=(b.fileno(),))
             except subprocess.TimeoutExpired:
                 raise fuzzlib.CaseFailed(f"vmu ran past {BOUND_S} s", shown)
-            left = sorted(os.listdir(cwd))
+            after = listing(cwd)
     finally:
         a.close()
         b.close()
@@ -253,6 +280,16 @@ def run_case(rng, case, bins):
             f"killed by {signal.Signals(-p.returncode).name}", shown)
     if p.returncode not in (0, 1):
         raise fuzzlib.CaseFailed(f"exit status {p.returncode}", shown)
+    gone = before - after
+    if p.returncode == 0:
+        # A stale pidfile goes at exit, as the pid it names does.
+        pidfiles = {line[i + 1] for i in range(len(line) - 1)
+                    if line[i] == "-pidfile"}
+        gone -= pidfiles
+    if gone:
+        raise fuzzlib.CaseFailed(f"files that were there are gone: "
+                                 f"{sorted(gone)}", shown)
+    new = sorted(after - before)
     if p.returncode == 1:
         # Warnings and -trace output may come before the one error line.
         lines = [l for l in err.splitlines() if l.strip() and
@@ -262,12 +299,12 @@ def run_case(rng, case, bins):
             raise fuzzlib.CaseFailed(
                 f"a bad line must give one 'vmu:' line on stderr, got "
                 f"{len(lines)}: {err[:400]!r}", shown)
-        if left:
-            raise fuzzlib.CaseFailed(f"files left behind: {left}", shown)
+        if new:
+            raise fuzzlib.CaseFailed(f"files left behind: {new}", shown)
     else:
         # A machine that started may keep its output files, but sockets
         # and the pidfile go at exit.
-        bad = [f for f in left if f.endswith(".sock") or f == "vmu.pid"]
+        bad = [f for f in new if f.endswith(".sock") or f.endswith(".pid")]
         if bad:
             raise fuzzlib.CaseFailed(f"left after exit 0: {bad}", shown)
     return {"refused (exit 1)" if p.returncode else "ran (exit 0)": 1}
