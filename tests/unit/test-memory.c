@@ -127,6 +127,8 @@ static void test_top_of_address_space(void)
     memory_read(top, buf, 1);
     g_assert_cmphex(buf[0], ==, 0xff);
     memory_write(top, buf, 8);
+    /* An MSI-X message address of 0xfffffffffffffffc: a 4-byte write. */
+    memory_write(top - 3, buf, 4);
 
     /* RAM at 0: a wrapping access stops at the top, RAM stays untouched. */
     HostMemoryBackend *be = backend(2 << 20);
