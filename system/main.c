@@ -1,7 +1,8 @@
 /*
  * vmu: the command line into objects, in order.  Everything is parsed and
- * checked before anything is created, so a bad command line leaves nothing
- * behind.
+ * checked before anything is created; the few errors that only show during
+ * creation find the files created so far removed at exit
+ * (startup_file_created), so a bad command line leaves nothing behind.
  */
 #include <errno.h>
 #include <fcntl.h>
