@@ -1,6 +1,6 @@
 # vmu: the two commands a user types are `make demo` and `make check`.
 # Everything forwards to meson/ninja in build/ (and build-san/ for the
-# ASan/UBSan run of the test suites).
+# ASan/UBSan run of the test suites).  `make fuzz` runs the fuzzers longer.
 
 BUILD ?= build
 BUILD_SAN ?= build-san
@@ -12,8 +12,10 @@ MESON_TEST ?= meson test --print-errorlogs --num-processes 2 \
 # failure (tests/functional/skips.py lists the host capabilities that may
 # be missing).
 STRICT = VMU_TEST_STRICT=1
+FUZZ_SECONDS ?= 60
+FUZZ_SEED ?=
 
-.PHONY: all check check-plain check-san deps demo bench install clean
+.PHONY: all check check-plain check-san deps demo bench install clean fuzz
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -47,6 +49,12 @@ check-san: $(BUILD_SAN)/build.ninja
 	$(STRICT) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MESON_TEST) -C $(BUILD_SAN) --no-suite slow
+
+# Every fuzzer in tests/fuzz under ASan/UBSan for FUZZ_SECONDS each, with a
+# random seed it prints (FUZZ_SEED=N replays).
+fuzz: $(BUILD_SAN)/build.ninja
+	ninja -C $(BUILD_SAN)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run $(BUILD_SAN)
 
 demo: deps all
 	scripts/demo

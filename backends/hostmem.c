@@ -314,21 +314,6 @@ static bool backend_check(const Opts *opts, Error **errp)
     return true;
 }
 
-typedef struct CreatedFile {
-    ExitNotifier notifier;
-    char *path;
-} CreatedFile;
-
-static void remove_created_file(void *opaque)
-{
-    CreatedFile *f = opaque;
-    if (!vmu_started) {
-        unlink(f->path);
-    }
-    g_free(f->path);
-    g_free(f);
-}
-
 static bool backend_create(const Opts *opts, Error **errp)
 {
     const char *type = options_type(TYPE_KIND_OBJECT, opts);
@@ -362,11 +347,7 @@ static bool backend_create(const Opts *opts, Error **errp)
                 return false;
             }
             close(fd);
-            CreatedFile *f = g_new0(CreatedFile, 1);
-            f->path = g_strdup(be->mem_path);
-            f->notifier.fn = remove_created_file;
-            f->notifier.opaque = f;
-            exit_notifier_add(&f->notifier);
+            startup_file_created(be->mem_path);
         }
     }
     return host_memory_backend_alloc(be, errp);

@@ -193,12 +193,24 @@ static Chardev *stdio_open(const char *id, bool signal)
 static Chardev *file_open(const char *id, const char *path, bool append,
                           Error **errp)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
-                  (append ? O_APPEND : O_TRUNC), 0644);
+    /*
+     * O_EXCL first, to know whether this start-up made the file: only then
+     * may a failed start-up remove it again.
+     */
+    int flags = O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
+    bool created = true;
+    int fd = open(path, flags | O_CREAT | O_EXCL, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        created = false;
+        fd = open(path, flags);
+    }
     if (fd < 0) {
         error_setg_errno(errp, errno, "chardev '%s': cannot open %s", id,
                          path);
         return NULL;
+    }
+    if (created) {
+        startup_file_created(path);
     }
     FdChardev *f = (FdChardev *)chardev_new(id, "file", path, &fd_ops,
                                             sizeof(FdChardev));

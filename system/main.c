@@ -1,7 +1,8 @@
 /*
  * vmu: the command line into objects, in order.  Everything is parsed and
- * checked before anything is created, so a bad command line leaves nothing
- * behind.
+ * checked before anything is created; the few errors that only show during
+ * creation find the files created so far removed at exit
+ * (startup_file_created), so a bad command line leaves nothing behind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "system/accel.h"
@@ -375,12 +377,14 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             break;
         case OPTION_CPU: {
             char **parts = g_strsplit(val, ",", -1);
-            if (strcmp(parts[0], "host") && strcmp(parts[0], "max")) {
+            /* "-cpu ''" splits into no part at all. */
+            const char *model = parts[0] ? parts[0] : "";
+            if (strcmp(model, "host") && strcmp(model, "max")) {
                 const char *models[] = { "host", "max" };
-                const char *near = did_you_mean(parts[0], models, 2);
+                const char *near = did_you_mean(model, models, 2);
                 error_setg(&err, "-cpu %s: unknown CPU model '%s'%s%s%s "
                            "(vmu gives the guest the host CPU: use host or "
-                           "max)", val, parts[0], near ? "; did you mean '" :
+                           "max)", val, model, near ? "; did you mean '" :
                            "", near ? near : "", near ? "'?" : "");
                 g_strfreev(parts);
                 fail(err);
@@ -735,24 +739,48 @@ static void create_kind(TypeKind kind)
 }
 
 static char *pidfile_path;
+static struct stat pidfile_st;
 
+/* Only the file vmu wrote: never /dev/null or a file put there since. */
 static void pidfile_remove(void *opaque)
 {
-    unlink(pidfile_path);
+    struct stat st;
+    if (stat(pidfile_path, &st) == 0 && st.st_dev == pidfile_st.st_dev &&
+        st.st_ino == pidfile_st.st_ino) {
+        unlink(pidfile_path);
+    }
 }
 
 static void pidfile_write(const char *path)
 {
     static ExitNotifier n = { pidfile_remove, NULL, NULL };
     Error *err = NULL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    struct stat st;
+    /*
+     * The pidfile is removed at exit, so it must be a regular file:
+     * "-pidfile /dev/null" would otherwise delete /dev/null.  O_NONBLOCK
+     * keeps a FIFO there from blocking start-up; no O_TRUNC before the
+     * check.
+     */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        error_setg(&err, "-pidfile %s: not a regular file; give a path for "
+                   "vmu to write its pid to", path);
+        fail(err);
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
     if (fd < 0) {
         error_setg_errno(&err, errno, "-pidfile %s: cannot create it", path);
         fail(err);
     }
+    if (fstat(fd, &pidfile_st) < 0 || !S_ISREG(pidfile_st.st_mode)) {
+        close(fd);
+        error_setg(&err, "-pidfile %s: not a regular file; give a path for "
+                   "vmu to write its pid to", path);
+        fail(err);
+    }
     char buf[32];
     int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-    if (write(fd, buf, len) != len) {
+    if (ftruncate(fd, 0) < 0 || write(fd, buf, len) != len) {
         error_setg_errno(&err, errno, "-pidfile %s: cannot write it", path);
         close(fd);
         unlink(path);

@@ -31,9 +31,10 @@ void io_region_init(IORegion *r, const char *name, AddressSpaceId as,
     r->opaque = opaque;
 }
 
+/* Written without a + alen so that a range ending at 2^64 cannot wrap. */
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
-    return a < b + blen && b < a + alen;
+    return a >= b ? a - b < blen : b - a < alen;
 }
 
 bool io_region_map(IORegion *r, uint64_t base, Error **errp)
@@ -103,13 +104,17 @@ static IORegion *region_find(AddressSpaceId as, uint64_t addr)
     return NULL;
 }
 
+/*
+ * Lowest region base above addr, or 0 when none: nothing can start above
+ * addr at 0, and UINT64_MAX is a real base, so 0 is the one free sentinel.
+ */
 static uint64_t next_region_start(AddressSpaceId as, uint64_t addr)
 {
     GPtrArray *a = regions[as];
-    uint64_t next = UINT64_MAX;
+    uint64_t next = 0;
     for (unsigned i = 0; a && i < a->len; i++) {
         IORegion *r = g_ptr_array_index(a, i);
-        if (r->base > addr && r->base < next) {
+        if (r->base > addr && (!next || r->base < next)) {
             next = r->base;
         }
     }
@@ -124,7 +129,7 @@ static uint64_t ones(unsigned size)
 uint64_t io_read(AddressSpaceId as, uint64_t addr, unsigned size)
 {
     IORegion *r = region_find(as, addr);
-    if (!r || addr + size - r->base > r->size || !r->ops->read) {
+    if (!r || size > r->size - (addr - r->base) || !r->ops->read) {
         return ones(size);
     }
     return r->ops->read(r->opaque, addr - r->base, size) & ones(size);
@@ -133,7 +138,7 @@ uint64_t io_read(AddressSpaceId as, uint64_t addr, unsigned size)
 void io_write(AddressSpaceId as, uint64_t addr, uint64_t value, unsigned size)
 {
     IORegion *r = region_find(as, addr);
-    if (!r || addr + size - r->base > r->size || !r->ops->write) {
+    if (!r || size > r->size - (addr - r->base) || !r->ops->write) {
         return;
     }
     r->ops->write(r->opaque, addr - r->base, value & ones(size), size);
@@ -222,12 +227,13 @@ const RAMRange *memory_map_find_hva(const void *hva, uint64_t len)
     return NULL;
 }
 
+/* Lowest RAM start above gpa, or 0 when none (as next_region_start). */
 static uint64_t next_ram_start(uint64_t gpa)
 {
-    uint64_t next = UINT64_MAX;
+    uint64_t next = 0;
     for (unsigned i = 0; ram && i < ram->len; i++) {
         const RAMRange *m = &g_array_index(ram, RAMRange, i);
-        if (m->gpa > gpa && m->gpa < next) {
+        if (m->gpa > gpa && (!next || m->gpa < next)) {
             next = m->gpa;
         }
     }
@@ -244,8 +250,24 @@ static unsigned access_size(uint64_t addr, size_t len)
     return size;
 }
 
+/*
+ * Every step below moves gpa forward by at least one byte, so an access
+ * always ends, whatever address a guest or qtest client chose.
+ */
 static void memory_access(uint64_t gpa, uint8_t *buf, size_t len, bool write)
 {
+    /*
+     * No byte exists past 2^64 - 1: an access that would wrap is cut at the
+     * top of the address space (the cut part reads as all-ones, writes to it
+     * are dropped) instead of wrapping round to address 0.
+     */
+    if (len && gpa + (len - 1) < gpa) {
+        size_t inside = (size_t)(0 - gpa);
+        if (!write) {
+            memset(buf + inside, 0xff, len - inside);
+        }
+        len = inside;
+    }
     while (len) {
         const RAMRange *m = ram_find(gpa);
         if (m) {
@@ -278,9 +300,12 @@ static void memory_access(uint64_t gpa, uint8_t *buf, size_t len, bool write)
             len -= size;
             continue;
         }
-        uint64_t next = MIN(next_ram_start(gpa),
-                            next_region_start(AS_MEMORY, gpa));
-        size_t n = next - gpa < len ? (size_t)(next - gpa) : len;
+        /* A hole: it ends where the next mapping starts, or with len. */
+        uint64_t ram_next = next_ram_start(gpa);
+        uint64_t io_next = next_region_start(AS_MEMORY, gpa);
+        uint64_t next = !ram_next ? io_next :
+                        !io_next ? ram_next : MIN(ram_next, io_next);
+        size_t n = next && next - gpa < len ? (size_t)(next - gpa) : len;
         if (!write) {
             memset(buf, 0xff, n);
         }

@@ -4,8 +4,10 @@
  */
 #include <glib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "system/machine.h"
+#include "system/main-loop.h"
 #include "system/options.h"
 
 bool vmu_started;
@@ -50,4 +52,28 @@ const Opts *options_find(TypeKind kind, const char *id)
         }
     }
     return NULL;
+}
+
+typedef struct CreatedFile {
+    ExitNotifier notifier;
+    char *path;
+} CreatedFile;
+
+static void created_file_remove(void *opaque)
+{
+    CreatedFile *f = opaque;
+    if (!vmu_started) {
+        unlink(f->path);
+    }
+    g_free(f->path);
+    g_free(f);
+}
+
+void startup_file_created(const char *path)
+{
+    CreatedFile *f = g_new0(CreatedFile, 1);
+    f->path = g_strdup(path);
+    f->notifier.fn = created_file_remove;
+    f->notifier.opaque = f;
+    exit_notifier_add(&f->notifier);
 }

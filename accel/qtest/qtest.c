@@ -413,11 +413,22 @@ static void cmd_memset(char **w, unsigned nw)
         qtest_sendf("FAIL bad number in memset\n");
         return;
     }
+    /*
+     * The same bound as read and write: one command must answer in bounded
+     * time.  Size 0 stays an OK no-op, as in QEMU.
+     */
+    if (size > QTEST_MAX_BUFFER) {
+        qtest_sendf("FAIL size must be 0 to %u\n", QTEST_MAX_BUFFER);
+        return;
+    }
     uint8_t chunk[4096];
     memset(chunk, (uint8_t)value, sizeof(chunk));
     while (size) {
         uint64_t n = MIN(size, sizeof(chunk));
         memory_write(addr, chunk, n);
+        if (addr + n <= addr) {
+            break;      /* reached 2^64: like memory_write, do not wrap to 0 */
+        }
         addr += n;
         size -= n;
     }

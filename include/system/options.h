@@ -24,4 +24,11 @@ const char *const *options_type_keys(void);
 /* True once the guest has started: failures before that leave nothing. */
 extern bool vmu_started;
 
+/*
+ * path did not exist and start-up created it: it is removed at exit if the
+ * guest never started, so a bad command line leaves nothing behind.  Only
+ * for files this process created (O_EXCL), never for ones that were there.
+ */
+void startup_file_created(const char *path);
+
 #endif

@@ -91,6 +91,60 @@ static void test_holes_read_ones(void)
     qtest_quit(s);
 }
 
+/*
+ * The last byte of the address space and accesses that wrap past 2^64 must
+ * each get an answer (they once spun vmu forever).  A hole reads as
+ * all-ones in vmu and as 0 in QEMU; nothing wraps round to address 0.
+ */
+static void test_top_of_address_space(void)
+{
+    QTestState *s = qtest_init("");
+    bool qemu = qtest_using_qemu();
+    const char *b = qemu ? "00" : "ff";
+    char *want;
+
+    expect_reply(s, "writeq 0x0 0x1122334455667788", "OK");
+    want = g_strdup_printf("OK 0x00000000000000%s", b);
+    expect_reply(s, "readb 0xffffffffffffffff", want);
+    g_free(want);
+    expect_reply(s, "writeb 0xffffffffffffffff 0x5a", "OK");
+    expect_reply(s, "writeq 0xffffffffffffffff 0x5a5a5a5a5a5a5a5a", "OK");
+    expect_reply(s, "writeq 0xfffffffffffffffc 0x5a5a5a5a5a5a5a5a", "OK");
+    expect_reply(s, "write 0xfffffffffffffffe 4 0x5a5a5a5a", "OK");
+    expect_reply(s, "b64write 0xfffffffffffffffd 8 WlpaWlpaWlo=", "OK");
+    expect_reply(s, "memset 0xffffffffffffffff 1 0x5a", "OK");
+    expect_reply(s, "memset 0xfffffffffffff000 0x2000 0x5a", "OK");
+    if (qemu) {
+        /* QEMU 7.2 wraps these round to address 0; vmu cuts them at 2^64. */
+        qtest_quit(s);
+        return;
+    }
+    expect_reply(s, "read 0xfffffffffffffffe 4", "OK 0xffffffff");
+    expect_reply(s, "readq 0xfffffffffffffffc", "OK 0xffffffffffffffff");
+    /* Nothing above reached address 0. */
+    expect_reply(s, "readq 0x0", "OK 0x1122334455667788");
+    qtest_quit(s);
+}
+
+static void test_memset_bounded(void)
+{
+    if (qtest_using_qemu()) {
+        g_test_skip("QEMU 7.2 has no memset bound: it tries to allocate the "
+                    "whole size and aborts");
+        return;
+    }
+    QTestState *s = qtest_init("");
+    expect_reply(s, "memset 0x0 0xffffffffffff0000 0x0",
+                 "FAIL size must be 0 to 268435456");
+    expect_reply(s, "memset 0x0 -1 0x0", "FAIL size must be 0 to 268435456");
+    expect_reply(s, "memset 0x0 0x10000001 0x0",
+                 "FAIL size must be 0 to 268435456");
+    expect_reply(s, "memset 0x1000 0 0x5a", "OK");
+    expect_reply(s, "memset 0x1000 4 0x5a", "OK");
+    expect_reply(s, "read 0x1000 4", "OK 0x5a5a5a5a");
+    qtest_quit(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -98,5 +152,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qtest/malformed-commands-do-not-crash", test_malformed);
     g_test_add_func("/qtest/virtual-clock", test_clock);
     g_test_add_func("/qtest/holes-read-all-ones", test_holes_read_ones);
+    g_test_add_func("/qtest/top-of-address-space", test_top_of_address_space);
+    g_test_add_func("/qtest/memset-bounded", test_memset_bounded);
     return g_test_run();
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Bad command lines: each must fail with exit status 1 and one line on
 stderr that names the problem, never crash (also under ASan/UBSan), and
-leave no file behind.  Good informational options must succeed.
+leave no file behind (files that existed before must still be there).
+Good informational options must succeed.
 
 Usage: test-cli.py PATH-TO-VMU   (prints TAP)
 """
@@ -64,6 +65,7 @@ BAD = [
      "both give guest RAM"),
     (["-cpu", "pentium"], "unknown CPU model 'pentium'"),
     (["-cpu", "hots"], "did you mean 'host'?"),
+    (["-cpu", ""], "unknown CPU model ''"),
     (["-cpu", "host,arch-capabilities"], "bad feature switch"),
     (["-netdev", "vhost-usr,id=n0"], "unknown netdev type 'vhost-usr'"),
     (["-netdev", "user,id=a,"], "trailing ','"),
@@ -162,6 +164,31 @@ BAD = [
      "'page-per-vq' expects on or off"),
 ]
 
+# Lines that get past checking and create files before they fail.  QTEST
+# stands for a qtest accelerator whose test socket listens (so start-up goes
+# on as far as it can); the last element lists files there beforehand
+# (NAME.fifo: a FIFO).
+CREATED = [
+    (["QTEST", "-chardev", "file,id=f0,path=out.txt", "-serial", "/"],
+     "unknown serial back-end", []),
+    (["QTEST", "-chardev", "file,id=f0,path=out.txt", "-serial",
+      "chardev:nope"], "there is no -chardev with id 'nope'", []),
+    (["QTEST", "-serial", "file:serial.txt", "-pidfile", "nodir/vmu.pid"],
+     "-pidfile nodir/vmu.pid: cannot create it", []),
+    (["QTEST", "-object", "memory-backend-file,id=m,size=128M,"
+      "mem-path=ram.img", "-machine", "memory-backend=m", "-chardev",
+      "file,id=f0,path=out.txt", "-serial", "chardev:f0", "-pidfile",
+      "nodir/vmu.pid"], "cannot create it", []),
+    (["QTEST", "-chardev", "file,id=f0,path=keep.txt", "-serial", "/"],
+     "unknown serial back-end", ["keep.txt"]),
+    (["QTEST", "-serial", "file:keep.txt", "-pidfile", "nodir/vmu.pid"],
+     "cannot create it", ["keep.txt"]),
+    # vmu removes its pidfile at exit: it must refuse anything but a
+    # regular file (-pidfile /dev/null once deleted /dev/null).
+    (["QTEST", "-pidfile", "pid.fifo"], "-pidfile pid.fifo: not a regular file",
+     ["pid.fifo"]),
+]
+
 GOOD = [
     (["-version"], "vmu version"),
     (["-help"], "-netdev vhost-user,id=ID,chardev=CHR"),
@@ -193,20 +220,45 @@ def run(vmu, args, cwd):
     return p.returncode, p.stdout, p.stderr
 
 
+def expand(args, qtest_sock):
+    out = []
+    for a in args:
+        if a == "QTEST":
+            out += ["-machine", "pc,accel=qtest", "-qtest", "unix:" + qtest_sock]
+        else:
+            out.append(a)
+    return out
+
+
 def main():
     vmu = os.path.abspath(sys.argv[1])
     busy, case = busy_port_case()
     BAD.append(case)
-    total = len(BAD) + len(GOOD)
+    total = len(BAD) + len(CREATED) + len(GOOD)
     print(f"1..{total}")
     failed = 0
     n = 0
-    for args, want in BAD:
+    # The qtest socket lives outside the cases' directories; vmu's connect
+    # completes from the listen backlog, nobody needs to accept.
+    sockdir = tempfile.TemporaryDirectory(prefix="vmu-cli-sock-")
+    qtest_sock = os.path.join(sockdir.name, "qtest.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(qtest_sock)
+    listener.listen(len(CREATED))
+    cases = [(a, w, []) for a, w in BAD] + CREATED
+    for args, want, existing in cases:
         n += 1
+        args = expand(args, qtest_sock)
         with tempfile.TemporaryDirectory(prefix="vmu-cli-") as cwd:
+            for f in existing:
+                if f.endswith(".fifo"):
+                    os.mkfifo(os.path.join(cwd, f))
+                    continue
+                with open(os.path.join(cwd, f), "w") as fh:
+                    fh.write("was here before vmu\n")
             rc, out, err = run(vmu, args, cwd)
             lines = [l for l in err.splitlines() if l.strip()]
-            left = os.listdir(cwd)
+            left = sorted(os.listdir(cwd))
         problems = []
         if rc != 1:
             problems.append(f"exit status {rc}, want 1")
@@ -218,8 +270,8 @@ def main():
             problems.append("the error does not start with 'vmu: '")
         if "Sanitizer" in err or "runtime error" in err:
             problems.append("sanitizer report")
-        if left:
-            problems.append(f"files left behind: {left}")
+        if left != sorted(existing):
+            problems.append(f"files left behind: {left}, want {existing}")
         name = " ".join(args)
         if problems:
             failed += 1
@@ -241,6 +293,8 @@ def main():
             failed += 1
             print(f"not ok {n} - vmu {name}: status {rc}, stderr {err[:200]!r}")
     busy.close()
+    listener.close()
+    sockdir.cleanup()
     return 1 if failed else 0
 
 

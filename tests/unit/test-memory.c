@@ -1,9 +1,10 @@
 /*
  * The memory map: RAM from a memfd backend, device regions, holes reading
- * as all-ones, overlap refusal.
+ * as all-ones, overlap refusal, accesses at the top of the address space.
  */
 #include <glib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "system/hostmem.h"
 #include "system/memory.h"
@@ -107,10 +108,75 @@ static void test_regions(void)
     memory_map_reset();
 }
 
+/*
+ * Guest- and qtest-chosen addresses reach the map unchecked: an access at
+ * 2^64 - 1, or one whose end wraps past 2^64, must end and must not touch
+ * address 0.  alarm() turns a hang into a failure well inside the meson
+ * timeout.
+ */
+static void test_top_of_address_space(void)
+{
+    Error *err = NULL;
+    uint8_t buf[16];
+    uint64_t top = UINT64_MAX;
+    memory_map_reset();
+    alarm(60);
+
+    /* An empty map: the last byte is a hole. */
+    memset(buf, 0, sizeof(buf));
+    memory_read(top, buf, 1);
+    g_assert_cmphex(buf[0], ==, 0xff);
+    memory_write(top, buf, 8);
+    /* An MSI-X message address of 0xfffffffffffffffc: a 4-byte write. */
+    memory_write(top - 3, buf, 4);
+
+    /* RAM at 0: a wrapping access stops at the top, RAM stays untouched. */
+    HostMemoryBackend *be = backend(2 << 20);
+    g_assert_true(memory_map_add_ram(0, 2 << 20, be, 0, &err));
+    memset(buf, 0, sizeof(buf));
+    memory_read(top - 3, buf, sizeof(buf));
+    for (unsigned i = 0; i < sizeof(buf); i++) {
+        g_assert_cmphex(buf[i], ==, 0xff);
+    }
+    memset(buf, 0x5a, sizeof(buf));
+    memory_write(top - 3, buf, sizeof(buf));
+    memory_write(top, buf, 1);
+    g_assert_cmphex(((uint8_t *)be->ptr)[0], ==, 0);
+    g_assert_cmphex(((uint8_t *)be->ptr)[11], ==, 0);
+
+    /* A region that ends exactly at 2^64. */
+    IORegion a, b;
+    io_region_init(&a, "dev-top", AS_MEMORY, 0x1000, &dev_ops, NULL);
+    io_region_init(&b, "dev-b", AS_MEMORY, 0x800, &dev_ops, NULL);
+    g_assert_true(io_region_map(&a, top - 0xfff, &err));
+    g_assert_false(io_region_map(&b, top - 0x7ff, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "overlaps dev-top"));
+    error_free(err);
+    err = NULL;
+    /* dev_read gives 0x11 ^ offset, cut to one byte */
+    g_assert_cmphex(io_read(AS_MEMORY, top, 1), ==, 0xee);
+    g_assert_cmphex(io_read(AS_MEMORY, top - 1, 4), ==, 0xffffffff);
+    last_write_size = 0;
+    memory_write(top - 3, buf, 8);
+    g_assert_cmpuint(last_write_off, ==, 0xffc);
+    g_assert_cmpuint(last_write_size, ==, 4);
+    g_assert_cmphex(((uint8_t *)be->ptr)[0], ==, 0);
+    memset(buf, 0, sizeof(buf));
+    memory_read(top, buf, 2);
+    g_assert_cmphex(buf[0], ==, 0xee);
+    g_assert_cmphex(buf[1], ==, 0xff);
+
+    alarm(0);
+    memory_map_reset();
+    host_memory_backend_free(be);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/memory/ram", test_ram);
     g_test_add_func("/memory/regions", test_regions);
+    g_test_add_func("/memory/top-of-address-space",
+                    test_top_of_address_space);
     return g_test_run();
 }
