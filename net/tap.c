@@ -277,7 +277,7 @@ static bool tap_check_script(const Opts *o, const char *key, const char *def,
 static bool tap_check_vhost(const Opts *o, TapConfig *c, Error **errp)
 {
     static const char *const fds[] = { "vhostfd", "vhostfds" };
-    bool present = access(TAP_VHOST_DEV, R_OK | W_OK) == 0;
+    bool present = access(TAP_VHOST_DEV, F_OK) == 0;
     for (unsigned i = 0; i < G_N_ELEMENTS(fds); i++) {
         if (opts_has(o, fds[i])) {
             opts_error(o, errp, "%s= is not supported: vmu does not drive "
@@ -318,13 +318,14 @@ static bool tap_parse(const Opts *o, TapConfig *c, Error **errp)
             return false;
         }
     }
-    c->queues = opts_get_number(o, "queues", 1);
-    if (c->queues < 1 || c->queues > TAP_MAX_QUEUES) {
-        opts_error(o, errp, "queues=%u: allowed values are 1 to %u (vmu's "
-                   "virtio-net has at most %u queue pairs)", c->queues,
+    uint64_t queues = opts_get_number(o, "queues", 1);
+    if (queues < 1 || queues > TAP_MAX_QUEUES) {
+        opts_error(o, errp, "queues=%" PRIu64 ": allowed values are 1 to %u "
+                   "(vmu's virtio-net has at most %u queue pairs)", queues,
                    TAP_MAX_QUEUES, TAP_MAX_QUEUES);
         return false;
     }
+    c->queues = queues;
     if (opts_has(o, "fd") || opts_has(o, "fds")) {
         if (!tap_check_fds(o, c, errp)) {
             return false;
@@ -523,31 +524,36 @@ static bool tap_receive(NetClientState *nc, const uint8_t *buf, size_t len)
         { (void *)zero_hdr, TAP_VNET_HDR_LEN },
         { (void *)buf, len },
     };
-    int fd = t->q[0].fd;
+    int fd = -1, err = 0;
     ssize_t n;
+    /* Any queue takes any frame: the first one still open. */
+    for (unsigned i = 0; i < t->nq && fd < 0; i++) {
+        fd = t->q[i].fd;
+    }
     if (fd < 0) {
         return true;
     }
     do {
         n = t->vnet_hdr ? writev(fd, iov, 2) : write(fd, buf, len);
-    } while (n < 0 && errno == EINTR);
+        err = n < 0 ? errno : 0;
+    } while (err == EINTR);
     trace(net_tap_send, "%s len %zu ret %zd", nc->name, len, n);
     if (n >= 0) {
         return true;
     }
-    if (errno == EAGAIN) {
+    if (err == EAGAIN) {
         error_report_ratelimited(&t->rl_tx, "netdev %s: the kernel does not "
                                  "take frames on tap %s (its send buffer is "
                                  "full; see sndbuf=); frames dropped",
                                  nc->name, t->ifname);
-    } else if (errno == EIO) {
+    } else if (err == EIO) {
         error_report_ratelimited(&t->rl_tx, "netdev %s: tap %s is down "
                                  "(ip link set %s up); frames dropped",
                                  nc->name, t->ifname, t->ifname);
     } else {
         error_report_ratelimited(&t->rl_tx, "netdev %s: writing to tap %s "
                                  "failed: %s; frames dropped", nc->name,
-                                 t->ifname, strerror(errno));
+                                 t->ifname, strerror(err));
     }
     return true;
 }

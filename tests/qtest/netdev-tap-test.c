@@ -135,10 +135,10 @@ static void host_send(Guest *g, const uint8_t *frame, size_t len)
 /* ---- the guest ---- */
 
 /* Start the machine with this netdev (its stderr to g->log), drive the
- * NIC to DRIVER_OK with rx buffers on every pair, bring up the host side.
- * No MSI-X: the test polls the used rings. */
-static void guest_start(Guest *g, const char *ifname, unsigned pairs,
-                        const char *netdev)
+ * NIC to DRIVER_OK with rx buffers on every pair.  No MSI-X: the test
+ * polls the used rings. */
+static void guest_boot(Guest *g, const char *ifname, unsigned pairs,
+                       const char *netdev)
 {
     memset(g, 0, sizeof(*g));
     g->pairs = pairs;
@@ -185,8 +185,20 @@ static void guest_start(Guest *g, const char *ifname, unsigned pairs,
         }
         qvirtqueue_kick(g->rx[q]);
     }
-    host_if_up(ifname);
-    g->pkt = packet_open(ifname);
+}
+
+/* The host side: an address, up, an AF_PACKET socket on it. */
+static void guest_host_up(Guest *g)
+{
+    host_if_up(g->ifname);
+    g->pkt = packet_open(g->ifname);
+}
+
+static void guest_start(Guest *g, const char *ifname, unsigned pairs,
+                        const char *netdev)
+{
+    guest_boot(g, ifname, pairs, netdev);
+    guest_host_up(g);
 }
 
 static char *guest_log(Guest *g)
@@ -458,6 +470,40 @@ static void test_burst(void)
     guest_stop(&g);
 }
 
+/* Frames the guest sends while the host side is down are dropped, said
+ * once (not per frame), and the machine goes on: once the interface is
+ * up, frames flow. */
+static void test_down(void)
+{
+    static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    if (!need_netns()) {
+        return;
+    }
+    Guest g;
+    guest_boot(&g, "vmutdn", 1, "tap,id=n0,ifname=vmutdn,script=no,"
+               "downscript=no");
+    uint8_t f[256];
+    for (unsigned i = 0; i < 20; i++) {
+        guest_send(&g, 0, f, test_frame(f, bcast, guest_mac, "dropped"));
+    }
+    guest_host_up(&g);
+    check_both_ways(&g);
+    if (!qtest_using_qemu()) {
+        g_autofree char *log = guest_log(&g);
+        g_test_message("stderr: %s", log);
+        g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+        unsigned said = 0;
+        for (char **l = lines; *l; l++) {
+            said += strstr(*l, "tap vmutdn is down (ip link set vmutdn up); "
+                           "frames dropped") != NULL;
+        }
+        /* Rate-limited: one line per 5 s, however many frames. */
+        g_assert_cmpuint(said, >=, 1);
+        g_assert_cmpuint(said, <, 20);
+    }
+    guest_stop(&g);
+}
+
 /* A tap queue the test makes, inherited by the machine (no CLOEXEC). */
 static int tap_open(const char *ifname, bool multi_queue)
 {
@@ -703,6 +749,8 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/netdev-tap/ifname/bursts-beyond-the-rx-ring",
                     test_burst);
+    g_test_add_func("/netdev-tap/ifname/guest-frames-while-down-dropped",
+                    test_down);
     g_test_add_func("/netdev-tap/fd/inherited-tap", test_fd);
     g_test_add_func("/netdev-tap/multiqueue/queues-2", test_queues);
     g_test_add_func("/netdev-tap/multiqueue/fds-2", test_fds);
