@@ -673,6 +673,27 @@ static void test_vhostforce(void)
     g_assert_cmpuint(if_nametoindex("vmutvf"), ==, 0);
 }
 
+/* A single-queue tap another process holds: the kernel says EBUSY, and
+ * the error says what to do. */
+static void test_busy(void)
+{
+    if (!need_netns()) {
+        return;
+    }
+    int fd = tap_open("vmutbsy", false);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    g_autofree char *err = NULL;
+    int status = machine_fails("tap,id=n0,ifname=vmutbsy,script=no,"
+                               "downscript=no", &err);
+    close(fd);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    g_assert_nonnull(strstr(err, "vmutbsy"));
+    g_assert_nonnull(strstr(err, qtest_using_qemu() ?
+                            "Device or resource busy" :
+                            "ifname=vmutbsy is busy (TUNSETIFF: Device or "
+                            "resource busy): another process has it open"));
+}
+
 /* script=: run with the interface's name once it is made; downscript= at
  * exit, while it still exists. */
 static void test_scripts(void)
@@ -758,5 +779,6 @@ int main(int argc, char **argv)
                     test_vhost_fallback);
     g_test_add_func("/netdev-tap/vhost/vhostforce-refused", test_vhostforce);
     g_test_add_func("/netdev-tap/scripts/up-and-down", test_scripts);
+    g_test_add_func("/netdev-tap/ifname/busy-tap-refused", test_busy);
     return g_test_run();
 }
