@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "system/accel.h"
+#include "system/compat-options.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
@@ -105,12 +107,61 @@ static const OptionInfo *option_lookup(const char *name)
     return NULL;
 }
 
+/*
+ * Every problem on a command line is reported in one run (up to a bound),
+ * so that cleaning a long libvirt line does not take one run per problem.
+ * While the command line is checked, fail() prints the problem and jumps
+ * back to the loop over options (collect_jmp); after that it ends vmu.
+ */
+#define MAX_PROBLEMS 20
+static sigjmp_buf *collect_jmp;
+static unsigned problems;
+static bool refs_broken;    /* an -object/-chardev/-netdev/-device is lost */
+
+static void stop(void) __attribute__((noreturn));
+static void stop(void)
+{
+    exit_notifiers_run();
+    exit(1);
+}
+
+static void problem(Error *err)
+{
+    error_report_err(err);
+    if (++problems >= MAX_PROBLEMS) {
+        error_report("stopping after %u problems; fix these and run again",
+                     problems);
+        stop();
+    }
+}
+
 static void fail(Error *err) __attribute__((noreturn));
 static void fail(Error *err)
 {
-    error_report_err(err);
-    exit_notifiers_run();
-    exit(1);
+    problem(err);
+    if (collect_jmp) {
+        siglongjmp(*collect_jmp, 1);
+    }
+    stop();
+}
+
+/* Run one check; a fail() inside reports and comes back here. */
+static void collect(void (*fn)(void *), void *opaque)
+{
+    sigjmp_buf jb;
+    sigjmp_buf *outer = collect_jmp;
+    if (!sigsetjmp(jb, 0)) {
+        collect_jmp = &jb;
+        fn(opaque);
+    }
+    collect_jmp = outer;
+}
+
+static void stop_if_problems(void)
+{
+    if (problems) {
+        stop();
+    }
 }
 
 static bool valid_id(const char *id)
@@ -238,6 +289,7 @@ typedef struct CommandLine {
     const char *ram_size_text;
     GPtrArray *serials;
     bool display_none;
+    bool objects_bad;   /* an -object failed its check: sizes unknown */
 } CommandLine;
 
 static Opts *parse_or_fail(const char *option, const char *text,
@@ -247,6 +299,10 @@ static Opts *parse_or_fail(const char *option, const char *text,
     Error *err = NULL;
     Opts *o = opts_parse(option, text, implied, &err);
     if (!o) {
+        /* Others may name its id: checking them would only mislead. */
+        refs_broken |= !strcmp(implied, "qom-type") ||
+                       !strcmp(implied, "backend") ||
+                       !strcmp(implied, "type") || !strcmp(implied, "driver");
         fail(err);
     }
     if (!parsed) {
@@ -304,8 +360,14 @@ static void set_accel(CommandLine *cl, const char *option, const char *value)
 
 static void parse_args(CommandLine *cl, int argc, char **argv)
 {
-    Error *err = NULL;
-    for (int i = 1; i < argc; i++) {
+    /* volatile: a fail() jumps back into this loop (see collect_jmp) */
+    for (volatile int i = 1; i < argc; i++) {
+        sigjmp_buf jb;
+        if (sigsetjmp(jb, 0)) {
+            continue;
+        }
+        collect_jmp = &jb;
+        Error *err = NULL;
         const char *arg = argv[i];
         if (arg[0] != '-' || !arg[1]) {
             error_setg(&err, "unexpected argument '%s': vmu takes no disk "
@@ -315,7 +377,18 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         }
         const char *name = arg + 1 + (arg[1] == '-');
         const OptionInfo *o = option_lookup(name);
+        bool unimpl_arg;
+        if (!o && compat_unimplemented(name, &unimpl_arg, &err)) {
+            if (unimpl_arg && i + 1 < argc) {
+                i++;
+            }
+            fail(err);
+        }
         if (!o) {
+            /* Its argument, if it has one, is no problem of its own. */
+            if (i + 1 < argc && argv[i + 1][0] != '-') {
+                i++;
+            }
             const char **names = g_new0(const char *, G_N_ELEMENTS(options));
             unsigned n = 0;
             for (unsigned k = 0; k < G_N_ELEMENTS(options); k++) {
@@ -345,9 +418,11 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         }
         switch (o->id) {
         case OPTION_HELP:
+            stop_if_problems();
             help();
             exit(0);
         case OPTION_VERSION:
+            stop_if_problems();
             printf("vmu version %s\n", VMU_VERSION);
             exit(0);
         case OPTION_NAME:
@@ -454,10 +529,14 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             g_ptr_array_add(opt_lists[TYPE_KIND_OBJECT],
                             parse_or_fail("-object", val, "qom-type"));
             break;
-        case OPTION_CHARDEV:
-            g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV],
-                            parse_or_fail("-chardev", val, "backend"));
+        case OPTION_CHARDEV: {
+            Opts *c = parse_or_fail("-chardev", val, "backend");
+            if (compat_chardev(c, &err) < 0) {
+                fail(err);
+            }
+            g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV], c);
             break;
+        }
         case OPTION_NETDEV:
             g_ptr_array_add(opt_lists[TYPE_KIND_NETDEV],
                             parse_or_fail("-netdev", val, "type"));
@@ -472,10 +551,17 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
                 fail(err);
             }
             break;
-        case OPTION_DEVICE:
-            g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE],
-                            parse_or_fail("-device", val, "driver"));
+        case OPTION_DEVICE: {
+            Opts *d = parse_or_fail("-device", val, "driver");
+            int c = compat_device(d, &err);
+            if (c < 0) {
+                fail(err);
+            }
+            if (c == 0) {
+                g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE], d);
+            }
             break;
+        }
         case OPTION_NUMA: {
             Opts *n = parse_or_fail("-numa", val, "type");
             if (strcmp(opts_get_str(n, "type", ""), "node")) {
@@ -531,13 +617,10 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         case OPTION_NOGRAPHIC:
             cl->ms.nographic = true;
             break;
-        case OPTION_DISPLAY:
-        case OPTION_VGA:
         case OPTION_MONITOR:
             if (strcmp(val, "none")) {
-                error_setg(&err, "%s %s: vmu has no %s; only '%s none' is "
-                           "accepted", arg, val, o->id == OPTION_MONITOR ?
-                           "monitor" : "display", arg);
+                error_setg(&err, "%s %s: vmu has no monitor; only '%s none' "
+                           "is accepted", arg, val, arg);
                 fail(err);
             }
             break;
@@ -571,13 +654,21 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             error_setg(&err, "-daemonize: not supported yet; run vmu in the "
                        "background with your service manager or '&'");
             fail(err);
+        default:
+            /* -display, -vga and the "Accepted for compatibility" ones */
+            if (!compat_option(o->name, val, &err)) {
+                fail(err);
+            }
+            break;
         }
     }
+    collect_jmp = NULL;
 }
 
 /* Phase 1: every option checked against its type; nothing created yet. */
-static void check_all(CommandLine *cl)
+static void check_machine(void *opaque)
 {
+    CommandLine *cl = opaque;
     Error *err = NULL;
     MachineState *ms = &cl->ms;
 
@@ -619,6 +710,16 @@ static void check_all(CommandLine *cl)
         }
         ms->memory_backend = opts_get(cl->machine, "memory-backend");
     }
+}
+
+static void check_memory(void *opaque);
+
+static void check_all(CommandLine *cl)
+{
+    Error *err = NULL;
+    MachineState *ms = &cl->ms;
+
+    collect(check_machine, cl);
     ms->type = "pc";
     ms->accel = cl->accel ? cl->accel : "kvm";
     if (!ms->smp_cpus) {
@@ -632,10 +733,25 @@ static void check_all(CommandLine *cl)
         GPtrArray *a = opt_lists[k];
         for (unsigned i = 0; i < a->len; i++) {
             if (!check_typed(k, g_ptr_array_index(a, i), &err)) {
-                fail(err);
+                cl->objects_bad |= k == TYPE_KIND_OBJECT;
+                problem(err);
+                err = NULL;
             }
         }
     }
+    collect(check_memory, cl);
+    if (cl->serials->len > 1) {
+        error_setg(&err, "-serial %s: vmu has one serial port (COM1); give "
+                   "-serial once", (char *)g_ptr_array_index(cl->serials, 1));
+        problem(err);
+    }
+}
+
+static void check_memory(void *opaque)
+{
+    CommandLine *cl = opaque;
+    Error *err = NULL;
+    MachineState *ms = &cl->ms;
 
     /* Where guest RAM comes from. */
     const char *memdev = NULL;
@@ -668,7 +784,7 @@ static void check_all(CommandLine *cl)
             fail(err);
         }
         uint64_t size = opts_get_size(be, "size", 0);
-        if (cl->ram_size_text && size != ms->ram_size) {
+        if (cl->ram_size_text && size != ms->ram_size && !cl->objects_bad) {
             error_setg(&err, "-m %s does not match the size of memory "
                        "backend '%s' (%" G_GUINT64_FORMAT " MiB): make them "
                        "equal or leave out -m", cl->ram_size_text, memdev,
@@ -776,14 +892,15 @@ int main(int argc, char **argv)
 
     parse_args(&cl, argc, argv);
     if (!net_legacy_finish(&err)) {
-        fail(err);
+        problem(err);
+        err = NULL;
+    }
+    compat_globals_apply();
+    if (refs_broken) {
+        stop_if_problems();
     }
     check_all(&cl);
-    if (cl.serials->len > 1) {
-        error_setg(&err, "-serial %s: vmu has one serial port (COM1); give "
-                   "-serial once", (char *)g_ptr_array_index(cl.serials, 1));
-        fail(err);
-    }
+    stop_if_problems();
     cl.ms.serial = cl.serials->len ? g_ptr_array_index(cl.serials, 0) : NULL;
     if (!pc_machine_check(&cl.ms, &err)) {
         fail(err);

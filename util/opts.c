@@ -50,6 +50,22 @@ Opts *opts_parse(const char *option, const char *text, const char *implied_key,
     const char *p = text;
     bool first = true;
 
+    if (text[strspn(text, " \t\n")] == '{') {
+        /* QEMU's JSON form (-object/-netdev/-device/-blockdev '{...}') */
+        g_array_free(entries, TRUE);
+        const char *eg = !strcmp(option, "-netdev") ?
+                         "vhost-user,id=net0,chardev=chr0" :
+                         !strcmp(option, "-device") ?
+                         "virtio-net-pci,netdev=net0" :
+                         !strcmp(option, "-object") ?
+                         "memory-backend-memfd,id=mem,size=1G,share=on" :
+                         "TYPE,KEY=VALUE,...";
+        error_setg(errp, "%s %s: the JSON form is not supported yet; write "
+                   "the same keys as TYPE,KEY=VALUE,... (e.g. %s %s)",
+                   option, text, option, eg);
+        opts_free(opts);
+        return NULL;
+    }
     while (*p) {
         size_t klen = strcspn(p, "=,");
         OptEntry e = { 0 };
@@ -82,13 +98,10 @@ Opts *opts_parse(const char *option, const char *text, const char *implied_key,
         if (*p == ',') {
             p++;
             if (!*p) {
-                opts->entries = (OptEntry *)entries->data;
-                opts->n_entries = entries->len;
-                g_array_free(entries, FALSE);
-                opts_error(opts, errp, "trailing ',' (write ',,' for a comma "
-                           "inside a value)");
-                opts_free(opts);
-                return NULL;
+                /* QEMU accepts it too; say so once, as QEMU's warnings do */
+                warn_report("%s %s: a trailing ',' is ignored; remove it "
+                            "(write ',,' for a comma inside a value)", option,
+                            text);
             }
         }
     }
