@@ -326,7 +326,7 @@ typedef struct Word {
  * whose text covers every other value. */
 static void warn_word(const char *option, const char *val, const Word *t)
 {
-    size_t n = strcspn(val, ",");
+    size_t n = strcspn(val, ",=");
     for (; t->word; t++) {
         if (strlen(t->word) == n && !strncmp(val, t->word, n)) {
             break;
