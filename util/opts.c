@@ -50,20 +50,17 @@ Opts *opts_parse(const char *option, const char *text, const char *implied_key,
     const char *p = text;
     bool first = true;
 
-    if (text[strspn(text, " \t\n")] == '{') {
-        /* QEMU's JSON form (-object/-netdev/-device/-blockdev '{...}') */
+    char lead = text[strspn(text, " \t\n")];
+    if (lead == '{' || lead == '[') {
         g_array_free(entries, TRUE);
-        const char *eg = !strcmp(option, "-netdev") ?
-                         "vhost-user,id=net0,chardev=chr0" :
-                         !strcmp(option, "-device") ?
-                         "virtio-net-pci,netdev=net0" :
-                         !strcmp(option, "-object") ?
-                         "memory-backend-memfd,id=mem,size=1G,share=on" :
-                         "TYPE,KEY=VALUE,...";
-        error_setg(errp, "%s %s: the JSON form is not supported yet; write "
-                   "the same keys as TYPE,KEY=VALUE,... (e.g. %s %s)",
-                   option, text, option, eg);
         opts_free(opts);
+        /* QEMU has a JSON form for these (and -blockdev, which vmu lacks) */
+        if (!strcmp(option, "-object") || !strcmp(option, "-netdev") ||
+            !strcmp(option, "-device")) {
+            return opts_parse_json(option, text, errp);
+        }
+        error_setg(errp, "%s %s: %s has no JSON form; write KEY=VALUE,...",
+                   option, text, option);
         return NULL;
     }
     while (*p) {

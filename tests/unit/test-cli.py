@@ -212,14 +212,26 @@ BAD += [
     (["-device", "vfio-pci,host=01:00.0"], "no device passthrough"),
     (["-device", "pcie-root-port,id=rp1"], "vmu has one PCI bus"),
     (["-parallel", "/dev/parport0"], "vmu has no parallel port"),
-    # the JSON form is recognised, not mistaken for a type name
-    (["-netdev", '{"type":"vhost-user","id":"n0","chardev":"c0"}'],
-     "-netdev {\"type\":\"vhost-user\",\"id\":\"n0\",\"chardev\":\"c0\"}: "
-     "the JSON form is not supported yet"),
-    (["-device", '{"driver":"virtio-net-pci","netdev":"n0"}'],
-     "the JSON form is not supported yet"),
-    (["-object", '{"qom-type":"memory-backend-memfd","id":"m","size":1}'],
-     "-object memory-backend-memfd,id=mem,size=1G,share=on"),
+    # the JSON form: read as JSON, so its errors are about its content
+    (["-netdev", '{"type":"vhost-usr","id":"n0","chardev":"c0"}'],
+     "-netdev {\"type\":\"vhost-usr\",\"id\":\"n0\",\"chardev\":\"c0\"}: "
+     "unknown netdev type 'vhost-usr'; did you mean 'vhost-user'?"),
+    (["-netdev", '{"type":"vhost-user","id":"n0","chardev":"c9"}'],
+     "there is no -chardev with id 'c9'"),
+    (["-netdev", '{"type":"vhost-user","id":"n0",}'],
+     "invalid JSON at line 1, column 31"),
+    (["-device", '{"driver":"virtio-net-pci" "netdev":"n0"}'],
+     "invalid JSON at line 1, column 26"),
+    (["-object", '{"qom-type":"memory-backend-memfd","id":"m","size":{}}'],
+     "the value of \"size\" must be a string, number or boolean"),
+    (["-object", '{"qom-type":"memory-backend-memfd","id":"m","size":1,'
+      '"share":"maybe"}'], "'share' expects on or off, not 'maybe'"),
+    (["-device", '[{"driver":"virtio-net-pci"}]'],
+     "the JSON form is one object"),
+    (["-netdev", '{"type":"user","id":"n","hostfwd":[{"str":"tcp::x-:22"}]}'],
+     "hostfwd 'tcp::x-:22': host port 'x' is not a number"),
+    (["-chardev", '{"backend":"null","id":"c0"}'],
+     "-chardev has no JSON form; write KEY=VALUE"),
     # bad values for the options accepted for compatibility
     (["-msg", "timestamp=maybe"], "'timestamp' expects on or off"),
     (["-msg", "colour=on"], "-msg has no parameter 'colour'"),
@@ -259,8 +271,8 @@ BAD += [
       "unknown device type 'nosuchdev'"]),
     (["-machine", "q35", "-object", "memory-backend-memfd,id=m,size=1x"],
      ["unsupported machine type 'q35'", "'size' expects a size"]),
-    (["-netdev", '{"type":"user"}', "-rtc", "clock=wall"],
-     ["the JSON form is not supported yet", "clock=wall"]),
+    (["-netdev", '{"type":"user",', "-rtc", "clock=wall"],
+     ["invalid JSON", "clock=wall"]),
     (["-initrd", "/boot/initrd.img", "-serial", "stdio", "-serial", "null"],
      ["needs -kernel", "vmu has one serial port"]),
 ]
@@ -342,6 +354,13 @@ ACCEPTED = [
      ["-smbios type=1,manufacturer=OpenStack,product=Nova: no effect yet"]),
     (["-boot", "strict=on"], ["-boot strict=on: no effect yet"]),
     (["-boot", "order=cdn,menu=off"], ["no effect yet"]),
+    # the JSON form gives the same options as key=value
+    (["-object", '{"qom-type":"memory-backend-memfd","id":"m",'
+      '"size":134217728,"share":true}', "-machine", "memory-backend=m"], []),
+    (["-netdev", '{"type":"user","id":"n0","restrict":true,'
+      '"dnssearch":["a.example",{"str":"b.example"}]}',
+      "-device", '{"driver":"virtio-net-pci","netdev":"n0",'
+      '"mrg_rxbuf":false,"mac":"52:54:00:12:34:56"}'], []),
     # syntax: a trailing comma is dropped, with QEMU-style advice
     (["-chardev", "null,id=c0,"],
      ["-chardev null,id=c0,: a trailing ',' is ignored; remove it"]),
