@@ -376,6 +376,22 @@ static bool words_option(const char *name, const char *val, Error **errp)
         error_setg(errp, "%s %s: give a type first (%s none)", option, val,
                    option);
         ok = false;
+    } else if (!strcmp(name, "vga")) {
+        static const char *const types[] = {
+            "none", "std", "cirrus", "vmware", "qxl", "virtio", "xenfb",
+            "tcx", "cg3", NULL,
+        };
+        bool known = false;
+        for (unsigned i = 0; types[i]; i++) {
+            known |= !strcmp(val, types[i]);
+        }
+        if (!known) {
+            char *list = g_strjoinv(", ", (char **)types);
+            error_setg(errp, "-vga %s: unknown VGA type (QEMU's are %s)",
+                       val, list);
+            g_free(list);
+            ok = false;
+        }
     } else if (!strcmp(name, "audiodev")) {
         Opts *o = parse_kept(option, val, "driver", errp);
         if (!o) {
@@ -395,7 +411,7 @@ static bool words_option(const char *name, const char *val, Error **errp)
 /* on/off switches: warn for each one asked on that vmu cannot honour. */
 typedef struct Switch {
     const char *key;
-    const char *lost;   /* what the user does not get */
+    const char *lost;   /* what the user does not get with KEY=on */
 } Switch;
 
 static bool switches_option(const char *option, const char *val,
@@ -413,7 +429,7 @@ static bool switches_option(const char *option, const char *val,
     }
     GString *lost = g_string_new(NULL);
     for (unsigned i = 0; sw[i].key; i++) {
-        if (sw[i].lost && is_on(o, sw[i].key)) {
+        if (is_on(o, sw[i].key)) {
             g_string_append_printf(lost, "%s%s=on (%s)", lost->len ? ", " :
                                    "", sw[i].key, sw[i].lost);
         }

@@ -118,35 +118,35 @@ static sigjmp_buf *collect_jmp;
 static unsigned problems;
 static bool refs_broken;    /* an -object/-chardev/-netdev/-device is lost */
 
-static void stop(void) __attribute__((noreturn));
-static void stop(void)
+static void problems_stop(void) __attribute__((noreturn));
+static void problems_stop(void)
 {
     exit_notifiers_run();
     exit(1);
 }
 
-static void problem(Error *err)
+static void problem_report(Error *err)
 {
     error_report_err(err);
     if (++problems >= MAX_PROBLEMS) {
         error_report("stopping after %u problems; fix these and run again",
                      problems);
-        stop();
+        problems_stop();
     }
 }
 
 static void fail(Error *err) __attribute__((noreturn));
 static void fail(Error *err)
 {
-    problem(err);
+    problem_report(err);
     if (collect_jmp) {
         siglongjmp(*collect_jmp, 1);
     }
-    stop();
+    problems_stop();
 }
 
 /* Run one check; a fail() inside reports and comes back here. */
-static void collect(void (*fn)(void *), void *opaque)
+static void problems_collect(void (*fn)(void *), void *opaque)
 {
     sigjmp_buf jb;
     sigjmp_buf *outer = collect_jmp;
@@ -157,10 +157,10 @@ static void collect(void (*fn)(void *), void *opaque)
     collect_jmp = outer;
 }
 
-static void stop_if_problems(void)
+static void problems_stop_if_any(void)
 {
     if (problems) {
-        stop();
+        problems_stop();
     }
 }
 
@@ -300,9 +300,9 @@ static Opts *parse_or_fail(const char *option, const char *text,
     Opts *o = opts_parse(option, text, implied, &err);
     if (!o) {
         /* Others may name its id: checking them would only mislead. */
-        refs_broken |= !strcmp(implied, "qom-type") ||
-                       !strcmp(implied, "backend") ||
-                       !strcmp(implied, "type") || !strcmp(implied, "driver");
+        refs_broken |= !strcmp(option, "-object") ||
+                       !strcmp(option, "-chardev") ||
+                       !strcmp(option, "-netdev") || !strcmp(option, "-device");
         fail(err);
     }
     if (!parsed) {
@@ -418,11 +418,11 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         }
         switch (o->id) {
         case OPTION_HELP:
-            stop_if_problems();
+            problems_stop_if_any();
             help();
             exit(0);
         case OPTION_VERSION:
-            stop_if_problems();
+            problems_stop_if_any();
             printf("vmu version %s\n", VMU_VERSION);
             exit(0);
         case OPTION_NAME:
@@ -719,7 +719,7 @@ static void check_all(CommandLine *cl)
     Error *err = NULL;
     MachineState *ms = &cl->ms;
 
-    collect(check_machine, cl);
+    problems_collect(check_machine, cl);
     ms->type = "pc";
     ms->accel = cl->accel ? cl->accel : "kvm";
     if (!ms->smp_cpus) {
@@ -734,16 +734,16 @@ static void check_all(CommandLine *cl)
         for (unsigned i = 0; i < a->len; i++) {
             if (!check_typed(k, g_ptr_array_index(a, i), &err)) {
                 cl->objects_bad |= k == TYPE_KIND_OBJECT;
-                problem(err);
+                problem_report(err);
                 err = NULL;
             }
         }
     }
-    collect(check_memory, cl);
+    problems_collect(check_memory, cl);
     if (cl->serials->len > 1) {
         error_setg(&err, "-serial %s: vmu has one serial port (COM1); give "
                    "-serial once", (char *)g_ptr_array_index(cl->serials, 1));
-        problem(err);
+        problem_report(err);
     }
 }
 
@@ -892,15 +892,15 @@ int main(int argc, char **argv)
 
     parse_args(&cl, argc, argv);
     if (!net_legacy_finish(&err)) {
-        problem(err);
+        problem_report(err);
         err = NULL;
     }
     compat_globals_apply();
     if (refs_broken) {
-        stop_if_problems();
+        problems_stop_if_any();
     }
     check_all(&cl);
-    stop_if_problems();
+    problems_stop_if_any();
     cl.ms.serial = cl.serials->len ? g_ptr_array_index(cl.serials, 0) : NULL;
     if (!pc_machine_check(&cl.ms, &err)) {
         fail(err);

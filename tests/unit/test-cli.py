@@ -249,6 +249,7 @@ BAD += [
       "-device", "virtio-net-pci,netdev=n0"], "speed=-2"),
     (["-audiodev", "pa"], "-audiodev pa: an id is needed"),
     (["-balloon", ",x"], "give a type first"),
+    (["-vga", "matrox"], "-vga matrox: unknown VGA type"),
     (["-rtc", "base=yesterday"], "base=yesterday: write utc, localtime"),
     (["-rtc", "base=2021-13-01"], "base=2021-13-01"),
     (["-rtc", "clock=wall"], "clock=wall: allowed values are host, rt, vm"),
@@ -275,6 +276,9 @@ BAD += [
      ["invalid JSON", "clock=wall"]),
     (["-initrd", "/boot/initrd.img", "-serial", "stdio", "-serial", "null"],
      ["needs -kernel", "vmu has one serial port"]),
+    # up to a bound: 20 problems, then a line that says vmu stopped there
+    (["-hda", "disk.img"] * 25,
+     ["-hda: not supported"] * 20 + ["stopping after 20 problems"]),
 ]
 
 # Accepted: a qtest machine starts with exactly these warnings, in order
