@@ -2,7 +2,7 @@
  * The QEMU command line in the field, beyond what vmu implements: options a
  * headless VMM accepts (warning when something asked for does not happen),
  * options and devices it refuses with a reason and an alternative, -global,
- * and the firmware options (-rtc, -uuid, -smbios, -boot, -no-acpi).
+ * and the firmware options (-rtc, -uuid, -smbios, -no-acpi).
  */
 #include <glib.h>
 #include <stdio.h>
@@ -132,40 +132,6 @@ static bool rtc_option(const char *val, Error **errp)
     fw.rtc_driftfix = opts_get(o, "driftfix");
     warn_report("-rtc %s: no effect yet: vmu has no CMOS clock; the guest "
                 "takes its time from kvmclock", val);
-    return true;
-}
-
-static bool boot_option(const char *val, Error **errp)
-{
-    static const OptDesc desc[] = {
-        { "order", OPT_STRING, "drive letters a-p, c = first disk, n = net" },
-        { "once", OPT_STRING, "drive letters for the first boot" },
-        { "menu", OPT_BOOL, "boot menu" },
-        { "splash", OPT_STRING, "splash picture file" },
-        { "splash-time", OPT_NUMBER, "milliseconds" },
-        { "reboot-timeout", OPT_STRING, "milliseconds, -1 for none" },
-        { "strict", OPT_BOOL, "boot only from the listed devices" },
-        { 0 },
-    };
-    Opts *o = parse_checked("-boot", val, "order", desc, errp);
-    if (!o) {
-        return false;
-    }
-    const char *keys[] = { "order", "once" };
-    for (unsigned k = 0; k < 2; k++) {
-        const char *v = opts_get(o, keys[k]);
-        for (const char *p = v; p && *p; p++) {
-            if (*p < 'a' || *p > 'p') {
-                opts_error(o, errp, "%s=%s: '%c' is not a boot device; use "
-                           "letters a to p (c: first disk, d: CD-ROM, n: "
-                           "network)", keys[k], v, *p);
-                return false;
-            }
-        }
-    }
-    fw.boot = o;
-    warn_report("-boot %s: no effect yet: vmu has no BIOS boot order; it "
-                "boots the -kernel image directly", val);
     return true;
 }
 
@@ -546,9 +512,6 @@ bool compat_option(const char *name, const char *val, Error **errp)
     if (!strcmp(name, "smbios")) {
         return smbios_option(val, errp);
     }
-    if (!strcmp(name, "boot")) {
-        return boot_option(val, errp);
-    }
     if (!strcmp(name, "no-acpi")) {
         fw.no_acpi = true;   /* vmu builds no ACPI tables: honoured */
         return true;
@@ -579,10 +542,6 @@ static const Unimplemented unimplemented[] = {
     { "sd", true, DISKS }, { "mtdblock", true, DISKS },
     { "snapshot", false, DISKS },
     { "pflash", true, "firmware flash is not supported yet; boot with "
-      "-kernel" },
-    { "bios", true, "firmware images are not supported yet; boot with "
-      "-kernel" },
-    { "L", true, "firmware images are not supported yet; boot with "
       "-kernel" },
     { "qmp", true, MONITOR }, { "qmp-pretty", true, MONITOR },
     { "mon", true, MONITOR },

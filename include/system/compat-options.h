@@ -14,8 +14,8 @@
 #include "util/opts.h"
 
 /*
- * What -rtc, -uuid, -smbios, -boot and -no-acpi asked for, checked, for
- * the firmware (fw_cfg, SMBIOS, ACPI) to read.  Strings point into argv
+ * What -rtc, -uuid, -smbios and -no-acpi asked for, checked, for the
+ * firmware (fw_cfg, SMBIOS, ACPI) to read (-boot is the firmware's own).  Strings point into argv
  * or into Opts kept until exit.
  */
 typedef struct FirmwareOptions {
@@ -25,7 +25,6 @@ typedef struct FirmwareOptions {
     const char *rtc_clock;      /* "host", "rt", "vm"; NULL */
     const char *rtc_driftfix;   /* "none", "slew"; NULL */
     bool no_acpi;
-    const Opts *boot;           /* the last -boot: order=, once=, menu=... */
     GPtrArray *smbios;          /* every -smbios (const Opts *), in order */
 } FirmwareOptions;
 

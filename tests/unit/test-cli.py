@@ -258,9 +258,6 @@ BAD += [
     (["-uuid", "1234567g-9abc-def0-1234-56789abcdef0"], "8-4-4-4-12"),
     (["-smbios", "type=5"], "type=N with N one of 0, 1, 2, 3"),
     (["-smbios", "file=a.bin,type=1"], "either file=PATH or type=N"),
-    (["-boot", "order=cz"], "order=cz: 'z' is not a boot device"),
-    (["-boot", "menu=maybe"], "'menu' expects on or off"),
-    (["-boot", "splash-time=soon"], "'splash-time' expects a non-negative"),
     # several problems: one line each, in order, in one run
     (["-qmp", "unix:/tmp/q,server,nowait", "-hda", "disk.img"],
      ["-qmp: not supported", "-hda: not supported"]),
@@ -356,8 +353,6 @@ ACCEPTED = [
      ["-uuid c7a5fdbd-cdaf-9455-926a-d65c16db1809: no effect yet"]),
     (["-smbios", "type=1,manufacturer=OpenStack,product=Nova"],
      ["-smbios type=1,manufacturer=OpenStack,product=Nova: no effect yet"]),
-    (["-boot", "strict=on"], ["-boot strict=on: no effect yet"]),
-    (["-boot", "order=cdn,menu=off"], ["no effect yet"]),
     # the JSON form gives the same options as key=value
     (["-object", '{"qom-type":"memory-backend-memfd","id":"m",'
       '"size":134217728,"share":true}', "-machine", "memory-backend=m"], []),
