@@ -638,7 +638,10 @@ static const char *const other_vhost_devices[] = {
 static const char *const usb_host_devices[] = { "usb-host", NULL };
 static const char *const passthrough_devices[] = { "vfio-pci", NULL };
 static const char *const watchdog_devices[] = { "i6300esb", "ib700", NULL };
-static const char *const rng_devices[] = { "virtio-rng-pci", NULL };
+static const char *const rng_devices[] = {
+    "virtio-rng-pci", "virtio-rng", NULL,
+};
+static const char *const panic_devices[] = { "pvpanic", "pvpanic-pci", NULL };
 static const char *const bridge_devices[] = {
     "pci-bridge", "pcie-root-port", "pcie-pci-bridge", "pxb",
     "ioh3420", NULL,
@@ -664,8 +667,10 @@ static const DeviceRule device_rules[] = {
       "guest a virtio-net-pci NIC on a vhost-user back-end instead" },
     { watchdog_devices, true, "vmu has no watchdog device; watch the guest "
       "from outside" },
-    { rng_devices, true, "vmu has no virtio-rng; the guest gets RDRAND "
-      "from -cpu host" },
+    { rng_devices, false, "vmu has no virtio-rng; the guest draws entropy "
+      "from RDRAND (-cpu host) and its own sources" },
+    { panic_devices, false, "vmu has no pvpanic device; a guest panic is "
+      "seen on its serial console, not reported by vmu" },
     { bridge_devices, true, "vmu has one PCI bus (bus 0); leave the bridge "
       "out and drop bus= from the devices behind it" },
     { 0 },
@@ -712,4 +717,66 @@ int compat_chardev(const Opts *opts, Error **errp)
         }
     }
     return 0;
+}
+
+int compat_object(const Opts *opts, Error **errp)
+{
+    static const char *const rng[] = {
+        "rng-random", "rng-builtin", "rng-egd", NULL,
+    };
+    const char *type = opts_get(opts, options_type_keys()[TYPE_KIND_OBJECT]);
+    if (!type || type_lookup(TYPE_KIND_OBJECT, type)) {
+        return 0;
+    }
+    for (unsigned i = 0; rng[i]; i++) {
+        if (!strcmp(type, rng[i])) {
+            warn_report("-object %s: ignored: vmu has no virtio-rng for it "
+                        "to feed", opts->text);
+            return 1;
+        }
+    }
+    if (!strcmp(type, "iothread")) {
+        warn_report("-object %s: ignored: vmu has no iothreads (and no "
+                    "disks to put on them)", opts->text);
+        return 1;
+    }
+    return 0;
+}
+
+bool compat_machine(const Opts *machine, Error **errp)
+{
+    /* key, the value vmu honours, what the guest lacks otherwise */
+    static const struct {
+        const char *key, *honoured, *lost;
+    } keys[] = {
+        { "vmport", "off", "vmu has no VMware I/O port" },
+        { "smm", "off", "vmu has no system management mode" },
+        { "hpet", "off", "vmu has no HPET" },
+        { "acpi", "off", "vmu builds no ACPI tables: the guest finds its "
+          "CPUs in the MP table and has no ACPI power button" },
+        { "nvdimm", "off", "vmu has no NVDIMM" },
+        { "graphics", "off", "vmu has no display" },
+    };
+    GString *lost = g_string_new(NULL);
+    bool ok = true;
+    for (unsigned i = 0; i < G_N_ELEMENTS(keys) && ok; i++) {
+        const char *v = opts_get(machine, keys[i].key);
+        bool b;
+        if (!v || !strcmp(v, "auto")) {
+            continue;   /* "auto": vmu's choice, which is off */
+        }
+        if (!parse_bool(v, &b)) {
+            opts_error(machine, errp, "%s=%s: allowed values are on, off "
+                       "and auto", keys[i].key, v);
+            ok = false;
+        } else if (b) {
+            g_string_append_printf(lost, "%s%s=%s (%s)", lost->len ? ", " :
+                                   "", keys[i].key, v, keys[i].lost);
+        }
+    }
+    if (ok && lost->len) {
+        warn_report("-machine %s: ignored: %s", machine->text, lost->str);
+    }
+    g_string_free(lost, TRUE);
+    return ok;
 }

@@ -244,6 +244,14 @@ static const OptDesc machine_desc[] = {
     { "dump-guest-core", OPT_BOOL, "accepted" },
     { "mem-merge", OPT_BOOL, "accepted" },
     { "kernel-irqchip", OPT_STRING, "on (the in-kernel irqchip is always used)" },
+    /* what libvirt writes; compat_machine() warns for what is ignored */
+    { "vmport", OPT_STRING, "off (no VMware port)" },
+    { "smm", OPT_STRING, "off (no system management mode)" },
+    { "hpet", OPT_BOOL, "off (no HPET)" },
+    { "acpi", OPT_STRING, "off (no ACPI tables)" },
+    { "nvdimm", OPT_BOOL, "off" },
+    { "graphics", OPT_BOOL, "off" },
+    { "suppress-vmdesc", OPT_BOOL, "accepted (no migration)" },
     { 0 },
 };
 
@@ -525,10 +533,17 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             cl->ram_size_text = val;
             break;
         }
-        case OPTION_OBJECT:
-            g_ptr_array_add(opt_lists[TYPE_KIND_OBJECT],
-                            parse_or_fail("-object", val, "qom-type"));
+        case OPTION_OBJECT: {
+            Opts *ob = parse_or_fail("-object", val, "qom-type");
+            int c = compat_object(ob, &err);
+            if (c < 0) {
+                fail(err);
+            }
+            if (c == 0) {
+                g_ptr_array_add(opt_lists[TYPE_KIND_OBJECT], ob);
+            }
             break;
+        }
         case OPTION_CHARDEV: {
             Opts *c = parse_or_fail("-chardev", val, "backend");
             if (compat_chardev(c, &err) < 0) {
@@ -674,7 +689,7 @@ static void check_machine(void *opaque)
 
     if (cl->machine) {
         if (!opts_validate(cl->machine, "-machine", machine_desc, NULL,
-                           &err)) {
+                           &err) || !compat_machine(cl->machine, &err)) {
             fail(err);
         }
         const char *type = opts_get_str(cl->machine, "type", "pc");

@@ -50,6 +50,11 @@ bool compat_unimplemented(const char *name, bool *takes_arg, Error **errp);
 int compat_device(const Opts *opts, Error **errp);
 /* The same for a -chardev backend (SPICE channels are refused). */
 int compat_chardev(const Opts *opts, Error **errp);
+/* The same for an -object (rng-* and iothread are ignored). */
+int compat_object(const Opts *opts, Error **errp);
+
+/* -machine's compatibility keys (vmport=, smm=, hpet=, acpi=, ...). */
+bool compat_machine(const Opts *machine, Error **errp);
 
 /*
  * After every -device (and -net/-nic NIC) is known: give each -global

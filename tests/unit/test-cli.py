@@ -205,6 +205,12 @@ BAD += [
      "device type 'virtio-blk-pci' is not supported: disks"),
     (["-device", "e1000,netdev=n0"], "vmu's only NIC is virtio-net-pci"),
     (["-device", "virtio-serial-pci"], "vmu has no virtio-serial"),
+    (["-machine", "pc,vmport=maybe"], "vmport=maybe: allowed values are on, "
+     "off and auto"),
+    (["-machine", "pc,hpet=2"], "'hpet' expects on or off"),
+    # a -global reaches the NIC of -nic too
+    (["-global", "virtio-net-pci.duplex=quarter", "-nic", "user"],
+     "duplex=quarter: allowed values are half and full"),
     (["-device", "vhost-user-blk-pci,chardev=c0"],
      "'vhost-user-blk-pci' is not supported: disks are not supported yet"),
     (["-device", "vhost-user-fs-pci,chardev=c0,tag=fs"],
@@ -305,6 +311,21 @@ ACCEPTED = [
     (["-global", "virtio-net-pci.disable-legacy=on"], []),
     (["-global", "driver=virtio-net-pci,property=mrg_rxbuf,value=off"], []),
     (["-no-hpet"], []),
+    (["-machine", "pc-i440fx-7.2,usb=off,vmport=off,smm=off,"
+      "dump-guest-core=off,hpet=off,acpi=off,suppress-vmdesc=on"], []),
+    (["-machine", "pc,vmport=on,acpi=on"],
+     ["vmport=on,acpi=on: ignored: vmport=on (vmu has no VMware I/O port), "
+      "acpi=on (vmu builds no ACPI tables"]),
+    (["-object", "rng-random,id=objrng0,filename=/dev/urandom",
+      "-device", "virtio-rng-pci,rng=objrng0,id=rng0"],
+     ["-object rng-random,id=objrng0,filename=/dev/urandom: ignored",
+      "-device virtio-rng-pci,rng=objrng0,id=rng0: ignored: vmu has no "
+      "virtio-rng"]),
+    (["-object", "iothread,id=io1"], ["vmu has no iothreads"]),
+    (["-device", "pvpanic"], ["-device pvpanic: ignored: vmu has no pvpanic"]),
+    # the device's own value wins over a -global
+    (["-global", "virtio-net-pci.speed=-2", "-netdev", "user,id=n0",
+      "-device", "virtio-net-pci,netdev=n0,speed=1000"], []),
     (["-no-acpi"], []),
     (["-nodefconfig"], []),
     (["-no-user-config"], []),
