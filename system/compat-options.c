@@ -422,24 +422,31 @@ bool compat_option(const char *name, const char *val, Error **errp)
         return switches_option("-msg", val, NULL, sw, errp);
     }
     if (!strcmp(name, "sandbox")) {
-        /* obsolete=deny etc. are words, not booleans: -sandbox on only. */
-        char *flat = g_strdup(val);
-        char *comma = strchr(flat, ',');
-        if (comma) {
-            *comma = 0;
+        static const OptDesc desc[] = {
+            { "enable", OPT_BOOL, "on or off" },
+            { "obsolete", OPT_STRING, "allow or deny" },
+            { "elevateprivileges", OPT_STRING, "allow, deny or children" },
+            { "spawn", OPT_STRING, "allow or deny" },
+            { "resourcecontrol", OPT_STRING, "allow or deny" },
+            { 0 },
+        };
+        static const char *const allow_deny[] = { "allow", "deny", NULL };
+        static const char *const elevate[] = {
+            "allow", "deny", "children", NULL,
+        };
+        Opts *o = parse_checked("-sandbox", val, "enable", desc, errp);
+        if (!o || !check_word(o, "obsolete", allow_deny, errp) ||
+            !check_word(o, "elevateprivileges", elevate, errp) ||
+            !check_word(o, "spawn", allow_deny, errp) ||
+            !check_word(o, "resourcecontrol", allow_deny, errp)) {
+            return false;
         }
-        bool b;
-        bool ok = true;
-        if (!parse_bool(flat, &b)) {
-            error_setg(errp, "-sandbox %s: write on or off first", val);
-            ok = false;
-        } else if (b) {
+        if (is_on(o, "enable")) {
             warn_report("-sandbox %s: ignored: vmu installs no seccomp "
                         "filter; confine it with your service manager "
                         "(SystemCallFilter=) instead", val);
         }
-        g_free(flat);
-        return ok;
+        return true;
     }
     if (!strcmp(name, "overcommit")) {
         static const Switch sw[] = {

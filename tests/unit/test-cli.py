@@ -241,7 +241,11 @@ BAD += [
     # bad values for the options accepted for compatibility
     (["-msg", "timestamp=maybe"], "'timestamp' expects on or off"),
     (["-msg", "colour=on"], "-msg has no parameter 'colour'"),
-    (["-sandbox", "maybe"], "-sandbox maybe: write on or off first"),
+    (["-sandbox", "maybe"], "-sandbox maybe: parameter 'enable' expects on "
+     "or off, not 'maybe'"),
+    (["-sandbox", "on,spawn=perhaps"], "spawn=perhaps: allowed values are "
+     "allow, deny"),
+    (["-sandbox", "on,fork=deny"], "-sandbox has no parameter 'fork'"),
     (["-overcommit", "mem-lock=2"], "'mem-lock' expects on or off"),
     (["-overcommit", "cpu_pm=on"], "did you mean 'cpu-pm'?"),
     (["-realtime", "mlock=sometimes"], "'mlock' expects on or off"),
@@ -279,6 +283,16 @@ BAD += [
      ["invalid JSON", "clock=wall"]),
     (["-initrd", "/boot/initrd.img", "-serial", "stdio", "-serial", "null"],
      ["needs -kernel", "vmu has one serial port"]),
+    # nothing is created while problems are reported
+    (["-pidfile", "vmu.pid", "-hda", "x", "-m", "bad"],
+     ["-hda: not supported", "invalid RAM size 'bad'"]),
+    # an option that cannot be parsed is not also reported as missing
+    (["-chardev", '{"backend":"null","id":"c0"}',
+      "-netdev", "vhost-user,id=n0,chardev=c0"], "has no JSON form"),
+    # checks between options come after every option's own check
+    (["-m", "1x", "-device", "nosuchdev", "-machine", "memory-backend=m"],
+     ["invalid RAM size '1x'", "unknown device type 'nosuchdev'",
+      "memory-backend=m: there is no memory backend with that id"]),
     # up to a bound: 20 problems, then a line that says vmu stopped there
     (["-hda", "disk.img"] * 25,
      ["-hda: not supported"] * 20 + ["stopping after 20 problems"]),
