@@ -1,8 +1,6 @@
 /*
- * The QEMU command line in the field, beyond what vmu implements: options a
- * headless VMM accepts (warning when something asked for does not happen),
- * options and devices it refuses with a reason and an alternative, -global,
- * and the firmware options (-rtc, -uuid, -smbios, -no-acpi).
+ * QEMU options in the field beyond what vmu implements: accepted (with a
+ * warning naming what is lost), or refused with a reason and an alternative.
  */
 #include <glib.h>
 #include <stdio.h>

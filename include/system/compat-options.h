@@ -1,8 +1,6 @@
 /*
- * QEMU options that have nothing to do in a headless VMM (accepted, with a
- * warning when something the user asked for does not happen), QEMU options
- * and devices vmu does not implement (refused with a reason and what to do
- * instead), -global, and the firmware options carried to the PC machine.
+ * QEMU options a headless VMM accepts or refuses (with reasons), -global,
+ * and the firmware options (-rtc, -uuid, -smbios, -no-acpi) kept for later.
  */
 #ifndef VMU_SYSTEM_COMPAT_OPTIONS_H
 #define VMU_SYSTEM_COMPAT_OPTIONS_H
