@@ -24,8 +24,8 @@ back-end can map it without extra options.
 
 FOOTER = r""".SH EXIT STATUS
 0 when the guest powers off or vmu is stopped by SIGINT/SIGTERM; 1 for a
-bad command line or a start-up failure (one line on stderr names the
-problem); (V << 1) | 1 when the guest writes V to an isa-debug-exit port.
+bad command line or a start-up failure (one line on stderr for each
+problem, all in one run); (V << 1) | 1 when the guest writes V to an isa-debug-exit port.
 .SH EXAMPLES
 A guest whose NIC is port 0 of a vhost-user back-end listening on
 /tmp/vhost0:

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "system/accel.h"
+#include "system/compat-options.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
@@ -107,12 +109,61 @@ static const OptionInfo *option_lookup(const char *name)
     return NULL;
 }
 
+/*
+ * Every problem on a command line is reported in one run (up to a bound),
+ * so that cleaning a long libvirt line does not take one run per problem.
+ * While the command line is checked, fail() prints the problem and jumps
+ * back to the loop over options (collect_jmp); after that it ends vmu.
+ */
+#define MAX_PROBLEMS 20
+static sigjmp_buf *collect_jmp;
+static unsigned problems;
+static bool refs_broken;    /* an -object/-chardev/-netdev/-device is lost */
+
+static void problems_stop(void) __attribute__((noreturn));
+static void problems_stop(void)
+{
+    exit_notifiers_run();
+    exit(1);
+}
+
+static void problem_report(Error *err)
+{
+    error_report_err(err);
+    if (++problems >= MAX_PROBLEMS) {
+        error_report("stopping after %u problems; fix these and run again",
+                     problems);
+        problems_stop();
+    }
+}
+
 static void fail(Error *err) __attribute__((noreturn));
 static void fail(Error *err)
 {
-    error_report_err(err);
-    exit_notifiers_run();
-    exit(1);
+    problem_report(err);
+    if (collect_jmp) {
+        siglongjmp(*collect_jmp, 1);
+    }
+    problems_stop();
+}
+
+/* Run one check; a fail() inside reports and comes back here. */
+static void problems_collect(void (*fn)(void *), void *opaque)
+{
+    sigjmp_buf jb;
+    sigjmp_buf *outer = collect_jmp;
+    if (!sigsetjmp(jb, 0)) {
+        collect_jmp = &jb;
+        fn(opaque);
+    }
+    collect_jmp = outer;
+}
+
+static void problems_stop_if_any(void)
+{
+    if (problems) {
+        problems_stop();
+    }
 }
 
 static bool valid_id(const char *id)
@@ -195,6 +246,14 @@ static const OptDesc machine_desc[] = {
     { "dump-guest-core", OPT_BOOL, "accepted" },
     { "mem-merge", OPT_BOOL, "accepted" },
     { "kernel-irqchip", OPT_STRING, "on (the in-kernel irqchip is always used)" },
+    /* what libvirt writes; compat_machine() warns for what is ignored */
+    { "vmport", OPT_STRING, "off (no VMware port)" },
+    { "smm", OPT_STRING, "off (no system management mode)" },
+    { "hpet", OPT_BOOL, "off (no HPET)" },
+    { "acpi", OPT_STRING, "off (no ACPI tables)" },
+    { "nvdimm", OPT_BOOL, "off" },
+    { "graphics", OPT_BOOL, "off" },
+    { "suppress-vmdesc", OPT_BOOL, "accepted (no migration)" },
     { 0 },
 };
 
@@ -240,6 +299,7 @@ typedef struct CommandLine {
     const char *ram_size_text;
     GPtrArray *serials;
     bool display_none;
+    bool objects_bad;   /* an -object failed its check: sizes unknown */
 } CommandLine;
 
 static Opts *parse_or_fail(const char *option, const char *text,
@@ -249,6 +309,10 @@ static Opts *parse_or_fail(const char *option, const char *text,
     Error *err = NULL;
     Opts *o = opts_parse(option, text, implied, &err);
     if (!o) {
+        /* Others may name its id: checking them would only mislead. */
+        refs_broken |= !strcmp(option, "-object") ||
+                       !strcmp(option, "-chardev") ||
+                       !strcmp(option, "-netdev") || !strcmp(option, "-device");
         fail(err);
     }
     if (!parsed) {
@@ -306,8 +370,14 @@ static void set_accel(CommandLine *cl, const char *option, const char *value)
 
 static void parse_args(CommandLine *cl, int argc, char **argv)
 {
-    Error *err = NULL;
-    for (int i = 1; i < argc; i++) {
+    /* volatile: a fail() jumps back into this loop (see collect_jmp) */
+    for (volatile int i = 1; i < argc; i++) {
+        sigjmp_buf jb;
+        if (sigsetjmp(jb, 0)) {
+            continue;
+        }
+        collect_jmp = &jb;
+        Error *err = NULL;
         const char *arg = argv[i];
         if (arg[0] != '-' || !arg[1]) {
             error_setg(&err, "unexpected argument '%s': vmu takes no disk "
@@ -317,7 +387,18 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         }
         const char *name = arg + 1 + (arg[1] == '-');
         const OptionInfo *o = option_lookup(name);
+        bool unimpl_arg;
+        if (!o && compat_unimplemented(name, &unimpl_arg, &err)) {
+            if (unimpl_arg && i + 1 < argc) {
+                i++;
+            }
+            fail(err);
+        }
         if (!o) {
+            /* Its argument, if it has one, is no problem of its own. */
+            if (i + 1 < argc && argv[i + 1][0] != '-') {
+                i++;
+            }
             const char **names = g_new0(const char *, G_N_ELEMENTS(options));
             unsigned n = 0;
             for (unsigned k = 0; k < G_N_ELEMENTS(options); k++) {
@@ -347,9 +428,11 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         }
         switch (o->id) {
         case OPTION_HELP:
+            problems_stop_if_any();
             help();
             exit(0);
         case OPTION_VERSION:
+            problems_stop_if_any();
             printf("vmu version %s\n", VMU_VERSION);
             exit(0);
         case OPTION_NAME:
@@ -454,14 +537,25 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             cl->ram_size_text = val;
             break;
         }
-        case OPTION_OBJECT:
-            g_ptr_array_add(opt_lists[TYPE_KIND_OBJECT],
-                            parse_or_fail("-object", val, "qom-type"));
+        case OPTION_OBJECT: {
+            Opts *ob = parse_or_fail("-object", val, "qom-type");
+            int c = compat_object(ob, &err);
+            if (c < 0) {
+                fail(err);
+            }
+            if (c == 0) {
+                g_ptr_array_add(opt_lists[TYPE_KIND_OBJECT], ob);
+            }
             break;
-        case OPTION_CHARDEV:
-            g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV],
-                            parse_or_fail("-chardev", val, "backend"));
+        }
+        case OPTION_CHARDEV: {
+            Opts *c = parse_or_fail("-chardev", val, "backend");
+            if (compat_chardev(c, &err) < 0) {
+                fail(err);
+            }
+            g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV], c);
             break;
+        }
         case OPTION_NETDEV:
             g_ptr_array_add(opt_lists[TYPE_KIND_NETDEV],
                             parse_or_fail("-netdev", val, "type"));
@@ -476,10 +570,17 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
                 fail(err);
             }
             break;
-        case OPTION_DEVICE:
-            g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE],
-                            parse_or_fail("-device", val, "driver"));
+        case OPTION_DEVICE: {
+            Opts *d = parse_or_fail("-device", val, "driver");
+            int c = compat_device(d, &err);
+            if (c < 0) {
+                fail(err);
+            }
+            if (c == 0) {
+                g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE], d);
+            }
             break;
+        }
         case OPTION_NUMA: {
             Opts *n = parse_or_fail("-numa", val, "type");
             if (strcmp(opts_get_str(n, "type", ""), "node")) {
@@ -535,13 +636,10 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         case OPTION_NOGRAPHIC:
             cl->ms.nographic = true;
             break;
-        case OPTION_DISPLAY:
-        case OPTION_VGA:
         case OPTION_MONITOR:
             if (strcmp(val, "none")) {
-                error_setg(&err, "%s %s: vmu has no %s; only '%s none' is "
-                           "accepted", arg, val, o->id == OPTION_MONITOR ?
-                           "monitor" : "display", arg);
+                error_setg(&err, "%s %s: vmu has no monitor; only '%s none' "
+                           "is accepted", arg, val, arg);
                 fail(err);
             }
             break;
@@ -575,19 +673,27 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             error_setg(&err, "-daemonize: not supported yet; run vmu in the "
                        "background with your service manager or '&'");
             fail(err);
+        default:
+            /* -display, -vga and the "Accepted for compatibility" ones */
+            if (!compat_option(o->name, val, &err)) {
+                fail(err);
+            }
+            break;
         }
     }
+    collect_jmp = NULL;
 }
 
 /* Phase 1: every option checked against its type; nothing created yet. */
-static void check_all(CommandLine *cl)
+static void check_machine(void *opaque)
 {
+    CommandLine *cl = opaque;
     Error *err = NULL;
     MachineState *ms = &cl->ms;
 
     if (cl->machine) {
         if (!opts_validate(cl->machine, "-machine", machine_desc, NULL,
-                           &err)) {
+                           &err) || !compat_machine(cl->machine, &err)) {
             fail(err);
         }
         const char *type = opts_get_str(cl->machine, "type", "pc");
@@ -623,6 +729,16 @@ static void check_all(CommandLine *cl)
         }
         ms->memory_backend = opts_get(cl->machine, "memory-backend");
     }
+}
+
+static void check_memory(void *opaque);
+
+static void check_all(CommandLine *cl)
+{
+    Error *err = NULL;
+    MachineState *ms = &cl->ms;
+
+    problems_collect(check_machine, cl);
     ms->type = "pc";
     ms->accel = cl->accel ? cl->accel : "kvm";
     if (!ms->smp_cpus) {
@@ -636,10 +752,25 @@ static void check_all(CommandLine *cl)
         GPtrArray *a = opt_lists[k];
         for (unsigned i = 0; i < a->len; i++) {
             if (!check_typed(k, g_ptr_array_index(a, i), &err)) {
-                fail(err);
+                cl->objects_bad |= k == TYPE_KIND_OBJECT;
+                problem_report(err);
+                err = NULL;
             }
         }
     }
+    problems_collect(check_memory, cl);
+    if (cl->serials->len > 1) {
+        error_setg(&err, "-serial %s: vmu has one serial port (COM1); give "
+                   "-serial once", (char *)g_ptr_array_index(cl->serials, 1));
+        problem_report(err);
+    }
+}
+
+static void check_memory(void *opaque)
+{
+    CommandLine *cl = opaque;
+    Error *err = NULL;
+    MachineState *ms = &cl->ms;
 
     /* Where guest RAM comes from. */
     const char *memdev = NULL;
@@ -672,7 +803,7 @@ static void check_all(CommandLine *cl)
             fail(err);
         }
         uint64_t size = opts_get_size(be, "size", 0);
-        if (cl->ram_size_text && size != ms->ram_size) {
+        if (cl->ram_size_text && size != ms->ram_size && !cl->objects_bad) {
             error_setg(&err, "-m %s does not match the size of memory "
                        "backend '%s' (%" G_GUINT64_FORMAT " MiB): make them "
                        "equal or leave out -m", cl->ram_size_text, memdev,
@@ -804,14 +935,15 @@ int main(int argc, char **argv)
 
     parse_args(&cl, argc, argv);
     if (!net_legacy_finish(&err)) {
-        fail(err);
+        problem_report(err);
+        err = NULL;
+    }
+    compat_globals_apply();
+    if (refs_broken) {
+        problems_stop_if_any();
     }
     check_all(&cl);
-    if (cl.serials->len > 1) {
-        error_setg(&err, "-serial %s: vmu has one serial port (COM1); give "
-                   "-serial once", (char *)g_ptr_array_index(cl.serials, 1));
-        fail(err);
-    }
+    problems_stop_if_any();
     cl.ms.serial = cl.serials->len ? g_ptr_array_index(cl.serials, 0) : NULL;
     if (!pc_machine_check(&cl.ms, &err)) {
         fail(err);

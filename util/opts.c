@@ -50,6 +50,19 @@ Opts *opts_parse(const char *option, const char *text, const char *implied_key,
     const char *p = text;
     bool first = true;
 
+    char lead = text[strspn(text, " \t\n")];
+    if (lead == '{' || lead == '[') {
+        g_array_free(entries, TRUE);
+        opts_free(opts);
+        /* QEMU has a JSON form for these (and -blockdev, which vmu lacks) */
+        if (!strcmp(option, "-object") || !strcmp(option, "-netdev") ||
+            !strcmp(option, "-device")) {
+            return opts_parse_json(option, text, errp);
+        }
+        error_setg(errp, "%s %s: %s has no JSON form; write KEY=VALUE,...",
+                   option, text, option);
+        return NULL;
+    }
     while (*p) {
         size_t klen = strcspn(p, "=,");
         OptEntry e = { 0 };
@@ -82,13 +95,10 @@ Opts *opts_parse(const char *option, const char *text, const char *implied_key,
         if (*p == ',') {
             p++;
             if (!*p) {
-                opts->entries = (OptEntry *)entries->data;
-                opts->n_entries = entries->len;
-                g_array_free(entries, FALSE);
-                opts_error(opts, errp, "trailing ',' (write ',,' for a comma "
-                           "inside a value)");
-                opts_free(opts);
-                return NULL;
+                /* QEMU accepts it too; say so once, as QEMU's warnings do */
+                warn_report("%s %s: a trailing ',' is ignored; remove it "
+                            "(write ',,' for a comma inside a value)", option,
+                            text);
             }
         }
     }

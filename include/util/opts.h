@@ -4,6 +4,7 @@
  * Rules: ",," is a literal comma; a first element without '=' is the
  * implied key ("-netdev user,..." = "type=user"); a bare later key means
  * key=on; booleans are on/off/yes/no/true/false; sizes take K/M/G/T/P/E.
+ * A trailing ',' is dropped with a warning; '{...}' is the JSON form.
  */
 #ifndef VMU_UTIL_OPTS_H
 #define VMU_UTIL_OPTS_H
@@ -41,6 +42,13 @@ typedef struct Opts {
 Opts *opts_parse(const char *option, const char *text, const char *implied_key,
                  Error **errp);
 void opts_free(Opts *opts);
+/*
+ * QEMU's JSON form ('{"type":"user","id":"n0"}'), for -object, -netdev and
+ * -device: members become entries (booleans on/off, numbers in decimal);
+ * a syntax error names its line and column.  opts_parse calls it for a
+ * text that starts with '{'.
+ */
+Opts *opts_parse_json(const char *option, const char *text, Error **errp);
 
 /*
  * Check every key against desc (terminated by a NULL name) plus the names
