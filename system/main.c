@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hw/nvram/fw_cfg.h"
 #include "system/accel.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
@@ -510,6 +511,11 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             break;
         case OPTION_APPEND:
             cl->ms.append = val;
+            break;
+        case OPTION_FW_CFG:
+            if (!fw_cfg_option_add(val, &err)) {
+                fail(err);
+            }
             break;
         case OPTION_NO_REBOOT:
             cl->ms.no_reboot = true;

@@ -192,6 +192,9 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     if (!io_region_map(&kbd, 0x64, errp)) {
         return false;
     }
+    if (!pc_fw_cfg_init(ms, errp)) {
+        return false;
+    }
     if (ms->kernel) {
         mptable_write(ms);
         if (!x86_load_kernel(ms, errp)) {

@@ -4,6 +4,7 @@
 #ifndef VMU_HW_I386_PC_H
 #define VMU_HW_I386_PC_H
 
+#include "system/machine.h"
 #include "system/memory.h"
 
 #define PC_LOWMEM_END       0xc0000000ULL   /* RAM below: at most 3 GiB */
@@ -19,5 +20,8 @@
  * byte write at 0xcf9 with bit 2 set if it owns that port.
  */
 void pc_reset_request(const char *why);
+
+/* hw/i386/fw_cfg.c: the PC's fw_cfg items and files, then the ports. */
+bool pc_fw_cfg_init(MachineState *ms, Error **errp);
 
 #endif
