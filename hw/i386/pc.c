@@ -92,12 +92,19 @@ static void pc_machine_reset(void *opaque)
     }
 }
 
+/* No -kernel: the BIOS, under KVM always, under qtest when -bios names one. */
+static bool pc_boots_bios(const MachineState *ms)
+{
+    return !ms->kernel && (!strcmp(ms->accel, "kvm") || ms->bios);
+}
+
 bool pc_machine_check(MachineState *ms, Error **errp)
 {
-    if (!strcmp(ms->accel, "kvm") && !ms->kernel) {
-        error_setg(errp, "nothing to boot: vmu has no BIOS; give -kernel "
-                   "(a vmlinux built with CONFIG_PVH, a bzImage, or vmu's "
-                   "test firmware)");
+    if (ms->kernel && ms->bios) {
+        warn_report("-bios %s is not used: -kernel boots the kernel "
+                    "directly", ms->bios);
+    }
+    if (pc_boots_bios(ms) && !pc_bios_check(ms, errp)) {
         return false;
     }
     return x86_kernel_check(ms, errp);
@@ -192,7 +199,8 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     if (!io_region_map(&kbd, 0x64, errp)) {
         return false;
     }
-    if (!pc_fw_cfg_init(ms, errp)) {
+    if (!pc_fw_cfg_init(ms, errp) ||
+        (pc_boots_bios(ms) && !pc_bios_load(ms, errp))) {
         return false;
     }
     if (ms->kernel) {
