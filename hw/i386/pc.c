@@ -12,6 +12,7 @@
 #include "hw/i386/boot.h"
 #include "hw/i386/pc.h"
 #include "hw/pci/pci.h"
+#include "hw/rtc/mc146818rtc.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
@@ -199,7 +200,7 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     if (!io_region_map(&kbd, 0x64, errp)) {
         return false;
     }
-    if (!pc_fw_cfg_init(ms, errp) ||
+    if (!pc_fw_cfg_init(ms, errp) || !rtc_init(ms, errp) ||
         (pc_boots_bios(ms) && !pc_bios_load(ms, errp))) {
         return false;
     }
