@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hw/i386/pc.h"
 #include "hw/nvram/fw_cfg.h"
 #include "system/accel.h"
 #include "system/hostmem.h"
@@ -545,6 +546,11 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             break;
         case OPTION_APPEND:
             cl->ms.append = val;
+            break;
+        case OPTION_BOOT:
+            if (!pc_boot_option_add(val, &err)) {
+                fail(err);
+            }
             break;
         case OPTION_BIOS:
             cl->ms.bios = val;

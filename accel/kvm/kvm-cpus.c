@@ -433,8 +433,9 @@ static void *vcpu_thread(void *opaque)
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
     /* A reset request stops this vCPU right away; the main loop restarts
-     * it (a guest must not run on past its reset write). */
-    while (!vcpus_stopping && !reset_pending()) {
+     * it (a guest must not run on past its reset write).  A shutdown
+     * request (-no-reboot's reset, a debug exit) stops it for good. */
+    while (!vcpus_stopping && !reset_pending() && !shutdown_requested()) {
         int r = ioctl(v->fd, KVM_RUN, 0);
         if (r < 0) {
             if (errno == EINTR || errno == EAGAIN) {

@@ -1,7 +1,7 @@
 /*
  * What the PC puts in fw_cfg for its firmware: RAM size, CPU counts, the
  * e820 map as QEMU's pc gives it (all RAM; SeaBIOS reserves its own
- * areas), the boot order and the boot-failure wait.
+ * areas); pc-boot.c adds the -boot files.
  */
 #include <glib.h>
 #include <string.h>
@@ -43,10 +43,6 @@ bool pc_fw_cfg_init(MachineState *ms, Error **errp)
     fw_cfg_add_i16(FW_CFG_NOGRAPHIC, ms->nographic);
     fw_cfg_add_i16(FW_CFG_NB_CPUS, ms->smp_cpus);
     fw_cfg_add_i16(FW_CFG_MAX_CPUS, ms->smp_cpus);  /* no CPU hotplug */
-    uint32_t wait = GUINT32_TO_LE(UINT32_MAX);      /* -1: no reboot */
-    return pc_fw_cfg_e820(ms, errp) &&
-           fw_cfg_add_file("bootorder", g_malloc0(1), 0, errp) &&
-           fw_cfg_add_file("etc/boot-fail-wait", g_memdup2(&wait, 4), 4,
-                           errp) &&
+    return pc_fw_cfg_e820(ms, errp) && pc_boot_fw_cfg(errp) &&
            fw_cfg_init_io(errp);
 }

@@ -135,6 +135,11 @@ uint8_t rtc_cmos_read(unsigned index)
     return v;
 }
 
+void rtc_cmos_set(unsigned index, uint8_t value)
+{
+    rtc.cmos[index & 0x7f] = value;
+}
+
 static uint64_t rtc_io_read(void *opaque, uint64_t offset, unsigned size)
 {
     return offset == 1 ? rtc_cmos_read(rtc.index) : 0xff;

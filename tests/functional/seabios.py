@@ -4,7 +4,9 @@
 
 Cases: banner (SeaBIOS's banner on the debug port 0x402 and its console on
 the serial port, then "No bootable device." with no disk), smp (-smp 2:
-SeaBIOS counts two CPUs).  kvm-pvm runs SeaBIOS slowly, so each wait has a
+SeaBIOS counts two CPUs), reboot (-boot reboot-timeout=0: SeaBIOS resets
+the machine after the failed boot and runs again from the restored image),
+no-reboot (the same with -no-reboot: vmu exits 0 at SeaBIOS's reset).  kvm-pvm runs SeaBIOS slowly, so each wait has a
 deadline of minutes, ended early by the text it waits for."""
 import os
 import signal
@@ -99,6 +101,49 @@ def case_smp(vmu, tmp):
             stop(proc)
 
 
+def case_reboot(vmu, tmp):
+    t0 = time.monotonic()
+    proc, dbg, ser = boot(vmu, tmp, ["-boot", "reboot-timeout=0"])
+    try:
+        wait_for(dbg, "Retrying in 0 seconds", proc, t0 + DEADLINE)
+        # The banner again after the reset: the reset vector and the low
+        # copy are back.  (SeaBIOS prints it twice per boot: log, console.)
+        while True:
+            log = wait_for(dbg, "Rebooting.", proc, t0 + DEADLINE)
+            if "SeaBIOS (version" in log.split("Rebooting.", 1)[1]:
+                break
+            if time.monotonic() > t0 + DEADLINE:
+                fail("SeaBIOS did not start again after its reset:\n" +
+                     log[-2000:])
+            time.sleep(0.2)
+        print("second banner after %.1f s" % (time.monotonic() - t0))
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+
+
+def case_no_reboot(vmu, tmp):
+    t0 = time.monotonic()
+    proc, dbg, ser = boot(vmu, tmp, ["-boot", "reboot-timeout=0",
+                                     "-no-reboot"])
+    try:
+        out, err = proc.communicate(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        fail("vmu -no-reboot did not exit at SeaBIOS's reset within %.0f s"
+             % DEADLINE)
+    err = err.decode(errors="replace")
+    with open(dbg, errors="replace") as f:
+        log = f.read()
+    expect(proc.returncode == 0 and not err,
+           "vmu -no-reboot: status %d, stderr %r (want 0, nothing)" %
+           (proc.returncode, err))
+    expect("Rebooting." in log and
+           "SeaBIOS (version" not in log.split("Rebooting.", 1)[1],
+           "SeaBIOS did not end in one reset:\n" + log[-2000:])
+    print("exit at the reset after %.1f s" % (time.monotonic() - t0))
+
+
 def main():
     vmu, case = sys.argv[1], sys.argv[2]
     need_kvm()
@@ -106,7 +151,8 @@ def main():
         skip("%s is missing (Debian package seabios, in "
              "scripts/install-deps)" % BIOS)
     with tempfile.TemporaryDirectory(prefix="vmu-seabios-") as tmp:
-        {"banner": case_banner, "smp": case_smp}[case](vmu, tmp)
+        {"banner": case_banner, "smp": case_smp, "reboot": case_reboot,
+         "no-reboot": case_no_reboot}[case](vmu, tmp)
     print("PASS")
 
 

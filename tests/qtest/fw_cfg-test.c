@@ -147,6 +147,25 @@ static void test_boot_files(void)
     qtest_quit(s);
 }
 
+static void test_boot_options(void)
+{
+    QTestState *s = qtest_init("-boot menu=on,splash-time=1500,"
+                               "reboot-timeout=1000");
+    uint16_t menu;
+    fw_cfg_read(s, 0x000e, &menu, 2);
+    g_assert_cmpuint(GUINT16_FROM_LE(menu), ==, 1);
+    uint32_t size = 0;
+    uint16_t sel = fw_cfg_find(s, "etc/boot-menu-wait", &size);
+    g_assert_cmphex(sel, >=, 0x20);
+    g_assert_cmpuint(size, ==, 2);
+    uint16_t wait;
+    fw_cfg_read(s, sel, &wait, 2);
+    g_assert_cmpuint(GUINT16_FROM_LE(wait), ==, 1500);
+    sel = fw_cfg_find(s, "etc/boot-fail-wait", &size);
+    g_assert_cmpuint(fw_cfg_read32(s, sel), ==, 1000);
+    qtest_quit(s);
+}
+
 static void test_user_file(void)
 {
     QTestState *s = qtest_init("-fw_cfg name=opt/vmu/test,string=hello");
@@ -219,6 +238,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fw_cfg/ram-size-and-cpus", test_ram_and_cpus);
     g_test_add_func("/fw_cfg/e820-matches-m", test_e820);
     g_test_add_func("/fw_cfg/boot-files", test_boot_files);
+    g_test_add_func("/fw_cfg/boot-options", test_boot_options);
     g_test_add_func("/fw_cfg/user-file-io-and-dma", test_user_file);
     g_test_add_func("/fw_cfg/dma-outside-ram-errors", test_dma_outside_ram);
     g_test_add_func("/fw_cfg/unknown-key-reads-zeros", test_unknown_key);

@@ -1,7 +1,7 @@
 /*
  * The CMOS RTC at 0x70/0x71 as a BIOS reads it: the host's UTC date and
  * time in BCD, a guest-set time that sticks, the memory-size bytes for
- * several -m and the CPU count.  Runs against vmu and QEMU's pc.
+ * several -m, the CPU count and the -boot order.  Runs against vmu and QEMU's pc.
  */
 #include <glib.h>
 #include <time.h>
@@ -102,6 +102,19 @@ static void test_memory_5g(void)
     qtest_quit(s);
 }
 
+/* The boot order in CMOS 0x3d (1st, 2nd) and 0x38 (3rd): a=1 c=2 d=3 n=4. */
+static void test_boot_order(void)
+{
+    QTestState *s = qtest_init("");
+    g_assert_cmphex(cmos_read(s, 0x3d), ==, 0x12);      /* default cad */
+    g_assert_cmphex(cmos_read(s, 0x38) & 0xf0, ==, 0x30);
+    qtest_quit(s);
+    s = qtest_init("-boot order=nc");
+    g_assert_cmphex(cmos_read(s, 0x3d), ==, 0x24);
+    g_assert_cmphex(cmos_read(s, 0x38) & 0xf0, ==, 0x00);
+    qtest_quit(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -109,5 +122,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rtc/set-year", test_set_year);
     g_test_add_func("/rtc/memory-128m", test_memory_128m);
     g_test_add_func("/rtc/memory-5g", test_memory_5g);
+    g_test_add_func("/rtc/boot-order", test_boot_order);
     return g_test_run();
 }

@@ -24,6 +24,11 @@ void pc_reset_request(const char *why);
 /* hw/i386/fw_cfg.c: the PC's fw_cfg items and files, then the ports. */
 bool pc_fw_cfg_init(MachineState *ms, Error **errp);
 
+/* hw/i386/pc-boot.c: -boot checked (phase 1), then in fw_cfg and CMOS. */
+bool pc_boot_option_add(const char *text, Error **errp);
+bool pc_boot_fw_cfg(Error **errp);
+void pc_boot_cmos(void);
+
 /* hw/i386/pc-bios.c: read and check -bios (phase 1), then map it. */
 bool pc_bios_check(MachineState *ms, Error **errp);
 bool pc_bios_load(MachineState *ms, Error **errp);

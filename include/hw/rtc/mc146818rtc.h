@@ -15,5 +15,7 @@
 bool rtc_init(const MachineState *ms, Error **errp);
 /* A CMOS byte as the guest reads it (the clock registers included). */
 uint8_t rtc_cmos_read(unsigned index);
+/* Set a CMOS byte outside the clock registers (the boot order). */
+void rtc_cmos_set(unsigned index, uint8_t value);
 
 #endif
