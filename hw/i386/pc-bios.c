@@ -10,6 +10,7 @@
 #include "hw/i386/pc.h"
 #include "system/hostmem.h"
 #include "system/reset.h"
+#include "util/file.h"
 
 #define PC_BIOS_DEFAULT     "bios-256k.bin"
 #define PC_BIOS_DEFAULT_DIR "/usr/share/seabios"
@@ -41,25 +42,24 @@ static char *pc_bios_path(const MachineState *ms)
 bool pc_bios_check(MachineState *ms, Error **errp)
 {
     char *path = pc_bios_path(ms);
-    GError *gerr = NULL;
-    gchar *data;
-    gsize len;
+    uint8_t *data;
+    size_t len;
     bool ok = false;
-    if (!g_file_get_contents(path, &data, &len, &gerr)) {
-        error_setg(errp, "cannot read the BIOS %s: %s%s", path,
-                   gerr->message, ms->bios ? "" :
-                   " (install Debian's seabios package, or give -kernel)");
-        g_error_free(gerr);
+    if (!file_read_all("the BIOS", path, PC_BIOS_MAX, &data, &len, errp)) {
+        if (!ms->bios) {
+            error_append_hint(errp, "install Debian's seabios package, or "
+                              "give -kernel");
+        }
         goto out;
     }
     /* As QEMU: whole 64 KiB blocks, so the reset vector is at its end. */
-    if (!len || len % 0x10000 || len > PC_BIOS_MAX) {
+    if (!len || len % 0x10000) {
         error_setg(errp, "BIOS %s is %zu bytes: it must be a non-zero "
-                   "multiple of 64 KiB, at most 16 MiB", path, (size_t)len);
+                   "multiple of 64 KiB, at most 16 MiB", path, len);
         g_free(data);
         goto out;
     }
-    bios_image = (uint8_t *)data;
+    bios_image = data;
     bios_size = len;
     ok = true;
 out:

@@ -9,6 +9,7 @@
 
 #include "hw/nvram/fw_cfg.h"
 #include "system/memory.h"
+#include "util/file.h"
 #include "util/opts.h"
 #include "util/trace.h"
 
@@ -21,6 +22,9 @@ typedef struct FWCfgFile {
     char name[FW_CFG_MAX_FILE_PATH];
     FWCfgItem item;
 } FWCfgFile;
+
+/* What -fw_cfg file= may hold (QEMU sets no limit; /dev/zero must end). */
+#define FW_CFG_USER_FILE_MAX (256u << 20)
 
 /* A -fw_cfg option, checked and read in phase 1. */
 typedef struct FWCfgUserFile {
@@ -189,18 +193,14 @@ bool fw_cfg_option_add(const char *text, Error **errp)
     }
     FWCfgUserFile u = { g_strdup(name), NULL, 0 };
     if (file) {
-        GError *gerr = NULL;
-        gchar *contents;
-        gsize len;
-        if (!g_file_get_contents(file, &contents, &len, &gerr)) {
-            opts_error(o, errp, "cannot read file '%s': %s", file,
-                       gerr->message);
-            g_error_free(gerr);
+        Error *err = NULL;
+        if (!file_read_all("file", file, FW_CFG_USER_FILE_MAX, &u.data,
+                           &u.len, &err)) {
+            opts_error(o, errp, "%s", error_get_pretty(err));
+            error_free(err);
             g_free(u.name);
             goto out;
         }
-        u.data = (uint8_t *)contents;
-        u.len = len;
     } else {
         /* As QEMU: the text without a terminating NUL. */
         u.len = strlen(str);
