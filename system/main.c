@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hw/i386/pc.h"
+#include "hw/nvram/fw_cfg.h"
 #include "system/accel.h"
 #include "system/compat-options.h"
 #include "system/hostmem.h"
@@ -368,6 +370,41 @@ static void set_accel(CommandLine *cl, const char *option, const char *value)
     }
 }
 
+/*
+ * -debugcon SPEC: QEMU's shorthand for a chardev and an isa-debugcon at
+ * 0xe9; both go on the -chardev/-device lists and are checked there.
+ */
+static void add_debugcon(const char *spec)
+{
+    static unsigned n;
+    Error *err = NULL;
+    char *id = g_strdup_printf("debugcon%u", n++);
+    const char *chr = id;
+    char *chardev = NULL;
+    if (g_str_has_prefix(spec, "file:") && spec[5] && !strchr(spec, ',')) {
+        chardev = g_strdup_printf("file,id=%s,path=%s", id, spec + 5);
+    } else if (!strcmp(spec, "stdio") || !strcmp(spec, "null")) {
+        chardev = g_strdup_printf("%s,id=%s", spec, id);
+    } else if (g_str_has_prefix(spec, "chardev:") && spec[8]) {
+        chr = spec + 8;
+    } else {
+        error_setg(&err, "-debugcon %s: use file:PATH (without ','), stdio, "
+                   "null or chardev:ID", spec);
+        g_free(id);     /* fail() does not return here */
+        fail(err);
+    }
+    if (chardev) {
+        g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV],
+                        parse_or_fail("-debugcon", chardev, "backend"));
+    }
+    char *dev = g_strdup_printf("isa-debugcon,chardev=%s", chr);
+    g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE],
+                    parse_or_fail("-debugcon", dev, "driver"));
+    g_free(dev);
+    g_free(chardev);
+    g_free(id);
+}
+
 static void parse_args(CommandLine *cl, int argc, char **argv)
 {
     /* volatile: a fail() jumps back into this loop (see collect_jmp) */
@@ -626,6 +663,25 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             break;
         case OPTION_APPEND:
             cl->ms.append = val;
+            break;
+        case OPTION_BOOT:
+            if (!pc_boot_option_add(val, &err)) {
+                fail(err);
+            }
+            break;
+        case OPTION_BIOS:
+            cl->ms.bios = val;
+            break;
+        case OPTION_BIOS_DIR:
+            cl->ms.bios_dir = val;
+            break;
+        case OPTION_DEBUGCON:
+            add_debugcon(val);
+            break;
+        case OPTION_FW_CFG:
+            if (!fw_cfg_option_add(val, &err)) {
+                fail(err);
+            }
             break;
         case OPTION_NO_REBOOT:
             cl->ms.no_reboot = true;

@@ -134,6 +134,9 @@ static bool vcpu_set_boot_regs(KVMVcpu *v, Error **errp)
 {
     const X86BootState *b = &x86_boot;
     struct kvm_sregs sregs;
+    if (b->mode == X86_BOOT_BIOS) {
+        return true;        /* KVM's power-on state is the reset vector */
+    }
     if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
         error_setg_errno(errp, errno, "KVM_GET_SREGS failed on vcpu%u",
                          v->index);
@@ -430,8 +433,9 @@ static void *vcpu_thread(void *opaque)
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
     /* A reset request stops this vCPU right away; the main loop restarts
-     * it (a guest must not run on past its reset write). */
-    while (!vcpus_stopping && !reset_pending()) {
+     * it (a guest must not run on past its reset write).  A shutdown
+     * request (-no-reboot's reset, a debug exit) stops it for good. */
+    while (!vcpus_stopping && !reset_pending() && !shutdown_requested()) {
         int r = ioctl(v->fd, KVM_RUN, 0);
         if (r < 0) {
             if (errno == EINTR || errno == EAGAIN) {
@@ -461,8 +465,8 @@ bool kvm_start_vcpus(MachineState *ms, Error **errp)
         return false;
     }
     if (x86_boot.mode == X86_BOOT_NONE) {
-        error_setg(errp, "nothing to run: vmu has no BIOS, give -kernel "
-                   "(a PVH ELF or a bzImage)");
+        error_setg(errp, "nothing to run: give -kernel (a PVH ELF or a "
+                   "bzImage) or let vmu run the BIOS");
         return false;
     }
     nr_vcpus = ms->smp_cpus;

@@ -12,6 +12,7 @@
 #include "hw/i386/boot.h"
 #include "hw/i386/pc.h"
 #include "hw/pci/pci.h"
+#include "hw/rtc/mc146818rtc.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
@@ -64,6 +65,32 @@ static const MemoryRegionOps reset_port_ops = {
     .write = reset_port_write,
 };
 
+/*
+ * System control port A (0x92): bit 1 is the A20 gate (always open under
+ * KVM, as in QEMU), bit 0 going 0 -> 1 resets the machine.
+ */
+static uint8_t port92;
+
+static uint64_t port92_read(void *opaque, uint64_t offset, unsigned size)
+{
+    return port92 | 0x02;
+}
+
+static void port92_write(void *opaque, uint64_t offset, uint64_t value,
+                         unsigned size)
+{
+    bool reset = (value & 1) && !(port92 & 1);
+    port92 = value & 0x02;
+    if (reset) {
+        pc_reset_request("a fast reset through port 0x92");
+    }
+}
+
+static const MemoryRegionOps port92_ops = {
+    .read = port92_read,
+    .write = port92_write,
+};
+
 void pc_reset_request(const char *why)
 {
     trace(pc_reset_request, "%s", why);
@@ -92,12 +119,19 @@ static void pc_machine_reset(void *opaque)
     }
 }
 
+/* No -kernel: the BIOS, under KVM always, under qtest when -bios names one. */
+static bool pc_boots_bios(const MachineState *ms)
+{
+    return !ms->kernel && (!strcmp(ms->accel, "kvm") || ms->bios);
+}
+
 bool pc_machine_check(MachineState *ms, Error **errp)
 {
-    if (!strcmp(ms->accel, "kvm") && !ms->kernel) {
-        error_setg(errp, "nothing to boot: vmu has no BIOS; give -kernel "
-                   "(a vmlinux built with CONFIG_PVH, a bzImage, or vmu's "
-                   "test firmware)");
+    if (ms->kernel && ms->bios) {
+        warn_report("-bios %s is not used: -kernel boots the kernel "
+                    "directly", ms->bios);
+    }
+    if (pc_boots_bios(ms) && !pc_bios_check(ms, errp)) {
         return false;
     }
     return x86_kernel_check(ms, errp);
@@ -186,10 +220,21 @@ bool pc_machine_init(MachineState *ms, Error **errp)
                             errp)) {
         return false;
     }
-    static IORegion kbd;
+    static IORegion kbd, a20;
+    io_region_init(&a20, "port92", AS_IO, 1, &port92_ops, NULL);
+    if (!io_region_map(&a20, 0x92, errp)) {
+        return false;
+    }
     io_region_init(&kbd, "i8042-reset", AS_IO, 1, &reset_port_ops,
                    (void *)0x64);
     if (!io_region_map(&kbd, 0x64, errp)) {
+        return false;
+    }
+    if (!pc_fw_cfg_init(ms, errp) || !rtc_init(ms, errp)) {
+        return false;
+    }
+    pc_boot_cmos();
+    if (pc_boots_bios(ms) && !pc_bios_load(ms, errp)) {
         return false;
     }
     if (ms->kernel) {

@@ -1,7 +1,7 @@
 /*
  * vmu-testdev: the test firmware's window on vmu's fast paths (contract
  * in tests/guest/firmware/README.md).  Command 1 registers an irqfd for
- * the MSI the guest programmed and signals it; the doorbell at 0x520 is a
+ * the MSI the guest programmed and signals it; the doorbell at 0x550 is a
  * KVM ioeventfd whose eventfd the main loop counts.
  */
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include "system/registry.h"
 #include "util/trace.h"
 
-#define TESTDEV_BASE        0x510
+#define TESTDEV_BASE        0x540
 #define TESTDEV_ID          0x766d7574      /* 'vmut' */
 #define TESTDEV_REG_ID      0x00
 #define TESTDEV_REG_MSI_LO  0x04
@@ -159,7 +159,7 @@ static const TypeInfo testdev_type = {
     .kind = TYPE_KIND_DEVICE,
     .name = "vmu-testdev",
     .help = "test device for the firmware: MSI through an irqfd, doorbell "
-            "through an ioeventfd (ports 0x510-0x527)",
+            "through an ioeventfd (ports 0x540-0x557)",
     .opts = testdev_desc,
     .create = testdev_create,
 };

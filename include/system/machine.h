@@ -24,6 +24,8 @@ typedef struct MachineState {
     const char *kernel;
     const char *initrd;
     const char *append;
+    const char *bios;               /* -bios (NULL: SeaBIOS) */
+    const char *bios_dir;           /* -L */
     const char *qtest;              /* -qtest unix:PATH */
     const char *serial;             /* first -serial (NULL: the default) */
     bool no_reboot;

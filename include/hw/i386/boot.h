@@ -14,6 +14,7 @@ typedef enum X86BootMode {
     X86_BOOT_NONE,
     X86_BOOT_PROT32,        /* PVH or Linux 32-bit entry: flat, paging off */
     X86_BOOT_LONG64,        /* Linux 64-bit entry: identity-mapped, long mode */
+    X86_BOOT_BIOS,          /* the reset vector: real mode at 0xfffffff0 */
 } X86BootMode;
 
 typedef struct X86BootState {

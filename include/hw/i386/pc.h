@@ -4,6 +4,7 @@
 #ifndef VMU_HW_I386_PC_H
 #define VMU_HW_I386_PC_H
 
+#include "system/machine.h"
 #include "system/memory.h"
 
 #define PC_LOWMEM_END       0xc0000000ULL   /* RAM below: at most 3 GiB */
@@ -19,5 +20,17 @@
  * byte write at 0xcf9 with bit 2 set if it owns that port.
  */
 void pc_reset_request(const char *why);
+
+/* hw/i386/fw_cfg.c: the PC's fw_cfg items and files, then the ports. */
+bool pc_fw_cfg_init(MachineState *ms, Error **errp);
+
+/* hw/i386/pc-boot.c: -boot checked (phase 1), then in fw_cfg and CMOS. */
+bool pc_boot_option_add(const char *text, Error **errp);
+bool pc_boot_fw_cfg(Error **errp);
+void pc_boot_cmos(void);
+
+/* hw/i386/pc-bios.c: read and check -bios (phase 1), then map it. */
+bool pc_bios_check(MachineState *ms, Error **errp);
+bool pc_bios_load(MachineState *ms, Error **errp);
 
 #endif

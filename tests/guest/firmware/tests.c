@@ -8,12 +8,12 @@
 #define MiB ((uint64_t)1 << 20)
 
 /* vmu-testdev I/O registers (32-bit, see README.md) */
-#define TESTDEV_ID          0x510
-#define TESTDEV_MSI_ADDR    0x514
-#define TESTDEV_MSI_DATA    0x518
-#define TESTDEV_CMD         0x51c
-#define TESTDEV_DOORBELL    0x520
-#define TESTDEV_DB_COUNT    0x524
+#define TESTDEV_ID          0x540
+#define TESTDEV_MSI_ADDR    0x544
+#define TESTDEV_MSI_DATA    0x548
+#define TESTDEV_CMD         0x54c
+#define TESTDEV_DOORBELL    0x550
+#define TESTDEV_DB_COUNT    0x554
 #define TESTDEV_MAGIC       0x766d7574u     /* 'vmut' */
 #define TESTDEV_CMD_MSI     1
 #define TESTDEV_CMD_MSI_AGAIN 2

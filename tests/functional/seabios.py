@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""seabios.py VMU CASE: with no -kernel vmu runs Debian's SeaBIOS
+(/usr/share/seabios/bios-256k.bin), as QEMU's pc does.
+
+Cases: banner (SeaBIOS's banner on the debug port 0x402 and its console on
+the serial port, then "No bootable device." with no disk), smp (-smp 2:
+SeaBIOS counts two CPUs), reboot (-boot reboot-timeout=0: SeaBIOS resets
+the machine after the failed boot and runs again from the restored image),
+no-reboot (the same with -no-reboot: vmu exits 0 at SeaBIOS's reset).  kvm-pvm runs SeaBIOS slowly, so each wait has a
+deadline of minutes, ended early by the text it waits for."""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from vmutest import expect, fail, need_kvm, skip
+
+BIOS = "/usr/share/seabios/bios-256k.bin"
+DEADLINE = 120.0
+
+
+def wait_for(path, text, proc, deadline):
+    """Poll path until it holds text; fail if vmu exits or time runs out."""
+    while True:
+        try:
+            with open(path, errors="replace") as f:
+                data = f.read()
+        except FileNotFoundError:
+            data = ""
+        if text in data:
+            return data
+        if proc.poll() is not None:
+            fail("vmu exited with status %d before %r appeared in %s:\n%s"
+                 % (proc.returncode, text, path, data[-2000:]))
+        if time.monotonic() > deadline:
+            fail("%r did not appear in %s within %.0f s; it has:\n%s"
+                 % (text, path, DEADLINE, data[-2000:]))
+        time.sleep(0.2)
+
+
+def boot(vmu, tmp, extra=()):
+    dbg = os.path.join(tmp, "debugcon.log")
+    ser = os.path.join(tmp, "serial.log")
+    argv = [vmu, "-m", "128", "-nographic", "-nodefaults",
+            "-serial", "file:" + ser,
+            "-chardev", "file,id=dbg,path=" + dbg,
+            "-device", "isa-debugcon,iobase=0x402,chardev=dbg"] + list(extra)
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return proc, dbg, ser
+
+
+def stop(proc):
+    """SIGTERM is an orderly shutdown: status 0, nothing on stderr."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        fail("vmu did not exit within 30 s of SIGTERM")
+    err = err.decode(errors="replace")
+    expect(proc.returncode == 0, "vmu exited with status %d after SIGTERM: "
+           "%s" % (proc.returncode, err))
+    expect("Sanitizer" not in err and "runtime error" not in err,
+           "sanitizer report:\n" + err)
+
+
+def case_banner(vmu, tmp):
+    t0 = time.monotonic()
+    proc, dbg, ser = boot(vmu, tmp)
+    try:
+        wait_for(dbg, "SeaBIOS (version", proc, t0 + DEADLINE)
+        t_banner = time.monotonic() - t0
+        log = wait_for(dbg, "Found QEMU fw_cfg", proc, t0 + DEADLINE)
+        expect("QEMU fw_cfg DMA interface supported" in log,
+               "SeaBIOS did not use the fw_cfg DMA interface:\n" + log)
+        log = wait_for(dbg, "No bootable device.", proc, t0 + DEADLINE)
+        # The e820 map SeaBIOS built from etc/e820: 128 MiB of RAM.
+        expect("0000000000100000 - 0000000008000000 = 1 RAM" in log,
+               "SeaBIOS's e820 map lacks RAM up to 128 MiB:\n" + log)
+        wait_for(ser, "SeaBIOS (version", proc, t0 + DEADLINE)
+        wait_for(ser, "No bootable device.", proc, t0 + DEADLINE)
+        print("banner after %.1f s, No bootable device after %.1f s"
+              % (t_banner, time.monotonic() - t0))
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+
+
+def case_smp(vmu, tmp):
+    t0 = time.monotonic()
+    proc, dbg, ser = boot(vmu, tmp, ["-smp", "2"])
+    try:
+        log = wait_for(dbg, "max supported", proc, t0 + DEADLINE)
+        line = [l for l in log.splitlines() if "max supported" in l][0]
+        expect(line.startswith("Found 2 cpu(s)"),
+               "SeaBIOS found other than 2 CPUs: " + line)
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+
+
+def case_reboot(vmu, tmp):
+    t0 = time.monotonic()
+    proc, dbg, ser = boot(vmu, tmp, ["-boot", "reboot-timeout=0"])
+    try:
+        wait_for(dbg, "Retrying in 0 seconds", proc, t0 + DEADLINE)
+        # The banner again after the reset: the reset vector and the low
+        # copy are back.  (SeaBIOS prints it twice per boot: log, console.)
+        while True:
+            log = wait_for(dbg, "Rebooting.", proc, t0 + DEADLINE)
+            if "SeaBIOS (version" in log.split("Rebooting.", 1)[1]:
+                break
+            if time.monotonic() > t0 + DEADLINE:
+                fail("SeaBIOS did not start again after its reset:\n" +
+                     log[-2000:])
+            time.sleep(0.2)
+        print("second banner after %.1f s" % (time.monotonic() - t0))
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+
+
+def case_no_reboot(vmu, tmp):
+    t0 = time.monotonic()
+    proc, dbg, ser = boot(vmu, tmp, ["-boot", "reboot-timeout=0",
+                                     "-no-reboot"])
+    try:
+        out, err = proc.communicate(timeout=DEADLINE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        fail("vmu -no-reboot did not exit at SeaBIOS's reset within %.0f s"
+             % DEADLINE)
+    err = err.decode(errors="replace")
+    with open(dbg, errors="replace") as f:
+        log = f.read()
+    expect(proc.returncode == 0 and not err,
+           "vmu -no-reboot: status %d, stderr %r (want 0, nothing)" %
+           (proc.returncode, err))
+    expect("Rebooting." in log and
+           "SeaBIOS (version" not in log.split("Rebooting.", 1)[1],
+           "SeaBIOS did not end in one reset:\n" + log[-2000:])
+    print("exit at the reset after %.1f s" % (time.monotonic() - t0))
+
+
+def main():
+    vmu, case = sys.argv[1], sys.argv[2]
+    need_kvm()
+    if not os.path.exists(BIOS):
+        skip("%s is missing (Debian package seabios, in "
+             "scripts/install-deps)" % BIOS)
+    with tempfile.TemporaryDirectory(prefix="vmu-seabios-") as tmp:
+        {"banner": case_banner, "smp": case_smp, "reboot": case_reboot,
+         "no-reboot": case_no_reboot}[case](vmu, tmp)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
