@@ -740,6 +740,12 @@ int compat_object(const Opts *opts, Error **errp)
             return 1;
         }
     }
+    if (!strcmp(type, "secret")) {
+        /* libvirt passes its master key to every QEMU it starts. */
+        warn_report("-object %s: ignored: nothing in vmu reads a secret (it "
+                    "has no TLS and no encrypted disks)", opts->text);
+        return 1;
+    }
     if (!strcmp(type, "iothread")) {
         warn_report("-object %s: ignored: vmu has no iothreads (and no "
                     "disks to put on them)", opts->text);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -284,6 +285,13 @@ static const OptDesc mem_path_desc[] = {
     { 0 },
 };
 
+static const OptDesc name_desc[] = {
+    { "guest", OPT_STRING, "the guest's name" },
+    { "process", OPT_STRING, "the process name that ps and top show" },
+    { "debug-threads", OPT_BOOL, "name the vCPU threads 'CPU N/KVM'" },
+    { 0 },
+};
+
 static const OptDesc mem_desc[] = {
     { "size", OPT_STRING, "RAM size" },
     { "slots", OPT_NUMBER, "hotplug slots (accepted, unused)" },
@@ -298,6 +306,7 @@ typedef struct CommandLine {
     Opts *numa;
     const char *accel;
     const char *pidfile;
+    const char *process_name;   /* -name process= */
     const char *ram_size_text;
     GPtrArray *serials;
     bool display_none;
@@ -327,6 +336,13 @@ static Opts *parse_or_fail(const char *option, const char *text,
 static void merge_machine(CommandLine *cl, const char *text)
 {
     Opts *o = parse_or_fail("-machine", text, "type");
+    /*
+     * QEMU takes machine properties with '_' for '-' (kata writes
+     * kernel_irqchip=on, old docs dump_guest_core=off): so does vmu.
+     */
+    for (unsigned i = 0; i < o->n_entries; i++) {
+        g_strdelimit(o->entries[i].key, "_", '-');
+    }
     if (!cl->machine) {
         cl->machine = o;
         return;
@@ -472,9 +488,20 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             problems_stop_if_any();
             printf("vmu version %s\n", VMU_VERSION);
             exit(0);
-        case OPTION_NAME:
-            cl->ms.name = val;
+        case OPTION_NAME: {
+            Opts *n = parse_or_fail("-name", val, "guest");
+            if (!opts_validate(n, "-name", name_desc, NULL, &err)) {
+                fail(err);
+            }
+            cl->ms.name = opts_get(n, "guest");
+            cl->ms.debug_threads = opts_get_bool(n, "debug-threads", false);
+            cl->process_name = opts_get(n, "process");
+            if (cl->process_name && !*cl->process_name) {
+                opts_error(n, &err, "process= needs a name");
+                fail(err);
+            }
             break;
+        }
         case OPTION_MACHINE:
             merge_machine(cl, val);
             break;
@@ -1006,6 +1033,10 @@ int main(int argc, char **argv)
     }
     trace_check_patterns();
 
+    if (cl.process_name) {
+        /* The kernel keeps 15 bytes of it, as for QEMU's process=. */
+        prctl(PR_SET_NAME, cl.process_name, 0, 0, 0);
+    }
     current_machine = &cl.ms;
     MachineState *ms = &cl.ms;
     accel = accel_find(ms->accel);

@@ -18,6 +18,7 @@
 #include "hw/i386/boot.h"
 #include "hw/i386/pc.h"
 #include "kvm-internal.h"
+#include "system/machine.h"
 #include "system/kvm.h"
 #include "system/main-loop.h"
 #include "system/memory.h"
@@ -425,6 +426,15 @@ static void *vcpu_thread(void *opaque)
     char name[16];
     snprintf(name, sizeof(name), "vcpu%u", v->index);
     trace_set_thread_name(name);
+    if (current_machine && current_machine->debug_threads) {
+        /*
+         * QEMU's name for a vCPU thread: pinning scripts find the threads
+         * to pin by it in /proc/PID/task/TID/comm (at most 15 bytes).
+         */
+        char comm[16];
+        snprintf(comm, sizeof(comm), "CPU %u/KVM", v->index);
+        pthread_setname_np(pthread_self(), comm);
+    }
     current_vcpu = v;
 
     sigset_t set;

@@ -11,7 +11,8 @@
 struct HostMemoryBackend;
 
 typedef struct MachineState {
-    const char *name;               /* -name */
+    const char *name;               /* -name guest= */
+    bool debug_threads;             /* -name debug-threads=on */
     const char *type;               /* "pc" */
     const char *accel;              /* "kvm" | "qtest" */
     uint64_t ram_size;              /* -m, bytes */

@@ -56,7 +56,14 @@ BAD = [
     (["-object", "memory-backend-memfd,id=1m,size=64M"], "invalid id '1m'"),
     (["-object", "memory-backend-memfd,id=m,size=64M,host-nodes=0"],
      "host-nodes is not supported yet"),
-    (["-object", "secret,id=s"], "unknown object type 'secret'"),
+    (["-object", "secret,id=s", "-object", "secrets,id=t"],
+     "unknown object type 'secrets'"),
+    (["-name", "guest=vm,debug-threads=maybe"],
+     "-name guest=vm,debug-threads=maybe: parameter 'debug-threads' expects "
+     "on or off, not 'maybe'"),
+    (["-name", "guest=vm,threads=on"], "-name has no parameter 'threads'"),
+    (["-name", "vm,process="], "process= needs a name"),
+    (["-machine", "pc,kernel_irqchip=split"], "kernel-irqchip=split"),
     (["-m", "1G", "-object", "memory-backend-memfd,id=m,size=512M",
       "-machine", "memory-backend=m"], "does not match the size"),
     (["-numa", "node,memdev=nope"], "there is no memory backend"),
@@ -422,6 +429,16 @@ ACCEPTED = [
       "-device virtio-rng-pci,rng=objrng0,id=rng0: ignored: vmu has no "
       "virtio-rng"]),
     (["-object", "iothread,id=io1"], ["vmu has no iothreads"]),
+    # libvirt's master key: nothing in vmu reads secrets
+    (["-object", '{"qom-type":"secret","id":"masterKey0","format":"raw",'
+      '"file":"/nonexistent/master-key.aes"}'],
+     ["ignored: nothing in vmu reads a secret"]),
+    (["-name", "guest=QEMUGuest1,debug-threads=on"], []),
+    (["-name", "vm1"], []),
+    (["-name", "vm1,process=vmu-vm1"], []),
+    # QEMU's '_' spelling of machine properties (kata, old docs)
+    (["-machine", "pc,kernel_irqchip=on,dump_guest_core=off,mem_merge=off"],
+     []),
     (["-device", "pvpanic"], ["-device pvpanic: ignored: vmu has no pvpanic"]),
     # the device's own value wins over a -global
     (["-global", "virtio-net-pci.speed=-2", "-netdev", "user,id=n0",
