@@ -18,6 +18,7 @@
 #include "system/main-loop.h"
 #include "system/options.h"
 #include "system/registry.h"
+#include "util/fdset.h"
 #include "util/trace.h"
 
 #ifndef MADV_POPULATE_WRITE
@@ -111,7 +112,7 @@ static bool open_file(HostMemoryBackend *be, Error **errp)
         unlink(tmpl);
         g_free(tmpl);
     } else {
-        be->fd = open(path, O_RDWR | O_CLOEXEC);
+        be->fd = fdset_open(path, O_RDWR | O_CLOEXEC, 0);
         if (be->fd < 0) {
             error_setg_errno(errp, errno, "memory backend '%s': cannot open "
                              "mem-path %s", be->id, path);
@@ -326,7 +327,7 @@ static bool backend_create(const Opts *opts, Error **errp)
     be->prealloc = opts_get_bool(opts, "prealloc", false);
     be->hugetlb = opts_get_bool(opts, "hugetlb", false);
     be->mem_path = g_strdup(opts_get(opts, "mem-path"));
-    if (kind == HOSTMEM_FILE) {
+    if (kind == HOSTMEM_FILE && !fdset_is_path(be->mem_path)) {
         struct stat st;
         if (stat(be->mem_path, &st) < 0) {
             /* As QEMU does: a missing file in an existing directory is

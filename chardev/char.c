@@ -12,6 +12,7 @@
 #include "system/main-loop.h"
 #include "system/options.h"
 #include "system/registry.h"
+#include "util/fdset.h"
 #include "util/trace.h"
 
 static GPtrArray *chardevs;
@@ -198,8 +199,8 @@ static Chardev *file_open(const char *id, const char *path, bool append,
      * may a failed start-up remove it again.
      */
     int flags = O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
-    bool created = true;
-    int fd = open(path, flags | O_CREAT | O_EXCL, 0644);
+    bool created = !fdset_is_path(path);
+    int fd = fdset_open(path, flags | O_CREAT | O_EXCL, 0644);
     if (fd < 0 && errno == EEXIST) {
         created = false;
         fd = open(path, flags);

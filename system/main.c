@@ -26,6 +26,7 @@
 #include "system/options.h"
 #include "system/registry.h"
 #include "util/error.h"
+#include "util/fdset.h"
 #include "util/trace.h"
 
 #ifndef VMU_VERSION
@@ -752,6 +753,11 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         case OPTION_PIDFILE:
             cl->pidfile = val;
             break;
+        case OPTION_ADD_FD:
+            if (!fdset_add_option(val, &err)) {
+                fail(err);
+            }
+            break;
         case OPTION_DAEMONIZE:
             error_setg(&err, "-daemonize: not supported yet; run vmu in the "
                        "background with your service manager or '&'");
@@ -981,7 +987,8 @@ static void pidfile_write(const char *path)
                    "vmu to write its pid to", path);
         fail(err);
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
+    int fd = fdset_open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK,
+                        0644);
     if (fd < 0) {
         error_setg_errno(&err, errno, "-pidfile %s: cannot create it", path);
         fail(err);
@@ -1017,6 +1024,7 @@ int main(int argc, char **argv)
     cl.serials = g_ptr_array_new();
 
     parse_args(&cl, argc, argv);
+    fdset_close_originals();
     if (!net_legacy_finish(&err)) {
         problem_report(err);
         err = NULL;
