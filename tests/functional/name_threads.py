@@ -65,7 +65,13 @@ def main():
         _, err = p.communicate()
         fail("the firmware did not finish in 60 s; stdout: %r" % out,
              err.decode(errors="replace"))
+    # A vCPU thread names itself when it starts; the AP's may start after
+    # the BSP has finished: wait for the names (the AP idles meanwhile).
     names = thread_names(p.pid)
+    while not all(w in names.values() for w in wanted) and \
+            time.monotonic() < deadline:
+        time.sleep(0.1)
+        names = thread_names(p.pid)
     p.send_signal(signal.SIGTERM)
     try:
         _, err = p.communicate(timeout=30)
