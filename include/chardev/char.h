@@ -62,7 +62,14 @@ void chardev_disconnect(Chardev *chr);
 void chardev_event(Chardev *chr, ChrEvent event);
 void chardev_received(Chardev *chr, const uint8_t *buf, size_t len);
 
-/* -serial stdio|null|none|chardev:ID|file:PATH (NULL if none). */
-Chardev *chardev_for_serial(const char *spec, Error **errp);
+/* The stdio chardev (the default serial port's), made on first use. */
+Chardev *chardev_stdio(void);
+/*
+ * -serial SPEC (not "none") as -chardev options for a chardev named @id
+ * (g_free), or NULL with *chr_id the chardev to use (chardev:ID), or NULL
+ * with *chr_id NULL and @errp set.
+ */
+char *chardev_serial_opts(const char *spec, const char *id,
+                          const char **chr_id, Error **errp);
 
 #endif
