@@ -413,10 +413,10 @@ static long socket_write(Chardev *chr, const void *buf, size_t len)
         /* The peer does not read: drop rather than hold the guest. */
         s->dropped += len - (n < 0 ? 0 : n);
         error_report_ratelimited(&s->drop_rl, "chardev '%s': the peer on %s "
-                                 "does not read; %" G_GUINT64_FORMAT " bytes "
-                                 "of output dropped so far", s->parent.id ?
+                                 "does not read; output dropped so far: %"
+                                 G_GUINT64_FORMAT " byte%s", s->parent.id ?
                                  s->parent.id : s->parent.label, s->path,
-                                 s->dropped);
+                                 s->dropped, s->dropped == 1 ? "" : "s");
     }
     return n < 0 ? 0 : n;
 }

@@ -135,10 +135,10 @@ static long fd_write(Chardev *chr, const void *buf, size_t len)
         if (done < len) {
             f->dropped += len - done;
             error_report_ratelimited(&f->drop_rl, "chardev '%s': %s does not "
-                                     "take the output; %" G_GUINT64_FORMAT
-                                     " bytes dropped so far", chr->id ?
+                                     "take the output; dropped so far: %"
+                                     G_GUINT64_FORMAT " byte%s", chr->id ?
                                      chr->id : chr->label, chr->label,
-                                     f->dropped);
+                                     f->dropped, f->dropped == 1 ? "" : "s");
         }
         return done;
     }
