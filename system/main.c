@@ -431,13 +431,18 @@ static void add_serial(CommandLine *cl, const char *spec)
         g_free(id);     /* fail() does not return here */
         fail(err);
     }
+    /* Errors found later quote what the user wrote, not these options. */
     if (chardev) {
-        g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV],
-                        parse_or_fail("-serial", chardev, "backend"));
+        Opts *c = parse_or_fail("-serial", chardev, "backend");
+        g_free(c->text);
+        c->text = g_strdup(spec);
+        g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV], c);
     }
     char *dev = g_strdup_printf("isa-serial,chardev=%s,index=%u", chr, n++);
-    g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE],
-                    parse_or_fail("-serial", dev, "driver"));
+    Opts *d = parse_or_fail("-serial", dev, "driver");
+    g_free(d->text);
+    d->text = g_strdup(spec);
+    g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE], d);
     g_free(dev);
     g_free(chardev);
     g_free(id);
