@@ -107,8 +107,11 @@ void chardev_received(Chardev *chr, const uint8_t *buf, size_t len)
  * stdio, file and pty: a write fd, and for stdio and pty a read fd on the
  * main loop.  stdout and a pty may have a reader that does not read: their
  * writes never wait (stdout is shared with the shell, so it is polled
- * rather than made non-blocking) and what does not fit is dropped.
+ * rather than made non-blocking); what does not fit waits in a buffer of
+ * OUT_BUF_MAX bytes for the reader, and beyond that it is dropped.
  */
+#define OUT_BUF_MAX     (1024 * 1024)
+
 typedef struct FdChardev {
     Chardev parent;
     int in_fd;
@@ -116,31 +119,98 @@ typedef struct FdChardev {
     int pty_slave;              /* pty: kept open so the master never HUPs */
     bool may_stall;             /* stdout or pty: never wait for room */
     guint watch;
+    GByteArray *pending;        /* output the reader has not taken yet */
+    guint out_watch;
     RateLimit drop_rl;
     uint64_t dropped;
 } FdChardev;
+
+/* Write what the fd takes now, without waiting; bytes written. */
+static size_t fd_write_now(FdChardev *f, const uint8_t *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        struct pollfd p = { .fd = f->out_fd, .events = POLLOUT };
+        if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT)) {
+            break;
+        }
+        /* Room for at least this much once POLLOUT is reported. */
+        ssize_t n = write(f->out_fd, buf + done, MIN(len - done, 256));
+        if (n <= 0) {
+            break;
+        }
+        done += n;
+    }
+    return done;
+}
+
+static gboolean fd_writable(int fd, GIOCondition cond, void *opaque)
+{
+    FdChardev *f = opaque;
+    size_t n = fd_write_now(f, f->pending->data, f->pending->len);
+    g_byte_array_remove_range(f->pending, 0, n);
+    if (f->pending->len && !(cond & (G_IO_ERR | G_IO_HUP))) {
+        return G_SOURCE_CONTINUE;
+    }
+    g_byte_array_set_size(f->pending, 0);
+    f->out_watch = 0;
+    return G_SOURCE_REMOVE;
+}
+
+static long fd_write_buffered(FdChardev *f, const uint8_t *buf, size_t len)
+{
+    size_t done = f->pending->len ? 0 : fd_write_now(f, buf, len);
+    size_t room = OUT_BUF_MAX - f->pending->len;
+    size_t keep = MIN(len - done, room);
+
+    g_byte_array_append(f->pending, buf + done, keep);
+    if (f->pending->len && !f->out_watch) {
+        f->out_watch = main_loop_add_fd(f->out_fd, G_IO_OUT | G_IO_ERR |
+                                        G_IO_HUP, fd_writable, f);
+    }
+    if (done + keep < len) {
+        f->dropped += len - done - keep;
+        error_report_ratelimited(&f->drop_rl, "chardev '%s': %s does not "
+                                 "take the output; dropped so far: %"
+                                 G_GUINT64_FORMAT " byte%s", f->parent.id ?
+                                 f->parent.id : f->parent.label,
+                                 f->parent.label, f->dropped,
+                                 f->dropped == 1 ? "" : "s");
+    }
+    return len;
+}
+
+/* At exit: give the reader up to a second for what is still buffered. */
+static void fd_flush_at_exit(void *opaque)
+{
+    FdChardev *f = opaque;
+    gint64 end = g_get_monotonic_time() + G_USEC_PER_SEC;
+    while (f->pending->len && g_get_monotonic_time() < end) {
+        struct pollfd p = { .fd = f->out_fd, .events = POLLOUT };
+        if (poll(&p, 1, 100) == 1 && !(p.revents & POLLOUT)) {
+            break;
+        }
+        size_t n = fd_write_now(f, f->pending->data, f->pending->len);
+        g_byte_array_remove_range(f->pending, 0, n);
+    }
+}
+
+static void fd_make_buffered(FdChardev *f)
+{
+    ExitNotifier *n = g_new0(ExitNotifier, 1);
+    f->may_stall = true;
+    f->pending = g_byte_array_new();
+    n->fn = fd_flush_at_exit;
+    n->opaque = f;
+    exit_notifier_add(n);
+}
 
 static long fd_write(Chardev *chr, const void *buf, size_t len)
 {
     FdChardev *f = (FdChardev *)chr;
     size_t done = 0;
     if (f->may_stall) {
-        struct pollfd p = { .fd = f->out_fd, .events = POLLOUT };
-        ssize_t n = 0;
-        if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT)) {
-            /* Room for at least this much once POLLOUT is reported. */
-            n = write(f->out_fd, buf, MIN(len, 256));
-        }
-        done = n > 0 ? n : 0;
-        if (done < len) {
-            f->dropped += len - done;
-            error_report_ratelimited(&f->drop_rl, "chardev '%s': %s does not "
-                                     "take the output; dropped so far: %"
-                                     G_GUINT64_FORMAT " byte%s", chr->id ?
-                                     chr->id : chr->label, chr->label,
-                                     f->dropped, f->dropped == 1 ? "" : "s");
-        }
-        return done;
+        return fd_write_buffered(f, buf, len);
     }
     while (done < len) {
         ssize_t n = write(f->out_fd, (const char *)buf + done, len - done);
@@ -205,7 +275,7 @@ static Chardev *stdio_open(const char *id, bool signal)
                                             sizeof(FdChardev));
     f->in_fd = 0;
     f->out_fd = 1;
-    f->may_stall = true;
+    fd_make_buffered(f);
     if (isatty(0) && tcgetattr(0, &saved_tty) == 0) {
         struct termios raw = saved_tty;
         static ExitNotifier n = { stdio_restore, NULL, NULL };
@@ -288,7 +358,7 @@ static Chardev *pty_open(const char *id, Error **errp)
     f->in_fd = master;
     f->out_fd = master;
     f->pty_slave = slave;
-    f->may_stall = true;
+    fd_make_buffered(f);
     f->parent.connected = true;
     info_report("char device redirected to %s (label %s)", name, id);
     return &f->parent;

@@ -363,6 +363,39 @@ static void test_peer_never_reads(void)
     g_unlink(path);
 }
 
+/*
+ * stdout that is read late (a pipe its reader drains slowly): 192 KiB, far
+ * more than the 64 KiB pipe holds, wait in vmu's bounded buffer and all
+ * arrive in order once the reader reads.
+ */
+static void test_stdio_read_late(void)
+{
+    if (qtest_using_qemu()) {
+        g_test_skip("QEMU writes stdio blocking: a full pipe would stop it");
+        return;
+    }
+    Capture cap;
+    QTestState *s = init_captured(&cap, "-serial stdio");
+    GString *want = g_string_new(NULL);
+    for (unsigned i = 0; want->len < 192 * 1024; i++) {
+        g_string_append_printf(want, "line %u\n", i);
+    }
+    /* Nothing reads the pipe while the guest writes: none may wait. */
+    guest_puts(s, 0, want->str);
+    g_assert_cmpuint(qtest_worst_reply_ms(s), <, 5000);
+    for (unsigned t = 0; t < TIMEOUT_MS && cap.text->len < want->len;
+         t += 10) {
+        capture_drain(&cap);
+        g_usleep(10 * 1000);
+    }
+    g_assert_nonnull(strstr(cap.text->str, want->str));
+    g_assert_null(strstr(cap.text->str, "does not take the output"));
+    g_string_truncate(cap.text, 0);
+    qtest_quit(s);
+    capture_end(&cap);
+    g_string_free(want, TRUE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -372,6 +405,7 @@ int main(int argc, char **argv)
     g_test_add_func("/serial/rx-interrupt", test_rx_interrupt);
     g_test_add_func("/serial/reconnect", test_reconnect);
     g_test_add_func("/serial/peer-never-reads", test_peer_never_reads);
+    g_test_add_func("/serial/stdio-read-late", test_stdio_read_late);
     int r = g_test_run();
     g_rmdir(tmpdir);
     return r;
