@@ -121,6 +121,7 @@ typedef struct FdChardev {
     guint watch;
     GByteArray *pending;        /* output the reader has not taken yet */
     guint out_watch;
+    ExitNotifier flush_n;       /* the last output at exit */
     RateLimit drop_rl;
     uint64_t dropped;
 } FdChardev;
@@ -197,12 +198,11 @@ static void fd_flush_at_exit(void *opaque)
 
 static void fd_make_buffered(FdChardev *f)
 {
-    ExitNotifier *n = g_new0(ExitNotifier, 1);
     f->may_stall = true;
     f->pending = g_byte_array_new();
-    n->fn = fd_flush_at_exit;
-    n->opaque = f;
-    exit_notifier_add(n);
+    f->flush_n.fn = fd_flush_at_exit;
+    f->flush_n.opaque = f;
+    exit_notifier_add(&f->flush_n);
 }
 
 static long fd_write(Chardev *chr, const void *buf, size_t len)
