@@ -413,6 +413,13 @@ BAD += [
 # (an empty list: the option is honoured as it is, no warning).
 ACCEPTED = [
     (["-msg", "timestamp=on"], ["-msg timestamp=on: ignored: timestamp=on"]),
+    (["-serial", "mon:stdio"], ["-serial mon:stdio: vmu has no monitor to "
+                                "multiplex"]),
+    (["-serial", "null", "-serial", "none", "-serial", "file:com2.txt",
+      "-serial", "tcp::0,server=on,wait=off,nodelay=on", "-serial",
+      "telnet:127.0.0.1:0,server=on,wait=off"], []),
+    (["-chardev", "null,id=c0", "-device", "isa-serial,chardev=c0,index=2",
+      "-device", "isa-serial,iobase=0x3e0,irq=5,index=7"], []),
     (["-msg", "timestamp=off"], []),
     (["-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
       "resourcecontrol=deny"], ["-sandbox on,obsolete=deny"
