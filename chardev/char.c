@@ -231,7 +231,7 @@ static gboolean fd_readable(int fd, GIOCondition cond, void *opaque)
     uint8_t buf[256];
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n <= 0) {
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EIO)) {
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
             return G_SOURCE_CONTINUE;
         }
         f->watch = 0;
