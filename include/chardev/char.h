@@ -1,6 +1,7 @@
 /*
  * Character devices (-chardev, -serial): a byte stream to the console, a
- * file, or a UNIX socket that may come and go (vhost-user).  The owner gets
+ * file, a pty, or a UNIX or TCP socket that may come and go (vhost-user
+ * uses UNIX ones).  Writes never wait for a slow peer.  The owner gets
  * the bytes and OPENED/CLOSED events; a message-based owner such as
  * vhost-user takes the connected socket fd and does its own I/O.
  */
