@@ -346,8 +346,11 @@ static void test_peer_never_reads(void)
     gint64 ms = (g_get_monotonic_time() - start) / 1000;
     g_test_message("256 KiB of THR writes took %" G_GINT64_FORMAT " ms, "
                    "slowest reply %u ms", ms, qtest_worst_reply_ms(s));
-    /* Each write is answered at once, even on a loaded machine. */
-    g_assert_cmpuint(qtest_worst_reply_ms(s), <, 5000);
+    /*
+     * Each write is answered without waiting for the peer (one that
+     * blocked would never be answered); 10 s allows a loaded machine.
+     */
+    g_assert_cmpuint(qtest_worst_reply_ms(s), <, 10000);
     /* The UART still works: input arrives. */
     write_all(fd, "ok", 2);
     guest_expect(s, 0, "ok");
@@ -382,7 +385,7 @@ static void test_stdio_read_late(void)
     }
     /* Nothing reads the pipe while the guest writes: none may wait. */
     guest_puts(s, 0, want->str);
-    g_assert_cmpuint(qtest_worst_reply_ms(s), <, 5000);
+    g_assert_cmpuint(qtest_worst_reply_ms(s), <, 10000);
     for (unsigned t = 0; t < TIMEOUT_MS && cap.text->len < want->len;
          t += 10) {
         capture_drain(&cap);
