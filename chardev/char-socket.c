@@ -1,11 +1,17 @@
 /*
- * The socket chardev: a UNIX stream socket, as client (connect, retry every
- * reconnect-ms) or server (listen, accept one client at a time).  Owners
- * such as vhost-user take the connected fd and do their own I/O.
+ * The socket chardev: a UNIX or TCP stream socket, as client (connect, retry
+ * every reconnect-ms) or server (listen, accept one client at a time).
+ * Owners such as vhost-user take the connected fd and do their own I/O;
+ * stream owners (a serial port) write through socket_write, which never
+ * blocks: bytes the peer does not take are dropped.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -20,7 +26,13 @@
 
 typedef struct SocketChardev {
     Chardev parent;
-    char *path;
+    char *path;                 /* UNIX path, or "tcp:HOST:PORT" for TCP */
+    char *host, *port;          /* TCP only (host NULL: UNIX) */
+    bool nodelay;
+    bool telnet;                /* strip the client's IAC sequences */
+    int telnet_state;           /* where in an IAC sequence the input is */
+    int connecting_fd;          /* TCP client: connect in progress */
+    guint connecting_watch;
     bool server;
     unsigned reconnect_ms;      /* client: 0 = no retry */
     int listen_fd;
@@ -31,6 +43,8 @@ typedef struct SocketChardev {
     bool created_file;
     ExitNotifier exit_n;
     RateLimit retry_rl;
+    RateLimit drop_rl;
+    uint64_t dropped;
 } SocketChardev;
 
 static gboolean socket_conn_event(int fd, GIOCondition cond, void *opaque);
@@ -52,12 +66,82 @@ static bool socket_addr(const char *path, struct sockaddr_un *sa,
     return true;
 }
 
+/* HOST:PORT to addresses; an empty host is every address for a server. */
+static struct addrinfo *socket_tcp_resolve(SocketChardev *s, bool passive,
+                                           Error **errp)
+{
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+                              .ai_flags = passive ? AI_PASSIVE : 0 };
+    struct addrinfo *res = NULL;
+    const char *host = s->host && *s->host ? s->host : NULL;
+    int r = getaddrinfo(host ? host : (passive ? NULL : "localhost"),
+                        s->port, &hints, &res);
+    if (r) {
+        error_setg(errp, "chardev '%s': cannot resolve %s: %s", s->parent.id,
+                   s->path, gai_strerror(r));
+        return NULL;
+    }
+    return res;
+}
+
+/*
+ * Telnet (telnet=on): vmu negotiates nothing; the client's commands
+ * (IAC verb option, IAC SB ... IAC SE) are taken out of the byte stream and
+ * IAC IAC is a literal 0xff.  Returns the new length.
+ */
+enum { TN_DATA, TN_IAC, TN_OPTION, TN_SB, TN_SB_IAC };
+static size_t socket_telnet_strip(SocketChardev *s, uint8_t *buf, size_t len)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = buf[i];
+        switch (s->telnet_state) {
+        case TN_DATA:
+            if (c == 255) {
+                s->telnet_state = TN_IAC;
+            } else {
+                buf[out++] = c;
+            }
+            break;
+        case TN_IAC:
+            if (c == 255) {
+                buf[out++] = c;
+                s->telnet_state = TN_DATA;
+            } else if (c == 250) {
+                s->telnet_state = TN_SB;
+            } else if (c >= 251) {
+                s->telnet_state = TN_OPTION;    /* WILL WONT DO DONT */
+            } else {
+                s->telnet_state = TN_DATA;      /* a two-byte command */
+            }
+            break;
+        case TN_OPTION:
+            s->telnet_state = TN_DATA;
+            break;
+        case TN_SB:
+            if (c == 255) {
+                s->telnet_state = TN_SB_IAC;
+            }
+            break;
+        case TN_SB_IAC:
+            s->telnet_state = c == 240 ? TN_DATA : TN_SB;
+            break;
+        }
+    }
+    return out;
+}
+
 /* Tell the owner and watch the connection for hang-up (and bytes). */
 static void socket_connected(SocketChardev *s, int fd)
 {
     GIOCondition cond = G_IO_HUP | G_IO_ERR;
 
     s->fd = fd;
+    s->telnet_state = TN_DATA;
+    if (s->host && s->nodelay) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
     if (s->parent.handlers && s->parent.handlers->read) {
         cond |= G_IO_IN;
     }
@@ -97,7 +181,10 @@ static gboolean socket_conn_event(int fd, GIOCondition cond, void *opaque)
         uint8_t buf[4096];
         ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n > 0) {
-            chardev_received(&s->parent, buf, n);
+            size_t len = s->telnet ? socket_telnet_strip(s, buf, n) : (size_t)n;
+            if (len) {
+                chardev_received(&s->parent, buf, len);
+            }
             return G_SOURCE_CONTINUE;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -111,12 +198,86 @@ static gboolean socket_conn_event(int fd, GIOCondition cond, void *opaque)
     return G_SOURCE_REMOVE;
 }
 
+static gboolean socket_connect_done(int fd, GIOCondition cond, void *opaque)
+{
+    SocketChardev *s = opaque;
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    s->connecting_watch = 0;
+    s->connecting_fd = -1;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
+        err = errno;
+    }
+    if (err) {
+        close(fd);
+        trace(chardev_socket_retry, "%s: %s", s->path, strerror(err));
+        socket_schedule_retry(s);
+    } else {
+        socket_connected(s, fd);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * TCP: a non-blocking connect to the first address that answers.  At
+ * start-up (@wait_ms) an attempt in progress is waited for; later the main
+ * loop finishes it, so a slow peer never holds the guest.
+ */
+static int socket_tcp_connect(SocketChardev *s, unsigned wait_ms)
+{
+    struct addrinfo *res = socket_tcp_resolve(s, false, NULL), *ai;
+    int err = -EHOSTUNREACH;
+
+    for (ai = res; ai; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+                        SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            err = -errno;
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            freeaddrinfo(res);
+            socket_connected(s, fd);
+            return 0;
+        }
+        err = -errno;
+        if (errno == EINPROGRESS && wait_ms) {
+            struct pollfd p = { .fd = fd, .events = POLLOUT };
+            int e = 0;
+            socklen_t len = sizeof(e);
+            if (poll(&p, 1, wait_ms) == 1 &&
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == 0 && !e) {
+                freeaddrinfo(res);
+                socket_connected(s, fd);
+                return 0;
+            }
+            err = e ? -e : -ETIMEDOUT;
+        } else if (errno == EINPROGRESS) {
+            freeaddrinfo(res);
+            s->connecting_fd = fd;
+            s->connecting_watch = main_loop_add_fd(fd, G_IO_OUT | G_IO_ERR |
+                                                   G_IO_HUP,
+                                                   socket_connect_done, s);
+            return -EINPROGRESS;
+        }
+        close(fd);
+    }
+    if (res) {
+        freeaddrinfo(res);
+    }
+    return err;
+}
+
 /* One non-blocking connect; 0 or -errno. */
 static int socket_try_connect(SocketChardev *s)
 {
     struct sockaddr_un sa;
     int fd;
 
+    if (s->host) {
+        return socket_tcp_connect(s, 0);
+    }
     if (!socket_addr(s->path, &sa, NULL)) {
         return -ENAMETOOLONG;
     }
@@ -144,7 +305,7 @@ static gboolean socket_retry(void *opaque)
     }
     r = socket_try_connect(s);
     trace(chardev_socket_retry, "%s: %s", s->path, r ? strerror(-r) : "ok");
-    if (r < 0) {
+    if (r < 0 && r != -EINPROGRESS) {
         socket_schedule_retry(s);
     }
     return G_SOURCE_REMOVE;
@@ -193,6 +354,14 @@ static void socket_close(Chardev *chr)
 {
     SocketChardev *s = (SocketChardev *)chr;
 
+    if (s->connecting_watch) {
+        g_source_remove(s->connecting_watch);
+        s->connecting_watch = 0;
+    }
+    if (s->connecting_fd >= 0) {
+        close(s->connecting_fd);
+        s->connecting_fd = -1;
+    }
     if (s->retry_timer) {
         g_source_remove(s->retry_timer);
         s->retry_timer = 0;
@@ -240,6 +409,15 @@ static long socket_write(Chardev *chr, const void *buf, size_t len)
         return (long)len;       /* nobody there: the bytes are dropped */
     }
     n = send(s->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < (ssize_t)len) {
+        /* The peer does not read: drop rather than hold the guest. */
+        s->dropped += len - (n < 0 ? 0 : n);
+        error_report_ratelimited(&s->drop_rl, "chardev '%s': the peer on %s "
+                                 "does not read; output dropped so far: %"
+                                 G_GUINT64_FORMAT " byte%s", s->parent.id ?
+                                 s->parent.id : s->parent.label, s->path,
+                                 s->dropped, s->dropped == 1 ? "" : "s");
+    }
     return n < 0 ? 0 : n;
 }
 
@@ -262,12 +440,51 @@ static const ChardevOps socket_ops = {
     .close = socket_close,
 };
 
+static bool socket_tcp_listen(SocketChardev *s, Error **errp)
+{
+    struct addrinfo *res = socket_tcp_resolve(s, true, errp), *ai;
+    int fd = -1, err = 0;
+
+    if (!res) {
+        return false;
+    }
+    for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+        int one = 1;
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+                    SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        /* A port a previous run left in TIME_WAIT is free to take. */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0) {
+            err = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        error_setg_errno(errp, err, "chardev '%s': cannot listen on %s",
+                         s->parent.id, s->path);
+        error_append_hint(errp, "choose a free port");
+        return false;
+    }
+    s->listen_fd = fd;
+    s->listen_watch = main_loop_add_fd(fd, G_IO_IN, socket_accept_event, s);
+    return true;
+}
+
 static bool socket_listen(SocketChardev *s, Error **errp)
 {
     struct sockaddr_un sa;
     struct stat st;
     int fd;
 
+    if (s->host) {
+        return socket_tcp_listen(s, errp);
+    }
     if (!socket_addr(s->path, &sa, errp)) {
         return false;
     }
@@ -322,7 +539,9 @@ static bool socket_wait_client(SocketChardev *s, Error **errp)
     return true;
 }
 
+/* @host non-NULL: TCP to host:port (@path is then "tcp:HOST:PORT"). */
 static Chardev *socket_chardev_open(const char *id, const char *path,
+                                    const char *host, const char *port,
                                     bool server, bool wait,
                                     unsigned reconnect_ms, Error **errp)
 {
@@ -330,6 +549,9 @@ static Chardev *socket_chardev_open(const char *id, const char *path,
                                                     &socket_ops,
                                                     sizeof(SocketChardev));
     s->path = g_strdup(path);
+    s->host = g_strdup(host);
+    s->port = g_strdup(port);
+    s->connecting_fd = -1;
     s->server = server;
     s->reconnect_ms = server ? 0 : reconnect_ms;
     s->listen_fd = -1;
@@ -350,7 +572,7 @@ static Chardev *socket_chardev_open(const char *id, const char *path,
         return &s->parent;
     }
 
-    int r = socket_try_connect(s);
+    int r = s->host ? socket_tcp_connect(s, 10000) : socket_try_connect(s);
     if (r < 0) {
         if (!s->reconnect_ms) {
             error_setg(errp, "chardev '%s': cannot connect to %s: %s", id,
@@ -368,6 +590,10 @@ static Chardev *socket_chardev_open(const char *id, const char *path,
 
 static const OptDesc socket_desc[] = {
     { "path", OPT_STRING, "the UNIX socket path" },
+    { "host", OPT_STRING, "TCP: the host to connect to or listen on" },
+    { "port", OPT_STRING, "TCP: the port" },
+    { "nodelay", OPT_BOOL, "TCP: send each write at once (TCP_NODELAY)" },
+    { "telnet", OPT_BOOL, "strip the telnet commands a client sends" },
     { "server", OPT_BOOL, "listen instead of connecting (default off)" },
     { "wait", OPT_BOOL, "server: wait for a client before starting "
       "(default on)" },
@@ -375,14 +601,10 @@ static const OptDesc socket_desc[] = {
     { "reconnect-ms", OPT_NUMBER, "client: retry every MS milliseconds" },
     { "abstract", OPT_BOOL, "not supported" },
     { "tight", OPT_BOOL, "not supported" },
-    { "host", OPT_STRING, "not supported (TCP)" },
-    { "port", OPT_STRING, "not supported (TCP)" },
     { "to", OPT_NUMBER, "not supported (TCP)" },
     { "ipv4", OPT_BOOL, "not supported (TCP)" },
     { "ipv6", OPT_BOOL, "not supported (TCP)" },
-    { "nodelay", OPT_BOOL, "not supported (TCP)" },
     { "fd", OPT_STRING, "not supported" },
-    { "telnet", OPT_BOOL, "not supported" },
     { "websocket", OPT_BOOL, "not supported" },
     { "tls-creds", OPT_STRING, "not supported" },
     { "tls-authz", OPT_STRING, "not supported" },
@@ -392,28 +614,74 @@ static const OptDesc socket_desc[] = {
     { 0 },
 };
 
-static bool socket_check(const Opts *opts, Error **errp)
+static bool socket_for_vhost_user(const char *id);
+
+/* TCP keys: host= and port= together, never with path=, never vhost-user. */
+static bool socket_check_tcp(const Opts *opts, Error **errp)
 {
     static const char *const tcp[] = { "host", "port", "to", "ipv4", "ipv6",
                                        "nodelay" };
-    static const char *const refused[] = { "fd", "telnet", "websocket",
+    static const char *const later[] = { "to", "ipv4", "ipv6" };
+    bool vu = socket_for_vhost_user(opts_get(opts, "id"));
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(tcp); i++) {
+        if (opts_has(opts, tcp[i]) && vu) {
+            opts_error(opts, errp, "TCP sockets (%s=) cannot carry "
+                       "vhost-user: it passes file descriptors, which needs "
+                       "a UNIX socket; use path=PATH", tcp[i]);
+            return false;
+        }
+    }
+    for (unsigned i = 0; i < G_N_ELEMENTS(later); i++) {
+        if (opts_has(opts, later[i])) {
+            opts_error(opts, errp, "'%s' is not supported by vmu's TCP "
+                       "socket chardev (it takes host=, port=, server=, "
+                       "wait=, nodelay= and telnet=)", later[i]);
+            return false;
+        }
+    }
+    if (!opts_has(opts, "host") && !opts_has(opts, "port")) {
+        if (opts_has(opts, "nodelay")) {
+            opts_error(opts, errp, "nodelay is for TCP sockets (host=, "
+                       "port=)");
+            return false;
+        }
+        return true;
+    }
+    if (opts_has(opts, "path")) {
+        opts_error(opts, errp, "give path= (a UNIX socket) or host= and "
+                   "port= (TCP), not both");
+        return false;
+    }
+    const char *port = opts_get(opts, "port");
+    char *end = NULL;
+    unsigned long n = port && *port ? strtoul(port, &end, 10) : 0;
+    if (!port || !*port || *end || n > 65535 || (n == 0 &&
+        !opts_get_bool(opts, "server", false))) {
+        opts_error(opts, errp, "a TCP socket chardev needs port=N (1 to "
+                   "65535; 0 lets a server pick one)");
+        return false;
+    }
+    return true;
+}
+
+static bool socket_check(const Opts *opts, Error **errp)
+{
+    static const char *const refused[] = { "fd", "websocket",
                                            "tls-creds", "tls-authz",
                                            "logfile", "logappend", "tight" };
     bool server = opts_get_bool(opts, "server", false);
+    bool tcp = opts_has(opts, "host") || opts_has(opts, "port");
 
-    for (unsigned i = 0; i < G_N_ELEMENTS(tcp); i++) {
-        if (opts_has(opts, tcp[i])) {
-            opts_error(opts, errp, "TCP sockets (%s=) are not supported: "
-                       "vhost-user passes file descriptors, which needs a "
-                       "UNIX socket; use path=PATH", tcp[i]);
-            return false;
-        }
+    if (!socket_check_tcp(opts, errp)) {
+        return false;
     }
     for (unsigned i = 0; i < G_N_ELEMENTS(refused); i++) {
         if (opts_has(opts, refused[i])) {
             opts_error(opts, errp, "'%s' is not supported by vmu's socket "
-                       "chardev (it takes path=, server=, wait=, reconnect= "
-                       "and reconnect-ms=)", refused[i]);
+                       "chardev (it takes path= or host= and port=, server=, "
+                       "wait=, reconnect=, reconnect-ms=, nodelay= and "
+                       "telnet=)", refused[i]);
             return false;
         }
     }
@@ -427,9 +695,9 @@ static bool socket_check(const Opts *opts, Error **errp)
                    "to share the chardev with");
         return false;
     }
-    if (!opts_get(opts, "path") || !*opts_get(opts, "path")) {
+    if (!tcp && (!opts_get(opts, "path") || !*opts_get(opts, "path"))) {
         opts_error(opts, errp, "a socket chardev needs path=PATH (a UNIX "
-                   "socket)");
+                   "socket) or host=HOST,port=PORT (TCP)");
         return false;
     }
     if (server && (opts_has(opts, "reconnect") ||
@@ -488,15 +756,33 @@ static bool socket_create(const Opts *opts, Error **errp)
         !opts_has(opts, "reconnect-ms")) {
         ms = 1000;
     }
-    return socket_chardev_open(opts_get(opts, "id"), opts_get(opts, "path"),
-                               server, opts_get_bool(opts, "wait", !vu), ms,
-                               errp) != NULL;
+    const char *host = opts_get(opts, "host");
+    const char *port = opts_get(opts, "port");
+    char *label = NULL;
+    Chardev *chr;
+
+    if (port) {
+        host = host ? host : "";
+        label = g_strdup_printf("tcp:%s:%s", host, port);
+    }
+    chr = socket_chardev_open(opts_get(opts, "id"), port ? label :
+                              opts_get(opts, "path"), port ? host : NULL,
+                              port, server, opts_get_bool(opts, "wait", !vu),
+                              ms, errp);
+    g_free(label);
+    if (chr) {
+        SocketChardev *s = (SocketChardev *)chr;
+        s->nodelay = opts_get_bool(opts, "nodelay", false);
+        s->telnet = opts_get_bool(opts, "telnet", false);
+    }
+    return chr != NULL;
 }
 
 static const TypeInfo socket_type = {
     .kind = TYPE_KIND_CHARDEV,
     .name = "socket",
-    .help = "a UNIX stream socket (client or server); carries vhost-user",
+    .help = "a UNIX or TCP stream socket (client or server); a UNIX one "
+            "carries vhost-user",
     .opts = socket_desc,
     .needs_id = true,
     .check = socket_check,

@@ -1,9 +1,12 @@
 /*
- * The chardev registry and the simple types: stdio, file, null.
+ * The chardev registry and the simple types: stdio, file, null, pty; and
+ * -serial's back-end spellings turned into -chardev options.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -101,18 +104,115 @@ void chardev_received(Chardev *chr, const uint8_t *buf, size_t len)
     }
 }
 
-/* stdio and file: a write fd, and for stdio a read fd on the main loop. */
+/*
+ * stdio, file and pty: a write fd, and for stdio and pty a read fd on the
+ * main loop.  stdout and a pty may have a reader that does not read: their
+ * writes never wait (stdout is shared with the shell, so it is polled
+ * rather than made non-blocking); what does not fit waits in a buffer of
+ * OUT_BUF_MAX bytes for the reader, and beyond that it is dropped.
+ */
+#define OUT_BUF_MAX     (1024 * 1024)
+
 typedef struct FdChardev {
     Chardev parent;
     int in_fd;
     int out_fd;
+    int pty_slave;              /* pty: kept open so the master never HUPs */
+    bool may_stall;             /* stdout or pty: never wait for room */
     guint watch;
+    GByteArray *pending;        /* output the reader has not taken yet */
+    guint out_watch;
+    ExitNotifier flush_n;       /* the last output at exit */
+    RateLimit drop_rl;
+    uint64_t dropped;
 } FdChardev;
+
+/* Write what the fd takes now, without waiting; bytes written. */
+static size_t fd_write_now(FdChardev *f, const uint8_t *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        struct pollfd p = { .fd = f->out_fd, .events = POLLOUT };
+        if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT)) {
+            break;
+        }
+        /* Room for at least this much once POLLOUT is reported. */
+        ssize_t n = write(f->out_fd, buf + done, MIN(len - done, 256));
+        if (n <= 0) {
+            break;
+        }
+        done += n;
+    }
+    return done;
+}
+
+static gboolean fd_writable(int fd, GIOCondition cond, void *opaque)
+{
+    FdChardev *f = opaque;
+    size_t n = fd_write_now(f, f->pending->data, f->pending->len);
+    g_byte_array_remove_range(f->pending, 0, n);
+    if (f->pending->len && !(cond & (G_IO_ERR | G_IO_HUP))) {
+        return G_SOURCE_CONTINUE;
+    }
+    g_byte_array_set_size(f->pending, 0);
+    f->out_watch = 0;
+    return G_SOURCE_REMOVE;
+}
+
+static long fd_write_buffered(FdChardev *f, const uint8_t *buf, size_t len)
+{
+    size_t done = f->pending->len ? 0 : fd_write_now(f, buf, len);
+    size_t room = OUT_BUF_MAX - f->pending->len;
+    size_t keep = MIN(len - done, room);
+
+    g_byte_array_append(f->pending, buf + done, keep);
+    if (f->pending->len && !f->out_watch) {
+        f->out_watch = main_loop_add_fd(f->out_fd, G_IO_OUT | G_IO_ERR |
+                                        G_IO_HUP, fd_writable, f);
+    }
+    if (done + keep < len) {
+        f->dropped += len - done - keep;
+        error_report_ratelimited(&f->drop_rl, "chardev '%s': %s does not "
+                                 "take the output; dropped so far: %"
+                                 G_GUINT64_FORMAT " byte%s", f->parent.id ?
+                                 f->parent.id : f->parent.label,
+                                 f->parent.label, f->dropped,
+                                 f->dropped == 1 ? "" : "s");
+    }
+    return len;
+}
+
+/* At exit: give the reader up to a second for what is still buffered. */
+static void fd_flush_at_exit(void *opaque)
+{
+    FdChardev *f = opaque;
+    gint64 end = g_get_monotonic_time() + G_USEC_PER_SEC;
+    while (f->pending->len && g_get_monotonic_time() < end) {
+        struct pollfd p = { .fd = f->out_fd, .events = POLLOUT };
+        if (poll(&p, 1, 100) == 1 && !(p.revents & POLLOUT)) {
+            break;
+        }
+        size_t n = fd_write_now(f, f->pending->data, f->pending->len);
+        g_byte_array_remove_range(f->pending, 0, n);
+    }
+}
+
+static void fd_make_buffered(FdChardev *f)
+{
+    f->may_stall = true;
+    f->pending = g_byte_array_new();
+    f->flush_n.fn = fd_flush_at_exit;
+    f->flush_n.opaque = f;
+    exit_notifier_add(&f->flush_n);
+}
 
 static long fd_write(Chardev *chr, const void *buf, size_t len)
 {
     FdChardev *f = (FdChardev *)chr;
     size_t done = 0;
+    if (f->may_stall) {
+        return fd_write_buffered(f, buf, len);
+    }
     while (done < len) {
         ssize_t n = write(f->out_fd, (const char *)buf + done, len - done);
         if (n < 0 && errno == EINTR) {
@@ -176,6 +276,7 @@ static Chardev *stdio_open(const char *id, bool signal)
                                             sizeof(FdChardev));
     f->in_fd = 0;
     f->out_fd = 1;
+    fd_make_buffered(f);
     if (isatty(0) && tcgetattr(0, &saved_tty) == 0) {
         struct termios raw = saved_tty;
         static ExitNotifier n = { stdio_restore, NULL, NULL };
@@ -221,6 +322,49 @@ static Chardev *file_open(const char *id, const char *path, bool append,
     return &f->parent;
 }
 
+/*
+ * pty: a new pseudo-terminal; its slave's path is printed as QEMU prints
+ * it, for the user's terminal program.  vmu holds the slave open itself,
+ * in raw mode, so a terminal program may come and go.
+ */
+static Chardev *pty_open(const char *id, Error **errp)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    const char *name;
+    int slave;
+    struct termios t;
+
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+        !(name = ptsname(master))) {
+        error_setg_errno(errp, errno, "chardev '%s': cannot create a "
+                         "pseudo-terminal", id);
+        if (master >= 0) {
+            close(master);
+        }
+        return NULL;
+    }
+    slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) {
+        error_setg_errno(errp, errno, "chardev '%s': cannot open %s", id,
+                         name);
+        close(master);
+        return NULL;
+    }
+    if (tcgetattr(slave, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(slave, TCSANOW, &t);
+    }
+    FdChardev *f = (FdChardev *)chardev_new(id, "pty", name, &fd_ops,
+                                            sizeof(FdChardev));
+    f->in_fd = master;
+    f->out_fd = master;
+    f->pty_slave = slave;
+    fd_make_buffered(f);
+    f->parent.connected = true;
+    info_report("char device redirected to %s (label %s)", name, id);
+    return &f->parent;
+}
+
 static Chardev *null_open(const char *id)
 {
     static const ChardevOps null_ops = { 0 };
@@ -230,30 +374,75 @@ static Chardev *null_open(const char *id)
     return chr;
 }
 
-Chardev *chardev_for_serial(const char *spec, Error **errp)
+Chardev *chardev_stdio(void)
 {
-    if (!strcmp(spec, "none")) {
+    return stdio_open(NULL, true);
+}
+
+/* HOST:PORT[,OPTIONS] of -serial tcp:/telnet: as socket chardev keys. */
+static char *serial_tcp_opts(const char *spec, const char *rest,
+                             const char *id, bool telnet, Error **errp)
+{
+    const char *opts = strchr(rest, ',');
+    g_autofree char *addr = opts ? g_strndup(rest, opts - rest)
+                                 : g_strdup(rest);
+    const char *colon = strrchr(addr, ':');
+    char *end = NULL;
+    unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+
+    if (!colon || !colon[1] || *end || port > 65535) {
+        error_setg(errp, "-serial %s: write %s:HOST:PORT (HOST may be empty, "
+                   "PORT 0 to 65535)", spec, telnet ? "telnet" : "tcp");
         return NULL;
     }
-    if (!strcmp(spec, "stdio") || !strcmp(spec, "mon:stdio")) {
-        return stdio_open(NULL, true);
+    g_autofree char *host = g_strndup(addr, colon - addr);
+    /* [::1]:4444 */
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        char *h = g_strndup(host + 1, strlen(host) - 2);
+        g_free(host);
+        host = h;
     }
-    if (!strcmp(spec, "null")) {
-        return null_open(NULL);
+    return g_strdup_printf("socket,id=%s,host=%s,port=%s%s%s", id, host,
+                           colon + 1, telnet ? ",telnet=on" : "",
+                           opts ? opts : "");
+}
+
+char *chardev_serial_opts(const char *spec, const char *id,
+                          const char **chr_id, Error **errp)
+{
+    *chr_id = id;
+    if (!strcmp(spec, "mon:stdio")) {
+        warn_report("-serial mon:stdio: vmu has no monitor to multiplex; "
+                    "the serial port gets stdio alone");
+        spec = "stdio";
     }
-    if (g_str_has_prefix(spec, "file:")) {
-        return file_open("serial0", spec + 5, false, errp);
+    if (!strcmp(spec, "stdio") || !strcmp(spec, "null") ||
+        !strcmp(spec, "pty")) {
+        return g_strdup_printf("%s,id=%s", spec, id);
     }
-    if (g_str_has_prefix(spec, "chardev:")) {
-        Chardev *chr = chardev_find(spec + 8);
-        if (!chr) {
-            error_setg(errp, "-serial %s: there is no -chardev with id '%s'",
-                       spec, spec + 8);
+    if (g_str_has_prefix(spec, "file:") && spec[5]) {
+        return g_strdup_printf("file,id=%s,path=%s", id, spec + 5);
+    }
+    if (g_str_has_prefix(spec, "unix:") && spec[5] && spec[5] != ',') {
+        return g_strdup_printf("socket,id=%s,path=%s", id, spec + 5);
+    }
+    if (g_str_has_prefix(spec, "tcp:") || g_str_has_prefix(spec, "telnet:")) {
+        bool telnet = spec[1] == 'e';
+        char *o = serial_tcp_opts(spec, spec + (telnet ? 7 : 4), id, telnet,
+                                  errp);
+        if (!o) {
+            *chr_id = NULL;
         }
-        return chr;
+        return o;
+    }
+    if (g_str_has_prefix(spec, "chardev:") && spec[8]) {
+        *chr_id = spec + 8;
+        return NULL;
     }
     error_setg(errp, "-serial %s: unknown serial back-end (use stdio, null, "
-               "none, chardev:ID or file:PATH)", spec);
+               "none, pty, file:PATH, unix:PATH, tcp:HOST:PORT, "
+               "telnet:HOST:PORT, mon:stdio or chardev:ID)", spec);
+    *chr_id = NULL;
     return NULL;
 }
 
@@ -308,6 +497,9 @@ static bool simple_create(const Opts *opts, Error **errp)
         return file_open(id, opts_get(opts, "path"),
                          opts_get_bool(opts, "append", false), errp) != NULL;
     }
+    if (!strcmp(type, "pty")) {
+        return pty_open(id, errp) != NULL;
+    }
     return null_open(id) != NULL;
 }
 
@@ -324,8 +516,15 @@ static const TypeInfo null_type = {
     .create = simple_create,
 };
 
+static const TypeInfo pty_type = {
+    .kind = TYPE_KIND_CHARDEV, .name = "pty", .needs_id = true,
+    .help = "a new pseudo-terminal (its path is printed at start-up)",
+    .create = simple_create,
+};
+
 static void chardev_register_simple(void)
 {
+    type_register(&pty_type);
     type_register(&stdio_type);
     type_register(&file_type);
     type_register(&null_type);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chardev/char.h"
 #include "hw/i386/pc.h"
 #include "hw/nvram/fw_cfg.h"
 #include "system/accel.h"
@@ -422,6 +423,48 @@ static void add_debugcon(const char *spec)
     g_free(id);
 }
 
+/*
+ * -serial SPEC: QEMU's shorthand for a chardev "serialN" and an isa-serial
+ * at the next COM port; "none" makes no port (and takes no index).
+ */
+static void add_serial(CommandLine *cl, const char *spec)
+{
+    static unsigned n;
+    Error *err = NULL;
+    const char *chr = NULL;
+
+    g_ptr_array_add(cl->serials, (gpointer)spec);
+    if (!strcmp(spec, "none")) {
+        return;
+    }
+    if (n == 4) {
+        error_setg(&err, "-serial %s: vmu has four serial ports (COM1 to "
+                   "COM4); give -serial at most four times", spec);
+        fail(err);
+    }
+    char *id = g_strdup_printf("serial%u", n);
+    char *chardev = chardev_serial_opts(spec, id, &chr, &err);
+    if (!chr) {
+        g_free(id);     /* fail() does not return here */
+        fail(err);
+    }
+    /* Errors found later quote what the user wrote, not these options. */
+    if (chardev) {
+        Opts *c = parse_or_fail("-serial", chardev, "backend");
+        g_free(c->text);
+        c->text = g_strdup(spec);
+        g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV], c);
+    }
+    char *dev = g_strdup_printf("isa-serial,chardev=%s,index=%u", chr, n++);
+    Opts *d = parse_or_fail("-serial", dev, "driver");
+    g_free(d->text);
+    d->text = g_strdup(spec);
+    g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE], d);
+    g_free(dev);
+    g_free(chardev);
+    g_free(id);
+}
+
 static void parse_args(CommandLine *cl, int argc, char **argv)
 {
     /* volatile: a fail() jumps back into this loop (see collect_jmp) */
@@ -715,7 +758,7 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             cl->ms.no_reboot = true;
             break;
         case OPTION_SERIAL:
-            g_ptr_array_add(cl->serials, (gpointer)val);
+            add_serial(cl, val);
             break;
         case OPTION_NOGRAPHIC:
             cl->ms.nographic = true;
@@ -848,11 +891,6 @@ static void check_all(CommandLine *cl)
         }
     }
     problems_collect(check_memory, cl);
-    if (cl->serials->len > 1) {
-        error_setg(&err, "-serial %s: vmu has one serial port (COM1); give "
-                   "-serial once", (char *)g_ptr_array_index(cl->serials, 1));
-        problem_report(err);
-    }
 }
 
 static void check_memory(void *opaque)

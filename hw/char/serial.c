@@ -2,6 +2,7 @@
  * 8250/16550A UART, enough for Linux's 8250 driver and the test firmware:
  * output goes to the chardev at once (the transmitter is always empty),
  * input from the chardev fills a receive FIFO and raises the interrupt.
+ * -device isa-serial puts up to four of them at COM1-COM4.
  */
 #include <glib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "hw/char/serial.h"
 #include "system/accel.h"
 #include "system/memory.h"
+#include "system/options.h"
+#include "system/registry.h"
 #include "system/reset.h"
 #include "util/trace.h"
 
@@ -212,9 +215,19 @@ static void serial_reset(void *opaque)
     serial_update_irq(s);
 }
 
+static unsigned serial_count;
+
+unsigned serial_ports(void)
+{
+    return serial_count;
+}
+
 SerialState *serial_new(Chardev *chr, uint16_t base, unsigned irq,
                         Error **errp)
 {
+    static const char *const names[] = { "serial port COM1",
+        "serial port COM2", "serial port COM3", "serial port COM4" };
+    const char *owner = "serial port";
     SerialState *s = g_new0(SerialState, 1);
     s->irq = irq;
     s->lsr = UART_LSR_THRE | UART_LSR_TEMT;
@@ -224,8 +237,13 @@ SerialState *serial_new(Chardev *chr, uint16_t base, unsigned irq,
         g_free(s);
         return NULL;
     }
+    for (unsigned i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (base == serial_iobase[i]) {
+            owner = names[i];
+        }
+    }
     if (chr) {
-        if (!chardev_claim(chr, "serial port COM1", errp)) {
+        if (!chardev_claim(chr, owner, errp)) {
             io_region_unmap(&s->io);
             g_free(s);
             return NULL;
@@ -234,7 +252,133 @@ SerialState *serial_new(Chardev *chr, uint16_t base, unsigned irq,
         chardev_set_handlers(chr, &serial_handlers, s);
     }
     reset_handler_add(serial_reset, s);
+    serial_count++;
     trace(serial_new, "0x%x irq %u chardev %s", base, irq,
           chr ? chr->label : "none");
     return s;
 }
+
+const uint16_t serial_iobase[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+static const unsigned serial_irq[4] = { 4, 3, 4, 3 };
+
+static const OptDesc isa_serial_desc[] = {
+    { "chardev", OPT_STRING, "the chardev the port's bytes go to and come "
+      "from" },
+    { "index", OPT_NUMBER, "0 to 3: COM1 to COM4 (default: the next one)" },
+    { "iobase", OPT_NUMBER, "I/O port (default from index: 0x3f8, 0x2f8, "
+      "0x3e8, 0x2e8)" },
+    { "irq", OPT_NUMBER, "ISA interrupt (default from index: 4, 3, 4, 3)" },
+    { NULL },
+};
+
+/*
+ * Where an isa-serial sits: index= or the count of isa-serial devices
+ * before it (as QEMU numbers them), and the COM port's defaults.
+ */
+static bool isa_serial_place(const Opts *opts, uint64_t *iobase,
+                             uint64_t *irq, Error **errp)
+{
+    GPtrArray *devs = options_lists()[TYPE_KIND_DEVICE];
+    uint64_t index = 0;
+
+    for (unsigned i = 0; devs && i < devs->len; i++) {
+        const Opts *o = g_ptr_array_index(devs, i);
+        if (o == opts) {
+            break;
+        }
+        index += !g_strcmp0(options_type(TYPE_KIND_DEVICE, o), "isa-serial");
+    }
+    index = opts_get_number(opts, "index", index);
+    if (index > 3 && (!opts_has(opts, "iobase") || !opts_has(opts, "irq"))) {
+        opts_error(opts, errp, "index=%" G_GUINT64_FORMAT ": there are four "
+                   "COM ports (index 0 to 3); give iobase= and irq= for "
+                   "another", index);
+        return false;
+    }
+    *iobase = opts_get_number(opts, "iobase", index < 4 ?
+                              serial_iobase[index] : 0);
+    *irq = opts_get_number(opts, "irq", index < 4 ? serial_irq[index] : 0);
+    if (*iobase > 0xfff8) {
+        opts_error(opts, errp, "iobase=0x%" G_GINT64_MODIFIER "x: the UART "
+                   "takes 8 I/O ports, so iobase must be 0 to 0xfff8",
+                   *iobase);
+        return false;
+    }
+    if (*irq > 15) {
+        opts_error(opts, errp, "irq=%" G_GUINT64_FORMAT ": an ISA interrupt "
+                   "is 0 to 15", *irq);
+        return false;
+    }
+    return true;
+}
+
+static bool isa_serial_check(const Opts *opts, Error **errp)
+{
+    const char *chr = opts_get(opts, "chardev");
+    GPtrArray *devs = options_lists()[TYPE_KIND_DEVICE];
+    uint64_t iobase, irq;
+
+    if (!isa_serial_place(opts, &iobase, &irq, errp)) {
+        return false;
+    }
+    if (chr && !options_find(TYPE_KIND_CHARDEV, chr)) {
+        opts_error(opts, errp, "chardev=%s: there is no -chardev with id "
+                   "'%s'", chr, chr);
+        return false;
+    }
+    /* Two UARTs whose 8 ports overlap: the second is the problem. */
+    for (unsigned i = 0; devs && i < devs->len; i++) {
+        const Opts *o = g_ptr_array_index(devs, i);
+        uint64_t other, other_irq;
+        if (o == opts) {
+            break;
+        }
+        if (g_strcmp0(options_type(TYPE_KIND_DEVICE, o), "isa-serial") ||
+            !isa_serial_place(o, &other, &other_irq, NULL)) {
+            continue;
+        }
+        if (iobase < other + 8 && other < iobase + 8) {
+            opts_error(opts, errp, "iobase=0x%" G_GINT64_MODIFIER "x: an "
+                       "earlier serial port (-serial or -device isa-serial) "
+                       "is at 0x%" G_GINT64_MODIFIER "x already; give each "
+                       "its own index= or iobase=", iobase, other);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool isa_serial_create(const Opts *opts, Error **errp)
+{
+    const char *id = opts_get(opts, "chardev");
+    Chardev *chr = id ? chardev_find(id) : NULL;
+    uint64_t iobase, irq;
+
+    if (!isa_serial_place(opts, &iobase, &irq, errp)) {
+        return false;
+    }
+    if (id && !chr) {
+        error_setg(errp, "-device isa-serial: chardev '%s' is gone", id);
+        return false;
+    }
+    if (!serial_new(chr, iobase, irq, errp)) {
+        error_prepend(errp, "-device isa-serial: ");
+        return false;
+    }
+    return true;
+}
+
+static const TypeInfo isa_serial_type = {
+    .kind = TYPE_KIND_DEVICE,
+    .name = "isa-serial",
+    .help = "an 8250/16550A UART at COM1-COM4 (-serial makes these)",
+    .opts = isa_serial_desc,
+    .check = isa_serial_check,
+    .create = isa_serial_create,
+};
+
+static void serial_register(void)
+{
+    type_register(&isa_serial_type);
+}
+type_init(serial_register)

@@ -149,22 +149,10 @@ bool pc_machine_done(MachineState *ms, Error **errp)
         pci_host_forward_cf9(&rcr);
     }
 
-    const char *spec = ms->serial;
-    if (!spec) {
-        spec = ms->nodefaults || !strcmp(ms->accel, "qtest") ? "none"
-                                                              : "stdio";
-    }
-    Chardev *chr = NULL;
-    if (strcmp(spec, "none")) {
-        Error *err = NULL;
-        chr = chardev_for_serial(spec, &err);
-        if (!chr) {
-            error_propagate(errp, err);
-            return false;
-        }
-        if (!serial_new(chr, 0x3f8, 4, errp)) {
-            return false;
-        }
+    /* -serial and -device isa-serial made theirs; else COM1 on stdio. */
+    if (!ms->serial && !ms->nodefaults && strcmp(ms->accel, "qtest") &&
+        !serial_ports()) {
+        return serial_new(chardev_stdio(), serial_iobase[0], 4, errp) != NULL;
     }
     return true;
 }

@@ -1,6 +1,7 @@
 /*
  * Character devices (-chardev, -serial): a byte stream to the console, a
- * file, or a UNIX socket that may come and go (vhost-user).  The owner gets
+ * file, a pty, or a UNIX or TCP socket that may come and go (vhost-user
+ * uses UNIX ones).  Writes never wait for a slow peer.  The owner gets
  * the bytes and OPENED/CLOSED events; a message-based owner such as
  * vhost-user takes the connected socket fd and does its own I/O.
  */
@@ -62,7 +63,14 @@ void chardev_disconnect(Chardev *chr);
 void chardev_event(Chardev *chr, ChrEvent event);
 void chardev_received(Chardev *chr, const uint8_t *buf, size_t len);
 
-/* -serial stdio|null|none|chardev:ID|file:PATH (NULL if none). */
-Chardev *chardev_for_serial(const char *spec, Error **errp);
+/* The stdio chardev (the default serial port's), made on first use. */
+Chardev *chardev_stdio(void);
+/*
+ * -serial SPEC (not "none") as -chardev options for a chardev named @id
+ * (g_free), or NULL with *chr_id the chardev to use (chardev:ID), or NULL
+ * with *chr_id NULL and @errp set.
+ */
+char *chardev_serial_opts(const char *spec, const char *id,
+                          const char **chr_id, Error **errp);
 
 #endif

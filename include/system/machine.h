@@ -28,7 +28,7 @@ typedef struct MachineState {
     const char *bios;               /* -bios (NULL: SeaBIOS) */
     const char *bios_dir;           /* -L */
     const char *qtest;              /* -qtest unix:PATH */
-    const char *serial;             /* first -serial (NULL: the default) */
+    const char *serial;             /* first -serial (NULL: no -serial) */
     bool no_reboot;
     bool nographic;
     bool nodefaults;

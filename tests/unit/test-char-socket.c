@@ -277,8 +277,11 @@ static void test_refused_options(void)
         const char *text;
         const char *msg;
     } cases[] = {
-        { "socket,id=t0,host=localhost,port=4444", "UNIX socket" },
-        { "socket,id=t1,path=/tmp/x,telnet=on", "'telnet' is not supported" },
+        { "socket,id=t0,host=localhost", "needs port=N" },
+        { "socket,id=t1,path=/tmp/x,websocket=on",
+          "'websocket' is not supported" },
+        { "socket,id=t8,path=/tmp/x,host=localhost,port=4444", "not both" },
+        { "socket,id=t9,host=localhost,port=4444,ipv6=on", "'ipv6'" },
         { "socket,id=t2,path=/tmp/x,tls-creds=tls0", "'tls-creds'" },
         { "socket,id=t3,fd=4", "'fd' is not supported" },
         { "socket,id=t4", "needs path=PATH" },

@@ -216,7 +216,32 @@ BAD = [
     (["-append", "console=ttyS0"], "-append needs -kernel"),
     (["disk.img"], "unexpected argument 'disk.img'"),
     (["-daemonize"], "-daemonize: not supported yet"),
-    (["-serial", "stdio", "-serial", "null"], "vmu has one serial port"),
+    (["-serial", "null", "-serial", "null", "-serial", "null", "-serial",
+      "null", "-serial", "stdio"], "vmu has four serial ports"),
+    (["-serial", "tcp:localhost"], "-serial tcp:localhost: write "
+     "tcp:HOST:PORT"),
+    (["-serial", "tcp::70000,server=on"], "PORT 0 to 65535"),
+    (["-serial", "telnet:localhost:x"], "write telnet:HOST:PORT"),
+    (["-serial", "tcp:localhost:4444,ipv6=on"], "'ipv6' is not supported"),
+    (["-serial", "unix:"], "unknown serial back-end"),
+    (["-chardev", "null,id=c0", "-device", "isa-serial,chardev=c0,"
+      "iobase=0x10000"], "iobase must be 0 to 0xfff8"),
+    (["-chardev", "null,id=c0", "-device", "isa-serial,chardev=c0,"
+      "iobase=0x3f8x"], "'iobase' expects"),
+    (["-chardev", "null,id=c0", "-device", "isa-serial,chardev=c0,index=4"],
+     "there are four COM ports"),
+    (["-chardev", "null,id=c0", "-device", "isa-serial,chardev=c0,irq=16"],
+     "an ISA interrupt is 0 to 15"),
+    (["-device", "isa-serial,chardev=nope"],
+     "there is no -chardev with id 'nope'"),
+    (["-serial", "null", "-chardev", "null,id=c0", "-device",
+      "isa-serial,chardev=c0,iobase=0x3f8"],
+     "is at 0x3f8 already; give each its own index= or iobase="),
+    (["-chardev", "null,id=c0", "-chardev", "null,id=c1", "-device",
+      "isa-serial,chardev=c0,index=1", "-device",
+      "isa-serial,chardev=c1,iobase=0x2fc"], "is at 0x2f8 already"),
+    (["-chardev", "socket,id=c0,host=localhost,port=4444", "-netdev",
+      "vhost-user,id=n0,chardev=c0"], "cannot carry vhost-user"),
     (["-pidfile", "vmu.pid", "-m", "bad"], "invalid RAM size 'bad'"),
     (["-netdev", "socket,id=n0,fd=0",
       "-device", "virtio-net-pci,netdev=n0,speed=fast"],
@@ -374,8 +399,8 @@ BAD += [
      ["unsupported machine type 'q35'", "'size' expects a size"]),
     (["-netdev", '{"type":"user",', "-rtc", "clock=wall"],
      ["invalid JSON", "clock=wall"]),
-    (["-initrd", "/boot/initrd.img", "-serial", "stdio", "-serial", "null"],
-     ["needs -kernel", "vmu has one serial port"]),
+    (["-initrd", "/boot/initrd.img", "-serial", "tcp:nohost"],
+     ["-serial tcp:nohost: write tcp:HOST:PORT", "needs -kernel"]),
     # nothing is created while problems are reported
     (["-pidfile", "vmu.pid", "-hda", "x", "-m", "bad"],
      ["-hda: not supported", "invalid RAM size 'bad'"]),
@@ -395,6 +420,13 @@ BAD += [
 # (an empty list: the option is honoured as it is, no warning).
 ACCEPTED = [
     (["-msg", "timestamp=on"], ["-msg timestamp=on: ignored: timestamp=on"]),
+    (["-serial", "mon:stdio"], ["-serial mon:stdio: vmu has no monitor to "
+                                "multiplex"]),
+    (["-serial", "null", "-serial", "none", "-serial", "file:com2.txt",
+      "-serial", "tcp::0,server=on,wait=off,nodelay=on", "-serial",
+      "telnet:127.0.0.1:0,server=on,wait=off"], []),
+    (["-chardev", "null,id=c0", "-device", "isa-serial,chardev=c0,index=2",
+      "-device", "isa-serial,iobase=0x3e0,irq=5,index=7"], []),
     (["-msg", "timestamp=off"], []),
     (["-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
       "resourcecontrol=deny"], ["-sandbox on,obsolete=deny"
