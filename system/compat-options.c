@@ -518,7 +518,7 @@ bool compat_option(const char *name, const char *val, Error **errp)
         return smbios_option(val, errp);
     }
     if (!strcmp(name, "no-acpi")) {
-        fw.no_acpi = true;   /* vmu builds no ACPI tables: honoured */
+        fw.no_acpi = true;   /* no ACPI tables, no PIIX4 PM: honoured */
         return true;
     }
     if (!strcmp(name, "no-hpet") || !strcmp(name, "nodefconfig")) {
@@ -581,7 +581,7 @@ static const Unimplemented unimplemented[] = {
     { "xen-domid", true, "vmu runs on KVM only" },
     { "semihosting", false, EMULATOR },
     { "option-rom", true, "vmu loads no option ROMs; boot with -kernel" },
-    { "acpitable", true, "vmu builds no ACPI tables" },
+    { "acpitable", true, "vmu adds no ACPI tables to the ones it builds" },
     { 0 },
 };
 
@@ -757,13 +757,23 @@ bool compat_machine(const Opts *machine, Error **errp)
         { "vmport", "off", "vmu has no VMware I/O port" },
         { "smm", "off", "vmu has no system management mode" },
         { "hpet", "off", "vmu has no HPET" },
-        { "acpi", "off", "vmu builds no ACPI tables: the guest finds its "
-          "CPUs in the MP table and has no ACPI power button" },
         { "nvdimm", "off", "vmu has no NVDIMM" },
         { "graphics", "off", "vmu has no display" },
     };
     GString *lost = g_string_new(NULL);
     bool ok = true;
+    const char *acpi = opts_get(machine, "acpi");
+    bool acpi_on;
+    /* acpi=on|auto is vmu's default (hw/acpi); off is -no-acpi. */
+    if (acpi && strcmp(acpi, "auto")) {
+        if (!parse_bool(acpi, &acpi_on)) {
+            opts_error(machine, errp, "acpi=%s: allowed values are on, off "
+                       "and auto", acpi);
+            ok = false;
+        } else if (!acpi_on) {
+            fw.no_acpi = true;
+        }
+    }
     for (unsigned i = 0; i < G_N_ELEMENTS(keys) && ok; i++) {
         const char *v = opts_get(machine, keys[i].key);
         bool b;

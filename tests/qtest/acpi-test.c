@@ -2,7 +2,8 @@
  * ACPI as SeaBIOS gets it: the three fw_cfg files, the loader script run
  * here as firmware runs it, every table's signature and checksum, iasl's
  * disassembly of the DSDT, the MADT against -smp; the PIIX4 PM block: its
- * timer counts, SLP_EN with S5 powers the machine off; -no-acpi.
+ * timer counts, SLP_EN with S5 powers the machine off; -no-acpi and
+ * -machine acpi=off.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -338,15 +339,25 @@ static void test_poweroff(void)
     qtest_quit(s);
 }
 
-static void test_no_acpi(void)
+static void check_no_acpi(const char *args)
 {
-    QTestState *s = qtest_init("-no-acpi");
+    QTestState *s = qtest_init(args);
     uint32_t size;
     g_assert_null(fw_cfg_file(s, "etc/acpi/tables", &size));
     g_assert_null(fw_cfg_file(s, "etc/table-loader", &size));
     /* As QEMU's pc: no PM function either. */
     g_assert_cmphex(qpci_config_read(s, PM_DEVFN, 0, 4), ==, 0xffffffff);
     qtest_quit(s);
+}
+
+static void test_no_acpi(void)
+{
+    check_no_acpi("-no-acpi");
+}
+
+static void test_machine_acpi_off(void)
+{
+    check_no_acpi("-machine acpi=off");
 }
 
 int main(int argc, char **argv)
@@ -357,5 +368,6 @@ int main(int argc, char **argv)
     g_test_add_func("/acpi/pm/timer", test_pm_timer);
     g_test_add_func("/acpi/pm/poweroff", test_poweroff);
     g_test_add_func("/acpi/no-acpi", test_no_acpi);
+    g_test_add_func("/acpi/machine-acpi-off", test_machine_acpi_off);
     return g_test_run();
 }
