@@ -223,6 +223,15 @@ static bool global_option(const char *val, Error **errp)
                 warn_report("-global %s: ignored: KVM's in-kernel PIT "
                             "always re-injects lost ticks (delay)", val);
             }
+        } else if (!strcmp(driver, "PIIX4_PM")) {
+            /* hw/acpi/piix4.c offers S5 only: libvirt's disable_s3=1 and
+             * disable_s4=1 say what is so already. */
+            bool b = !strcmp(value, "1");   /* QEMU's are uint8 0/1 */
+            if ((strcmp(prop, "disable_s3") && strcmp(prop, "disable_s4")) ||
+                (!b && !parse_bool(value, &b)) || !b) {
+                warn_report("-global %s: ignored: vmu's PIIX4_PM has no "
+                            "properties; it offers only S5 (soft off)", val);
+            }
         } else {
             warn_report("-global %s: ignored: vmu has no %s device", val,
                         driver);

@@ -404,8 +404,11 @@ ACCEPTED = [
     (["-global", "kvm-pit.lost_tick_policy=delay"], []),
     (["-global", "kvm-pit.lost_tick_policy=discard"],
      ["KVM's in-kernel PIT always re-injects lost ticks"]),
-    (["-global", "PIIX4_PM.disable_s3=1"],
-     ["-global PIIX4_PM.disable_s3=1: ignored: vmu has no PIIX4_PM device"]),
+    (["-global", "PIIX4_PM.disable_s3=1", "-global",
+      "driver=PIIX4_PM,property=disable_s4,value=1"], []),
+    (["-global", "PIIX4_PM.disable_s3=0"],
+     ["-global PIIX4_PM.disable_s3=0: ignored: vmu's PIIX4_PM has no "
+      "properties; it offers only S5 (soft off)"]),
     (["-global", "driver=cfi.pflash01,property=secure,value=on"],
      ["ignored: vmu has no cfi.pflash01 device"]),
     (["-global", "virtio-net-pci.disable-legacy=on"], []),
