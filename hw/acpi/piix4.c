@@ -59,16 +59,19 @@ static void pm_update_sci(void)
 
 /*
  * TMR_STS: the timer's bit 23 changed since the last look.  vmu sets it
- * when the guest reads the timer or PM1_STS, not by a host timer: no guest
- * vmu boots enables the overflow interrupt (Linux and SeaBIOS only read).
+ * (and with TMR_EN raises the SCI) when the guest reads the timer or
+ * PM1_STS, not from a host timer: no guest vmu boots relies on the
+ * overflow interrupt (Linux and SeaBIOS only read the timer).
  */
 static void pm_timer_poll(void)
 {
-    uint32_t now = pm_timer_now();
-    if ((now ^ pm.tmr_last) & 0x800000) {
-        pm.pm1_sts |= ACPI_PM1_TMR;
-    }
+    uint32_t now = pm_timer_now(), last = pm.tmr_last;
+
     pm.tmr_last = now;
+    if ((now ^ last) & 0x800000) {
+        pm.pm1_sts |= ACPI_PM1_TMR;
+        pm_update_sci();
+    }
 }
 
 static void pm_sleep(uint16_t cnt)

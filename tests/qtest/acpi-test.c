@@ -2,8 +2,8 @@
  * ACPI as SeaBIOS gets it: the three fw_cfg files, the loader script run
  * here as firmware runs it, every table's signature and checksum, iasl's
  * disassembly of the DSDT, the MADT against -smp; the PIIX4 PM block: its
- * timer counts, SLP_EN with S5 powers the machine off; -no-acpi and
- * -machine acpi=off.
+ * timer counts, its overflow status raises the SCI on IRQ 9, SLP_EN with S5
+ * powers the machine off; -no-acpi and -machine acpi=off.
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -322,6 +322,29 @@ static void test_pm_timer(void)
     qtest_quit(s);
 }
 
+static bool timer_status(QTestState *s, void *opaque)
+{
+    return qtest_inw(s, PM_BASE) & 1;
+}
+
+/* TMR_STS with TMR_EN raises the SCI, IRQ 9; writing 1 lowers it again. */
+static void test_sci(void)
+{
+    QTestState *s = qtest_init("");
+    pm_enable(s);
+    qtest_irq_intercept_in(s, "ioapic");
+    qtest_outw(s, PM_BASE, 0xffff);          /* clear every status bit */
+    qtest_outw(s, PM_BASE + 2, 0x0001);      /* TMR_EN */
+    /* Bit 23 of the timer changes every 2.34 s: give it several. */
+    g_assert_true(qtest_wait_until(s, timer_status, NULL, 30000));
+    g_assert_true(qtest_get_irq(s, 9));
+    qtest_outw(s, PM_BASE + 2, 0);           /* TMR_EN off: SCI drops */
+    g_assert_false(qtest_get_irq(s, 9));
+    qtest_outw(s, PM_BASE, 0x0001);          /* TMR_STS cleared */
+    g_assert_cmphex(qtest_inw(s, PM_BASE) & 1, ==, 0);
+    qtest_quit(s);
+}
+
 static void test_poweroff(void)
 {
     QTestState *s = qtest_init("");
@@ -367,6 +390,7 @@ int main(int argc, char **argv)
     g_test_add_func("/acpi/tables/smp4", test_tables_smp4);
     g_test_add_func("/acpi/pm/timer", test_pm_timer);
     g_test_add_func("/acpi/pm/poweroff", test_poweroff);
+    g_test_add_func("/acpi/pm/sci", test_sci);
     g_test_add_func("/acpi/no-acpi", test_no_acpi);
     g_test_add_func("/acpi/machine-acpi-off", test_machine_acpi_off);
     return g_test_run();
