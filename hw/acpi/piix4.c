@@ -9,7 +9,6 @@
 
 #include "hw/acpi/acpi.h"
 #include "hw/pci/pci.h"
-#include "system/accel.h"
 #include "system/main-loop.h"
 #include "system/memory.h"
 #include "util/trace.h"
@@ -53,7 +52,8 @@ static void pm_update_sci(void)
     if (level != pm.sci_level) {
         pm.sci_level = level;
         trace(piix4_pm_sci, "level %d", level);
-        accel_set_irq(ACPI_SCI_IRQ, level);
+        /* Through the PIIX3: the guest may route a PIRQ to IRQ 9 too. */
+        pci_piix_set_isa_irq(ACPI_SCI_IRQ, level);
     }
 }
 
