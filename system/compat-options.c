@@ -223,6 +223,15 @@ static bool global_option(const char *val, Error **errp)
                 warn_report("-global %s: ignored: KVM's in-kernel PIT "
                             "always re-injects lost ticks (delay)", val);
             }
+        } else if (!strcmp(driver, "PIIX4_PM")) {
+            /* hw/acpi/piix4.c offers S5 only: libvirt's disable_s3=1 and
+             * disable_s4=1 say what is so already. */
+            bool b = !strcmp(value, "1");   /* QEMU's are uint8 0/1 */
+            if ((strcmp(prop, "disable_s3") && strcmp(prop, "disable_s4")) ||
+                (!b && !parse_bool(value, &b)) || !b) {
+                warn_report("-global %s: ignored: vmu's PIIX4_PM has no "
+                            "properties; it offers only S5 (soft off)", val);
+            }
         } else {
             warn_report("-global %s: ignored: vmu has no %s device", val,
                         driver);
@@ -518,7 +527,7 @@ bool compat_option(const char *name, const char *val, Error **errp)
         return smbios_option(val, errp);
     }
     if (!strcmp(name, "no-acpi")) {
-        fw.no_acpi = true;   /* vmu builds no ACPI tables: honoured */
+        fw.no_acpi = true;   /* no ACPI tables, no PIIX4 PM: honoured */
         return true;
     }
     if (!strcmp(name, "no-hpet") || !strcmp(name, "nodefconfig")) {
@@ -581,7 +590,7 @@ static const Unimplemented unimplemented[] = {
     { "xen-domid", true, "vmu runs on KVM only" },
     { "semihosting", false, EMULATOR },
     { "option-rom", true, "vmu loads no option ROMs; boot with -kernel" },
-    { "acpitable", true, "vmu builds no ACPI tables" },
+    { "acpitable", true, "vmu adds no ACPI tables to the ones it builds" },
     { 0 },
 };
 
@@ -763,13 +772,23 @@ bool compat_machine(const Opts *machine, Error **errp)
         { "vmport", "off", "vmu has no VMware I/O port" },
         { "smm", "off", "vmu has no system management mode" },
         { "hpet", "off", "vmu has no HPET" },
-        { "acpi", "off", "vmu builds no ACPI tables: the guest finds its "
-          "CPUs in the MP table and has no ACPI power button" },
         { "nvdimm", "off", "vmu has no NVDIMM" },
         { "graphics", "off", "vmu has no display" },
     };
     GString *lost = g_string_new(NULL);
     bool ok = true;
+    const char *acpi = opts_get(machine, "acpi");
+    bool acpi_on;
+    /* acpi=on|auto is vmu's default (hw/acpi); off is -no-acpi. */
+    if (acpi && strcmp(acpi, "auto")) {
+        if (!parse_bool(acpi, &acpi_on)) {
+            opts_error(machine, errp, "acpi=%s: allowed values are on, off "
+                       "and auto", acpi);
+            ok = false;
+        } else if (!acpi_on) {
+            fw.no_acpi = true;
+        }
+    }
     for (unsigned i = 0; i < G_N_ELEMENTS(keys) && ok; i++) {
         const char *v = opts_get(machine, keys[i].key);
         bool b;

@@ -255,7 +255,7 @@ static const OptDesc machine_desc[] = {
     { "vmport", OPT_STRING, "off (no VMware port)" },
     { "smm", OPT_STRING, "off (no system management mode)" },
     { "hpet", OPT_BOOL, "off (no HPET)" },
-    { "acpi", OPT_STRING, "off (no ACPI tables)" },
+    { "acpi", OPT_STRING, "on|off|auto (off: as -no-acpi)" },
     { "nvdimm", OPT_BOOL, "off" },
     { "graphics", OPT_BOOL, "off" },
     { "suppress-vmdesc", OPT_BOOL, "accepted (no migration)" },

@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "chardev/char.h"
+#include "hw/acpi/acpi.h"
 #include "hw/char/serial.h"
 #include "hw/i386/boot.h"
 #include "hw/i386/pc.h"
 #include "hw/pci/pci.h"
 #include "hw/rtc/mc146818rtc.h"
+#include "system/compat-options.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
@@ -235,5 +237,12 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     trace(pc_machine_init, "ram %" PRIu64 " MiB: %" PRIu64 " MiB below 4G, %"
           PRIu64 " MiB above", ms->ram_size >> 20, ms->below_4g >> 20,
           ms->above_4g >> 20);
-    return pci_host_init(errp);
+    if (!pci_host_init(errp)) {
+        return false;
+    }
+    /* As QEMU: -no-acpi takes the PM function away with the tables. */
+    if (firmware_options()->no_acpi) {
+        return true;
+    }
+    return piix4_pm_init(ms, errp) && acpi_build_fw_cfg(ms, errp);
 }

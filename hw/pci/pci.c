@@ -238,6 +238,9 @@ void pci_config_write(PCIDevice *d, unsigned off, uint32_t val, unsigned len)
 
 static PCIDevice host_bridge, piix3;
 static uint8_t pirq_irq_level[16];
+/* Level sources on ISA IRQs besides the PIRQs (the ACPI SCI), one bit per
+ * IRQ: a level IRQ the guest may share with PCI INTx is their wired OR. */
+static uint16_t isa_other_level;
 
 static unsigned intx_pirq(PCIDevice *d)
 {
@@ -262,7 +265,7 @@ static void pirq_update_all(void)
         }
     }
     for (unsigned irq = 0; irq < 16; irq++) {
-        uint8_t l = level[irq] > 0;
+        uint8_t l = level[irq] > 0 || (isa_other_level >> irq & 1);
         if (l != pirq_irq_level[irq]) {
             pirq_irq_level[irq] = l;
             trace(pci_pirq_set_irq, "irq %u level %u", irq, l);
@@ -289,6 +292,16 @@ void pci_set_irq(PCIDevice *d, bool level)
         d->intx_level = level;
         intx_update(d);
     }
+}
+
+void pci_piix_set_isa_irq(unsigned irq, bool level)
+{
+    if (level) {
+        isa_other_level |= 1u << (irq & 15);
+    } else {
+        isa_other_level &= ~(1u << (irq & 15));
+    }
+    pirq_update_all();
 }
 
 void pci_piix_set_pirq(unsigned pirq, unsigned irq)

@@ -6,9 +6,12 @@ Cases: banner (SeaBIOS's banner on the debug port 0x402 and its console on
 the serial port, then "No bootable device." with no disk), smp (-smp 2:
 SeaBIOS counts two CPUs), reboot (-boot reboot-timeout=0: SeaBIOS resets
 the machine after the failed boot and runs again from the restored image),
-no-reboot (the same with -no-reboot: vmu exits 0 at SeaBIOS's reset).  kvm-pvm runs SeaBIOS slowly, so each wait has a
+no-reboot (the same with -no-reboot: vmu exits 0 at SeaBIOS's reset),
+acpi (SeaBIOS runs etc/table-loader and finds vmu's FADT through the RSDT
+and parses its DSDT; with -no-acpi it finds none and still boots).  kvm-pvm runs SeaBIOS slowly, so each wait has a
 deadline of minutes, ended early by the text it waits for."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -76,8 +79,10 @@ def case_banner(vmu, tmp):
         expect("QEMU fw_cfg DMA interface supported" in log,
                "SeaBIOS did not use the fw_cfg DMA interface:\n" + log)
         log = wait_for(dbg, "No bootable device.", proc, t0 + DEADLINE)
-        # The e820 map SeaBIOS built from etc/e820: 128 MiB of RAM.
-        expect("0000000000100000 - 0000000008000000 = 1 RAM" in log,
+        # The e820 map SeaBIOS built from etc/e820: 128 MiB of RAM, less
+        # what it reserves at the top for the ACPI tables (as under QEMU).
+        m = re.search(r"0000000000100000 - ([0-9a-f]{16}) = 1 RAM", log)
+        expect(m and 0x7f00000 <= int(m.group(1), 16) <= 0x8000000,
                "SeaBIOS's e820 map lacks RAM up to 128 MiB:\n" + log)
         wait_for(ser, "SeaBIOS (version", proc, t0 + DEADLINE)
         wait_for(ser, "No bootable device.", proc, t0 + DEADLINE)
@@ -144,6 +149,38 @@ def case_no_reboot(vmu, tmp):
     print("exit at the reset after %.1f s" % (time.monotonic() - t0))
 
 
+def case_acpi(vmu, tmp):
+    t0 = time.monotonic()
+    proc, dbg, ser = boot(vmu, tmp, ["-smp", "2"])
+    try:
+        # "table(50434146)": SeaBIOS found the FACP (FADT) via the RSDT
+        # whose address the loader patched into the RSDP.
+        log = wait_for(dbg, "No bootable device.", proc, t0 + DEADLINE)
+        for want in ("Moving pm_base to 0x600", "table(50434146)=",
+                     "(via rsdt)", "ACPI: parse DSDT at"):
+            expect(want in log, "SeaBIOS's log lacks %r:\n%s" % (want, log))
+        # The tables sit at the top of RAM, reserved in SeaBIOS's e820.
+        expect(re.search(r"[0-9a-f]{16} - 0000000008000000 = 2 RESERVED",
+                         log), "the ACPI tables are not reserved at the top "
+               "of RAM in SeaBIOS's e820 map:\n" + log)
+        print("SeaBIOS found the ACPI tables after %.1f s"
+              % (time.monotonic() - t0))
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+    tmp2 = os.path.join(tmp, "no-acpi")
+    os.mkdir(tmp2)
+    t0 = time.monotonic()
+    proc, dbg, ser = boot(vmu, tmp2, ["-no-acpi"])
+    try:
+        log = wait_for(dbg, "No bootable device.", proc, t0 + DEADLINE)
+        expect("table(50434146)" not in log and "parse DSDT" not in log,
+               "with -no-acpi SeaBIOS still found ACPI tables:\n" + log)
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+
+
 def main():
     vmu, case = sys.argv[1], sys.argv[2]
     need_kvm()
@@ -152,7 +189,7 @@ def main():
              "scripts/install-deps)" % BIOS)
     with tempfile.TemporaryDirectory(prefix="vmu-seabios-") as tmp:
         {"banner": case_banner, "smp": case_smp, "reboot": case_reboot,
-         "no-reboot": case_no_reboot}[case](vmu, tmp)
+         "no-reboot": case_no_reboot, "acpi": case_acpi}[case](vmu, tmp)
     print("PASS")
 
 

@@ -34,6 +34,8 @@ struct QTestState {
     bool irq_level[256];
     bool qemu;
     int64_t worst_reply_us;     /* slowest answer to one line so far */
+    bool reaped;                /* qtest_wait_exit saw the child end */
+    int status;                 /* its wait status then */
 };
 
 bool qtest_using_qemu(void)
@@ -172,13 +174,13 @@ QTestState *qtest_initf(const char *fmt, ...)
 
 void qtest_quit(QTestState *s)
 {
-    int status = 0;
+    int status = s->status;
     close(s->fd);
-    if (s->qemu) {
+    if (s->qemu && !s->reaped) {
         /* QEMU does not exit when the qtest socket closes. */
         kill(s->pid, SIGTERM);
     }
-    if (!child_exited(s, &status, 20000)) {
+    if (!s->reaped && !child_exited(s, &status, 20000)) {
         kill(s->pid, SIGKILL);
         waitpid(s->pid, &status, 0);
         if (!s->qemu) {
@@ -269,6 +271,21 @@ static char *qtest_vrsp(QTestState *s, const char *fmt, va_list ap)
         }
         g_free(r);
     }
+}
+
+void qtest_send_noreply(QTestState *s, const char *line)
+{
+    char *l = g_strconcat(line, "\n", NULL);
+    send_all(s, l, strlen(l));
+    g_free(l);
+}
+
+int qtest_wait_exit(QTestState *s, unsigned timeout_ms)
+{
+    if (!s->reaped && child_exited(s, &s->status, timeout_ms)) {
+        s->reaped = true;
+    }
+    return s->reaped ? s->status : -1;
 }
 
 unsigned qtest_worst_reply_ms(QTestState *s)

@@ -28,6 +28,15 @@ bool qtest_using_qemu(void);
  */
 void qtest_skip_missing(const char *what);
 
+/*
+ * For a command after which the machine may end (a guest poweroff): send
+ * one line without waiting for its reply, then wait up to timeout_ms for
+ * the process to exit; its wait status, or -1 if it is still running.
+ * qtest_quit afterwards only cleans up.
+ */
+void qtest_send_noreply(QTestState *s, const char *line);
+int qtest_wait_exit(QTestState *s, unsigned timeout_ms);
+
 /* The longest the machine took to answer one line so far (ms). */
 unsigned qtest_worst_reply_ms(QTestState *s);
 

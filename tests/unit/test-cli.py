@@ -443,8 +443,11 @@ ACCEPTED = [
     (["-global", "kvm-pit.lost_tick_policy=delay"], []),
     (["-global", "kvm-pit.lost_tick_policy=discard"],
      ["KVM's in-kernel PIT always re-injects lost ticks"]),
-    (["-global", "PIIX4_PM.disable_s3=1"],
-     ["-global PIIX4_PM.disable_s3=1: ignored: vmu has no PIIX4_PM device"]),
+    (["-global", "PIIX4_PM.disable_s3=1", "-global",
+      "driver=PIIX4_PM,property=disable_s4,value=1"], []),
+    (["-global", "PIIX4_PM.disable_s3=0"],
+     ["-global PIIX4_PM.disable_s3=0: ignored: vmu's PIIX4_PM has no "
+      "properties; it offers only S5 (soft off)"]),
     (["-global", "driver=cfi.pflash01,property=secure,value=on"],
      ["ignored: vmu has no cfi.pflash01 device"]),
     (["-global", "virtio-net-pci.disable-legacy=on"], []),
@@ -453,8 +456,8 @@ ACCEPTED = [
     (["-machine", "pc-i440fx-7.2,usb=off,vmport=off,smm=off,"
       "dump-guest-core=off,hpet=off,acpi=off,suppress-vmdesc=on"], []),
     (["-machine", "pc,vmport=on,acpi=on"],
-     ["vmport=on,acpi=on: ignored: vmport=on (vmu has no VMware I/O port), "
-      "acpi=on (vmu builds no ACPI tables"]),
+     ["vmport=on,acpi=on: ignored: vmport=on (vmu has no VMware I/O "
+      "port)"]),
     (["-object", "rng-random,id=objrng0,filename=/dev/urandom",
       "-device", "virtio-rng-pci,rng=objrng0,id=rng0"],
      ["-object rng-random,id=objrng0,filename=/dev/urandom: ignored",

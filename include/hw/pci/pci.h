@@ -107,6 +107,9 @@ uint8_t pci_add_capability(PCIDevice *d, uint8_t id, uint8_t size);
 
 /* INTx on the device's pin, through the PIIX3 PIRQ routing. */
 void pci_set_irq(PCIDevice *d, bool level);
+/* A level-triggered ISA IRQ source outside PCI (the ACPI SCI): combined
+ * with the PIRQs routed to the same IRQ. */
+void pci_piix_set_isa_irq(unsigned irq, bool level);
 /* Program a PIRQ route as firmware would (pirq 0-3 = A-D, irq 0-15). */
 void pci_piix_set_pirq(unsigned pirq, unsigned irq);
 

@@ -1,0 +1,397 @@
+/*
+ * ACPI as SeaBIOS gets it: the three fw_cfg files, the loader script run
+ * here as firmware runs it, every table's signature and checksum, iasl's
+ * disassembly of the DSDT, the MADT against -smp; the PIIX4 PM block: its
+ * timer counts, its overflow status raises the SCI on IRQ 9, SLP_EN with S5
+ * powers the machine off; -no-acpi and -machine acpi=off.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "libqos.h"
+#include "libqtest.h"
+
+#define FW_CFG_CTL  0x510
+#define FW_CFG_DATA 0x511
+#define PM_DEVFN    0x0b        /* 00:01.3 */
+#define PM_BASE     0x600
+
+typedef struct Blob {
+    char name[56];
+    uint8_t *data;
+    uint32_t size;
+    uint64_t addr;              /* where the loader "allocated" it */
+} Blob;
+
+/* A fw_cfg file by name from the directory, or NULL if absent. */
+static uint8_t *fw_cfg_file(QTestState *s, const char *name, uint32_t *size)
+{
+    uint8_t hdr[4];
+    qtest_outw(s, FW_CFG_CTL, 0x19);
+    for (unsigned k = 0; k < 4; k++) {
+        hdr[k] = qtest_inb(s, FW_CFG_DATA);
+    }
+    uint32_t count = (uint32_t)hdr[0] << 24 | hdr[1] << 16 | hdr[2] << 8 |
+                     hdr[3];
+    uint16_t sel = 0;
+    g_assert_cmpuint(count, <, 4096);
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t e[64];
+        for (unsigned k = 0; k < 64; k++) {
+            e[k] = qtest_inb(s, FW_CFG_DATA);
+        }
+        if (!sel && !strncmp((char *)e + 8, name, 56)) {
+            *size = (uint32_t)e[0] << 24 | e[1] << 16 | e[2] << 8 | e[3];
+            sel = e[4] << 8 | e[5];
+        }
+    }
+    if (!sel) {
+        return NULL;
+    }
+    uint8_t *data = g_malloc0(*size + 1);
+    qtest_outw(s, FW_CFG_CTL, sel);
+    for (uint32_t k = 0; k < *size; k++) {
+        data[k] = qtest_inb(s, FW_CFG_DATA);
+    }
+    return data;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static Blob *blob_find(Blob *b, unsigned n, const char *name)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (!strncmp(b[i].name, name, 56)) {
+            return &b[i];
+        }
+    }
+    g_error("the table loader names '%.56s', which it did not allocate",
+            name);
+}
+
+static uint8_t sum8(const uint8_t *p, size_t len)
+{
+    uint8_t s = 0;
+    while (len--) {
+        s += *p++;
+    }
+    return s;
+}
+
+/*
+ * Run etc/table-loader as firmware does; blobs get made-up addresses
+ * (4 KiB apart per MiB) so pointers can be followed back to bytes.
+ */
+static unsigned loader_run(QTestState *s, Blob *blobs, unsigned max)
+{
+    uint32_t len;
+    uint8_t *l = fw_cfg_file(s, "etc/table-loader", &len);
+    unsigned n = 0;
+    g_assert_nonnull(l);
+    g_assert_cmpuint(len % 128, ==, 0);
+    for (uint32_t off = 0; off < len; off += 128) {
+        uint8_t *e = l + off;
+        uint32_t cmd = le32(e);
+        if (cmd == 1) {                     /* ALLOCATE */
+            Blob *b = &blobs[n];
+            g_assert_cmpuint(n, <, max);
+            memcpy(b->name, e + 4, 56);
+            b->data = fw_cfg_file(s, b->name, &b->size);
+            g_assert_nonnull(b->data);
+            uint32_t align = le32(e + 60);
+            g_assert_cmpuint(align & (align - 1), ==, 0);
+            b->addr = 0x10000000ULL * (n + 1);
+            g_assert_cmpuint(b->addr % align, ==, 0);
+            /* Zone 1 anywhere, 2 the F segment (the RSDP must be there). */
+            g_assert(e[64] == 1 || e[64] == 2);
+            n++;
+        } else if (cmd == 2) {              /* ADD_POINTER */
+            Blob *dst = blob_find(blobs, n, (char *)e + 4);
+            Blob *src = blob_find(blobs, n, (char *)e + 60);
+            uint32_t at = le32(e + 116);
+            uint8_t size = e[120];
+            uint64_t v = 0;
+            g_assert(size == 1 || size == 2 || size == 4 || size == 8);
+            g_assert_cmpuint(at + size, <=, dst->size);
+            memcpy(&v, dst->data + at, size);
+            v = GUINT64_FROM_LE(v);
+            g_assert_cmpuint(v, <, src->size);
+            v = GUINT64_TO_LE(v + src->addr);
+            memcpy(dst->data + at, &v, size);
+        } else if (cmd == 3) {              /* ADD_CHECKSUM */
+            Blob *b = blob_find(blobs, n, (char *)e + 4);
+            uint32_t at = le32(e + 60), start = le32(e + 64);
+            uint32_t clen = le32(e + 68);
+            g_assert_cmpuint(start + clen, <=, b->size);
+            g_assert_cmpuint(at, <, b->size);
+            b->data[at] -= sum8(b->data + start, clen);
+        } else {
+            g_assert_cmpuint(cmd, ==, 0);   /* padding */
+        }
+    }
+    g_free(l);
+    return n;
+}
+
+/* The bytes at a patched address, with at least len of them. */
+static uint8_t *at_addr(Blob *blobs, unsigned n, uint64_t addr, size_t len)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (addr >= blobs[i].addr && addr + len <= blobs[i].addr +
+            blobs[i].size) {
+            return blobs[i].data + (addr - blobs[i].addr);
+        }
+    }
+    g_error("pointer 0x%" G_GINT64_MODIFIER "x leads outside the tables",
+            addr);
+}
+
+/* A system description table: signature, length in bounds, checksum 0. */
+static uint8_t *sdt_check(Blob *blobs, unsigned n, uint64_t addr,
+                          const char *sig)
+{
+    uint8_t *t = at_addr(blobs, n, addr, 36);
+    g_assert_cmpmem(t, 4, sig, 4);
+    uint32_t len = le32(t + 4);
+    g_assert_cmpuint(len, >=, 36);
+    at_addr(blobs, n, addr, len);
+    g_assert_cmpuint(sum8(t, len), ==, 0);
+    return t;
+}
+
+/* iasl -d on the DSDT: exit 0 and no "Error" in what it prints. */
+static void dsdt_disassemble(const uint8_t *dsdt)
+{
+    gchar *iasl = g_find_program_in_path("iasl");
+    if (!iasl) {
+        qtest_skip_missing("iasl (Debian package acpica-tools) is not "
+                           "installed: the DSDT is not disassembled");
+        return;
+    }
+    GError *err = NULL;
+    gchar *dir = g_dir_make_tmp("acpi-test-XXXXXX", &err);
+    g_assert_no_error(err);
+    gchar *aml = g_build_filename(dir, "dsdt.dat", NULL);
+    gchar *dsl = g_build_filename(dir, "dsdt.dsl", NULL);
+    g_assert_true(g_file_set_contents(aml, (const char *)dsdt,
+                                      le32(dsdt + 4), &err));
+    gchar *argv[] = { iasl, "-d", aml, NULL };
+    gchar *out = NULL, *errout = NULL;
+    int status;
+    g_assert_true(g_spawn_sync(dir, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &errout, &status, &err));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) || strstr(out, "Error") ||
+        strstr(errout, "Error")) {
+        g_error("iasl -d failed on the DSDT (status 0x%x):\n%s\n%s", status,
+                out, errout);
+    }
+    gchar *text = NULL;
+    g_assert_true(g_file_get_contents(dsl, &text, NULL, &err));
+    /* What the guest's OS looks for in it. */
+    g_assert_nonnull(strstr(text, "PNP0A03"));
+    g_assert_nonnull(strstr(text, "_S5_"));
+    if (!qtest_using_qemu()) {
+        g_assert_nonnull(strstr(text, "PNP0501"));
+        g_assert_nonnull(strstr(text, "PNP0B00"));
+    }
+    g_unlink(aml);
+    g_unlink(dsl);
+    g_rmdir(dir);
+    g_free(text);
+    g_free(out);
+    g_free(errout);
+    g_free(aml);
+    g_free(dsl);
+    g_free(dir);
+    g_free(iasl);
+}
+
+static void pm_enable(QTestState *s);
+
+static void check_tables(unsigned cpus)
+{
+    QTestState *s = qtest_initf("-smp %u", cpus);
+    Blob blobs[8] = { 0 };
+    /* As SeaBIOS, before it reads the tables (QEMU's FADT follows it). */
+    pm_enable(s);
+    unsigned n = loader_run(s, blobs, G_N_ELEMENTS(blobs));
+    Blob *rsdp_blob = blob_find(blobs, n, "etc/acpi/rsdp");
+    uint8_t *rsdp = rsdp_blob->data;
+
+    g_assert_cmpmem(rsdp, 8, "RSD PTR ", 8);
+    g_assert_cmpuint(sum8(rsdp, 20), ==, 0);
+    uint8_t *rsdt = sdt_check(blobs, n, le32(rsdp + 16), "RSDT");
+    uint8_t *fadt = NULL, *madt = NULL;
+    for (uint32_t off = 36; off + 4 <= le32(rsdt + 4); off += 4) {
+        uint8_t *t = at_addr(blobs, n, le32(rsdt + off), 36);
+        if (!memcmp(t, "FACP", 4)) {
+            fadt = sdt_check(blobs, n, le32(rsdt + off), "FACP");
+        } else if (!memcmp(t, "APIC", 4)) {
+            madt = sdt_check(blobs, n, le32(rsdt + off), "APIC");
+        } else {
+            sdt_check(blobs, n, le32(rsdt + off), (char *)t);
+        }
+    }
+    g_assert_nonnull(fadt);
+    g_assert_nonnull(madt);
+
+    /* FADT: the FACS and DSDT it points at, the SCI, the PM blocks. */
+    uint8_t *facs = at_addr(blobs, n, le32(fadt + 36), 64);
+    g_assert_cmpmem(facs, 4, "FACS", 4);
+    g_assert_cmpuint(le32(fadt + 36) % 64, ==, 0);
+    uint8_t *dsdt = sdt_check(blobs, n, le32(fadt + 40), "DSDT");
+    g_assert_cmpuint(fadt[46] | fadt[47] << 8, ==, 9);
+    g_assert_cmphex(le32(fadt + 56), ==, PM_BASE);      /* PM1a_EVT */
+    g_assert_cmphex(le32(fadt + 64), ==, PM_BASE + 4);  /* PM1a_CNT */
+    g_assert_cmphex(le32(fadt + 76), ==, PM_BASE + 8);  /* PM_TMR */
+    g_assert_cmphex(le32(fadt + 80), ==, 0xafe0);       /* GPE0 */
+    g_assert_cmpuint(le32(fadt + 112) & (1u << 4), ==, 0); /* power button */
+    if (le32(fadt + 4) >= 129) {
+        g_assert_cmphex(le32(fadt + 120), ==, 0xcf9);   /* RESET_REG */
+        g_assert_cmphex(fadt[128], ==, 6);
+    }
+
+    /* MADT: one enabled local APIC per vCPU, the IOAPIC, IRQ 0 -> GSI 2. */
+    unsigned lapics = 0, ioapics = 0;
+    bool irq0 = false;
+    for (uint32_t off = 44; off + 2 <= le32(madt + 4); off += madt[off + 1]) {
+        uint8_t *e = madt + off;
+        g_assert_cmpuint(e[1], >=, 2);
+        if (e[0] == 0 && (le32(e + 4) & 1)) {
+            lapics++;
+        } else if (e[0] == 1) {
+            ioapics++;
+            g_assert_cmphex(le32(e + 4), ==, 0xfec00000);
+        } else if (e[0] == 2 && e[3] == 0) {
+            irq0 = le32(e + 4) == 2;
+        }
+    }
+    g_assert_cmpuint(lapics, ==, cpus);
+    g_assert_cmpuint(ioapics, ==, 1);
+    g_assert_true(irq0);
+
+    dsdt_disassemble(dsdt);
+    for (unsigned i = 0; i < n; i++) {
+        g_free(blobs[i].data);
+    }
+    qtest_quit(s);
+}
+
+static void test_tables_smp1(void)
+{
+    check_tables(1);
+}
+
+static void test_tables_smp4(void)
+{
+    check_tables(4);
+}
+
+/* The PM block where the firmware puts it (config 0x40, enable 0x80). */
+static void pm_enable(QTestState *s)
+{
+    g_assert_cmphex(qpci_config_read(s, PM_DEVFN, 0, 4), ==, 0x71138086);
+    g_assert_cmphex(qpci_config_read(s, PM_DEVFN, 0x08, 4) >> 8, ==,
+                    0x068000);
+    qpci_config_write(s, PM_DEVFN, 0x40, PM_BASE | 1, 4);
+    qpci_config_write(s, PM_DEVFN, 0x80, 1, 1);
+}
+
+static bool timer_moved(QTestState *s, void *opaque)
+{
+    uint32_t *first = opaque;
+    return (qtest_inl(s, PM_BASE + 8) & 0xffffff) != *first;
+}
+
+static void test_pm_timer(void)
+{
+    QTestState *s = qtest_init("");
+    pm_enable(s);
+    uint32_t first = qtest_inl(s, PM_BASE + 8);
+    /* 24 bits wide; it counts (at 3.58 MHz: a wait of ms is plenty). */
+    g_assert_cmphex(first & ~0xffffffu, ==, 0);
+    g_assert_true(qtest_wait_until(s, timer_moved, &first, 10000));
+    /* Disabled, the block is gone: reads float high. */
+    qpci_config_write(s, PM_DEVFN, 0x80, 0, 1);
+    g_assert_cmphex(qtest_inw(s, PM_BASE + 4), ==, 0xffff);
+    qtest_quit(s);
+}
+
+static bool timer_status(QTestState *s, void *opaque)
+{
+    return qtest_inw(s, PM_BASE) & 1;
+}
+
+/* TMR_STS with TMR_EN raises the SCI, IRQ 9; writing 1 lowers it again. */
+static void test_sci(void)
+{
+    QTestState *s = qtest_init("");
+    pm_enable(s);
+    qtest_irq_intercept_in(s, "ioapic");
+    qtest_outw(s, PM_BASE, 0xffff);          /* clear every status bit */
+    qtest_outw(s, PM_BASE + 2, 0x0001);      /* TMR_EN */
+    /* Bit 23 of the timer changes every 2.34 s: give it several. */
+    g_assert_true(qtest_wait_until(s, timer_status, NULL, 30000));
+    g_assert_true(qtest_get_irq(s, 9));
+    qtest_outw(s, PM_BASE + 2, 0);           /* TMR_EN off: SCI drops */
+    g_assert_false(qtest_get_irq(s, 9));
+    qtest_outw(s, PM_BASE, 0x0001);          /* TMR_STS cleared */
+    g_assert_cmphex(qtest_inw(s, PM_BASE) & 1, ==, 0);
+    qtest_quit(s);
+}
+
+static void test_poweroff(void)
+{
+    QTestState *s = qtest_init("");
+    pm_enable(s);
+    /* PM1_EN is read-write; PM1_STS bits clear when written with 1. */
+    qtest_outw(s, PM_BASE + 2, 0x0100);
+    g_assert_cmphex(qtest_inw(s, PM_BASE + 2), ==, 0x0100);
+    qtest_outw(s, PM_BASE + 2, 0);
+    /* SLP_TYP 0 (the DSDT's \_S5) with SLP_EN: soft off, exit status 0. */
+    qtest_send_noreply(s, "outw 0x604 0x2000");
+    int status = qtest_wait_exit(s, 30000);
+    g_assert_cmpint(status, !=, -1);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    qtest_quit(s);
+}
+
+static void check_no_acpi(const char *args)
+{
+    QTestState *s = qtest_init(args);
+    uint32_t size;
+    g_assert_null(fw_cfg_file(s, "etc/acpi/tables", &size));
+    g_assert_null(fw_cfg_file(s, "etc/table-loader", &size));
+    /* As QEMU's pc: no PM function either. */
+    g_assert_cmphex(qpci_config_read(s, PM_DEVFN, 0, 4), ==, 0xffffffff);
+    qtest_quit(s);
+}
+
+static void test_no_acpi(void)
+{
+    check_no_acpi("-no-acpi");
+}
+
+static void test_machine_acpi_off(void)
+{
+    check_no_acpi("-machine acpi=off");
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/acpi/tables/smp1", test_tables_smp1);
+    g_test_add_func("/acpi/tables/smp4", test_tables_smp4);
+    g_test_add_func("/acpi/pm/timer", test_pm_timer);
+    g_test_add_func("/acpi/pm/poweroff", test_poweroff);
+    g_test_add_func("/acpi/pm/sci", test_sci);
+    g_test_add_func("/acpi/no-acpi", test_no_acpi);
+    g_test_add_func("/acpi/machine-acpi-off", test_machine_acpi_off);
+    return g_test_run();
+}
