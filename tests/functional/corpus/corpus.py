@@ -450,8 +450,5 @@ CORPUS = [
      "id=net1,mac=00:60:2f:00:00:02,bus=pci.0,addr=0x7",
      ["-drive: not supported: disks are not supported yet",
       "device type 'virtio-blk-pci' is not supported: disks",
-      "-daemonize: not supported yet",
-      "-chardev pty,id=charserial0: unknown chardev type 'pty'",
-      "-device isa-serial,chardev=charserial0,id=serial0: unknown device "
-      "type 'isa-serial'"]),
+      "-daemonize: not supported yet"]),
 ]
