@@ -535,9 +535,9 @@ static const VirtioDeviceOps virtio_net_ops = {
     X("ctrl_rx", VIRTIO_NET_F_CTRL_RX, true, "rx modes (promiscuous...)")  \
     X("ctrl_vlan", VIRTIO_NET_F_CTRL_VLAN, true, "VLAN filtering")         \
     X("ctrl_rx_extra", VIRTIO_NET_F_CTRL_RX_EXTRA, true,                   \
-      "extra rx modes (not implemented: never offered)")                   \
+      "extra rx modes (vmu never offers them)")                          \
     X("ctrl_guest_offloads", VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, true,       \
-      "offload control (not implemented: never offered)")                  \
+      "offload control (vmu never offers it)")                        \
     X("guest_announce", VIRTIO_NET_F_GUEST_ANNOUNCE, true,                 \
       "the guest announces itself after migration")                        \
     X("ctrl_mac_addr", VIRTIO_NET_F_CTRL_MAC_ADDR, true,                   \

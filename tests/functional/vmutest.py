@@ -2,6 +2,8 @@
 collect output and status, skip (exit 77) with a reason when the host
 cannot run the test.  Python 3 standard library only."""
 import os
+import select
+import socket
 import subprocess
 import sys
 import time
@@ -74,3 +76,41 @@ def expect(cond, msg, result=None):
         if result:
             result.show()
         fail(msg)
+
+
+def wait_until(fn, timeout, step=0.05):
+    """fn()'s first true value within timeout (polled), else its last."""
+    end = time.time() + timeout
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(step)
+    return fn()
+
+
+def run_qtest_hangup(argv, cwd, sock_path, timeout):
+    """Run argv (a vmu with -qtest unix:sock_path): accept its qtest
+    connection and hang up at once, so a machine that started exits 0.
+    Returns (status, stdout, stderr); status None if it ran past timeout."""
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(sock_path)
+    srv.listen(1)
+    p = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    deadline = time.monotonic() + timeout
+    while p.poll() is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([srv], [], [], 0.2)
+        if ready:
+            conn, _ = srv.accept()
+            conn.close()
+            break
+    srv.close()
+    try:
+        out, err = p.communicate(timeout=max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        return None, out, err
+    return p.returncode, out, err

@@ -9,12 +9,14 @@ at once) with exactly the warnings listed.
 Usage: test-cli.py PATH-TO-VMU   (prints TAP)
 """
 import os
-import select
 import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "functional"))
+from vmutest import run_qtest_hangup  # noqa: E402
 
 # (arguments, text the one error line must contain, or a list: one text
 # per problem, each on its own line, in order)
@@ -572,28 +574,10 @@ def run_accepted(vmu, args, cwd):
     """Start vmu as a qtest machine whose test hangs up at once: it exits 0
     once every option was accepted (or 1, at once, if one was not)."""
     path = os.path.join(cwd, "qtest.sock")
-    srv = socket.socket(socket.AF_UNIX)
-    srv.bind(path)
-    srv.listen(1)
-    p = subprocess.Popen([vmu, "-machine", "pc,accel=qtest",
-                          "-qtest", "unix:" + path] + args, cwd=cwd,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
-    while p.poll() is None and time.monotonic() < deadline:
-        ready, _, _ = select.select([srv], [], [], 0.2)
-        if ready:
-            conn, _ = srv.accept()
-            conn.close()
-            break
-    srv.close()
-    try:
-        out, err = p.communicate(timeout=max(1, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        return None, out, err + "timed out after 20 s"
-    return p.returncode, out, err
+    rc, out, err = run_qtest_hangup([vmu, "-machine", "pc,accel=qtest",
+                                     "-qtest", "unix:" + path] + args,
+                                    cwd, path, 20)
+    return rc, out, err + ("timed out after 20 s" if rc is None else "")
 
 
 def run(vmu, args, cwd):

@@ -16,6 +16,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
 import skips  # noqa: E402
+from vmutest import wait_until  # noqa: E402,F401
 
 SKIP = skips.SKIP
 
@@ -60,16 +61,6 @@ def cleanup():
     for d in _dirs:
         shutil.rmtree(d, ignore_errors=True)
     _dirs.clear()
-
-
-def wait_until(fn, timeout, step=0.05):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(step)
-    return fn()
 
 
 class Proc:

@@ -9,16 +9,16 @@ Usage: test-corpus.py PATH-TO-VMU PATH-TO-KERNEL [--show]
   --show: print what each line does, without checking (to write entries)
 """
 import os
-import select
 import shlex
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from corpus import CORPUS, START  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from vmutest import run_qtest_hangup  # noqa: E402
 
 TIMEOUT = 60    # seconds for one machine to start and exit, under load
 
@@ -44,32 +44,6 @@ def to_vmu(vmu, line, subst, qtest_sock):
         out.append(a.replace(",accel=kvm", "").replace("accel=kvm,", "")
                    .replace("accel=kvm", ""))
     return [vmu] + out + ["-qtest", "unix:" + qtest_sock]
-
-
-def run_line(argv, cwd, qtest_sock):
-    """Start vmu; accept its qtest connection and hang up at once.  Returns
-    (status, stderr); status None if it did not exit in time."""
-    srv = socket.socket(socket.AF_UNIX)
-    srv.bind(qtest_sock)
-    srv.listen(1)
-    p = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         text=True)
-    deadline = time.monotonic() + TIMEOUT
-    while p.poll() is None and time.monotonic() < deadline:
-        ready, _, _ = select.select([srv], [], [], 0.2)
-        if ready:
-            conn, _ = srv.accept()
-            conn.close()
-            break
-    srv.close()
-    try:
-        _, err = p.communicate(timeout=max(1, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        p.kill()
-        _, err = p.communicate()
-        return None, err
-    return p.returncode, err
 
 
 def check(expect, status, lines):
@@ -118,7 +92,8 @@ def main():
                      "KERNEL": kernel, "PORT": free_port()}
             qtest_sock = os.path.join(cwd, "qtest.sock")
             argv = to_vmu(vmu, line, subst, qtest_sock)
-            status, err = run_line(argv, cwd, qtest_sock)
+            status, _, err = run_qtest_hangup(argv, cwd, qtest_sock,
+                                              TIMEOUT)
         lines = [l for l in err.splitlines() if l.strip()]
         if show:
             print(f"# {n} {name}: status {status}")

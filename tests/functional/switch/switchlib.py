@@ -16,6 +16,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
 from skips import SKIP, skip  # noqa: E402,F401
+from vmutest import wait_until  # noqa: E402,F401
 
 _procs = []
 
@@ -30,17 +31,6 @@ def check(cond, msg):
     if not cond:
         fail(msg)
     print("ok: " + msg)
-
-
-def wait_until(fn, timeout, step=0.05):
-    """fn()'s first true value within timeout (polled), else its last."""
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(step)
-    return fn()
 
 
 def cleanup():
