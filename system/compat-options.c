@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hw/smbios/smbios.h"
 #include "system/compat-options.h"
 #include "system/options.h"
 #include "system/registry.h"
 #include "util/error.h"
+#include "util/uuid.h"
 
 static FirmwareOptions fw;
 
@@ -69,32 +71,6 @@ static bool check_word(const Opts *o, const char *key, const char *const *ok,
     return false;
 }
 
-static bool parse_uuid(const char *s, uint8_t out[16])
-{
-    static const int dash[] = { 8, 13, 18, 23 };
-    if (strlen(s) != 36) {
-        return false;
-    }
-    unsigned n = 0;
-    for (int i = 0; i < 36; i++) {
-        bool want_dash = i == dash[0] || i == dash[1] || i == dash[2] ||
-                         i == dash[3];
-        if (want_dash) {
-            if (s[i] != '-') {
-                return false;
-            }
-            continue;
-        }
-        if (!g_ascii_isxdigit(s[i]) || !g_ascii_isxdigit(s[i + 1])) {
-            return false;
-        }
-        out[n++] = g_ascii_xdigit_value(s[i]) << 4 |
-                   g_ascii_xdigit_value(s[i + 1]);
-        i++;
-    }
-    return true;
-}
-
 static bool rtc_option(const char *val, Error **errp)
 {
     static const OptDesc desc[] = {
@@ -142,37 +118,14 @@ static bool rtc_option(const char *val, Error **errp)
 
 static bool smbios_option(const char *val, Error **errp)
 {
-    static const unsigned types[] = { 0, 1, 2, 3, 4, 8, 11, 17, 41 };
     Opts *o = parse_kept("-smbios", val, NULL, errp);
-    if (!o) {
+    if (!o || !smbios_check_opts(o, errp)) {
         return false;
-    }
-    if (opts_has(o, "file")) {
-        if (opts_has(o, "type")) {
-            opts_error(o, errp, "give either file=PATH or type=N, not both");
-            return false;
-        }
-    } else {
-        uint64_t t;
-        const char *v = opts_get(o, "type");
-        bool known = false;
-        if (v && parse_uint(v, &t)) {
-            for (unsigned i = 0; i < G_N_ELEMENTS(types); i++) {
-                known |= types[i] == t;
-            }
-        }
-        if (!known) {
-            opts_error(o, errp, "give file=PATH or type=N with N one of 0, "
-                       "1, 2, 3, 4, 8, 11, 17, 41");
-            return false;
-        }
     }
     if (!fw.smbios) {
         fw.smbios = g_ptr_array_new();
     }
     g_ptr_array_add(fw.smbios, o);
-    warn_report("-smbios %s: no effect yet: vmu gives the guest no SMBIOS "
-                "tables", val);
     return true;
 }
 
@@ -519,15 +472,13 @@ bool compat_option(const char *name, const char *val, Error **errp)
         return rtc_option(val, errp);
     }
     if (!strcmp(name, "uuid")) {
-        if (!parse_uuid(val, fw.uuid)) {
+        if (!uuid_parse(val, fw.uuid)) {
             error_setg(errp, "-uuid %s: write the UUID as 8-4-4-4-12 hex "
                        "digits, e.g. 12345678-9abc-def0-1234-56789abcdef0",
                        val);
             return false;
         }
-        fw.has_uuid = true;
-        warn_report("-uuid %s: no effect yet: vmu gives the guest no SMBIOS "
-                    "tables to carry it", val);
+        fw.has_uuid = true;     /* SMBIOS type 1 carries it */
         return true;
     }
     if (!strcmp(name, "smbios")) {

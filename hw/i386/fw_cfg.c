@@ -44,5 +44,5 @@ bool pc_fw_cfg_init(MachineState *ms, Error **errp)
     fw_cfg_add_i16(FW_CFG_NB_CPUS, ms->smp_cpus);
     fw_cfg_add_i16(FW_CFG_MAX_CPUS, ms->smp_cpus);  /* no CPU hotplug */
     return pc_fw_cfg_e820(ms, errp) && pc_boot_fw_cfg(errp) &&
-           fw_cfg_init_io(errp);
+           pc_smbios_fw_cfg(ms, errp) && fw_cfg_init_io(errp);
 }

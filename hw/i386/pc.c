@@ -112,7 +112,7 @@ static void pc_machine_reset(void *opaque)
     trace(pc_reset, "reset %u: %s", reset_count(), reset_reason());
     if (ms->kernel) {
         mptable_write(ms);
-        if (!x86_load_kernel(ms, &err)) {
+        if (!pc_smbios_write(ms, &err) || !x86_load_kernel(ms, &err)) {
             error_prepend(&err, "the guest reset and vmu cannot load its "
                           "kernel again: ");
             error_report_err(err);
@@ -229,6 +229,9 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     }
     if (ms->kernel) {
         mptable_write(ms);
+        if (!pc_smbios_write(ms, errp)) {
+            return false;
+        }
         if (!x86_load_kernel(ms, errp)) {
             return false;
         }

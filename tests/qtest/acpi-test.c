@@ -13,8 +13,6 @@
 #include "libqos.h"
 #include "libqtest.h"
 
-#define FW_CFG_CTL  0x510
-#define FW_CFG_DATA 0x511
 #define PM_DEVFN    0x0b        /* 00:01.3 */
 #define PM_BASE     0x600
 
@@ -24,39 +22,6 @@ typedef struct Blob {
     uint32_t size;
     uint64_t addr;              /* where the loader "allocated" it */
 } Blob;
-
-/* A fw_cfg file by name from the directory, or NULL if absent. */
-static uint8_t *fw_cfg_file(QTestState *s, const char *name, uint32_t *size)
-{
-    uint8_t hdr[4];
-    qtest_outw(s, FW_CFG_CTL, 0x19);
-    for (unsigned k = 0; k < 4; k++) {
-        hdr[k] = qtest_inb(s, FW_CFG_DATA);
-    }
-    uint32_t count = (uint32_t)hdr[0] << 24 | hdr[1] << 16 | hdr[2] << 8 |
-                     hdr[3];
-    uint16_t sel = 0;
-    g_assert_cmpuint(count, <, 4096);
-    for (uint32_t i = 0; i < count; i++) {
-        uint8_t e[64];
-        for (unsigned k = 0; k < 64; k++) {
-            e[k] = qtest_inb(s, FW_CFG_DATA);
-        }
-        if (!sel && !strncmp((char *)e + 8, name, 56)) {
-            *size = (uint32_t)e[0] << 24 | e[1] << 16 | e[2] << 8 | e[3];
-            sel = e[4] << 8 | e[5];
-        }
-    }
-    if (!sel) {
-        return NULL;
-    }
-    uint8_t *data = g_malloc0(*size + 1);
-    qtest_outw(s, FW_CFG_CTL, sel);
-    for (uint32_t k = 0; k < *size; k++) {
-        data[k] = qtest_inb(s, FW_CFG_DATA);
-    }
-    return data;
-}
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -90,7 +55,7 @@ static uint8_t sum8(const uint8_t *p, size_t len)
 static unsigned loader_run(QTestState *s, Blob *blobs, unsigned max)
 {
     uint32_t len;
-    uint8_t *l = fw_cfg_file(s, "etc/table-loader", &len);
+    uint8_t *l = qfw_cfg_get_file(s, "etc/table-loader", &len);
     unsigned n = 0;
     g_assert_nonnull(l);
     g_assert_cmpuint(len % 128, ==, 0);
@@ -101,7 +66,7 @@ static unsigned loader_run(QTestState *s, Blob *blobs, unsigned max)
             Blob *b = &blobs[n];
             g_assert_cmpuint(n, <, max);
             memcpy(b->name, e + 4, 56);
-            b->data = fw_cfg_file(s, b->name, &b->size);
+            b->data = qfw_cfg_get_file(s, b->name, &b->size);
             g_assert_nonnull(b->data);
             uint32_t align = le32(e + 60);
             g_assert_cmpuint(align & (align - 1), ==, 0);
@@ -366,8 +331,8 @@ static void check_no_acpi(const char *args)
 {
     QTestState *s = qtest_init(args);
     uint32_t size;
-    g_assert_null(fw_cfg_file(s, "etc/acpi/tables", &size));
-    g_assert_null(fw_cfg_file(s, "etc/table-loader", &size));
+    g_assert_null(qfw_cfg_get_file(s, "etc/acpi/tables", &size));
+    g_assert_null(qfw_cfg_get_file(s, "etc/table-loader", &size));
     /* As QEMU's pc: no PM function either. */
     g_assert_cmphex(qpci_config_read(s, PM_DEVFN, 0, 4), ==, 0xffffffff);
     qtest_quit(s);

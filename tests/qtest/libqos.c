@@ -452,3 +452,40 @@ bool qvirtqueue_get_used(QVirtQueue *vq, uint32_t *id, uint32_t *len,
     }
     return true;
 }
+
+/* ---- fw_cfg ---- */
+
+#define QFW_CFG_CTL  0x510
+#define QFW_CFG_DATA 0x511
+
+uint8_t *qfw_cfg_get_file(QTestState *s, const char *name, uint32_t *size)
+{
+    uint8_t hdr[4];
+    qtest_outw(s, QFW_CFG_CTL, 0x19);
+    for (unsigned k = 0; k < 4; k++) {
+        hdr[k] = qtest_inb(s, QFW_CFG_DATA);
+    }
+    uint32_t count = (uint32_t)hdr[0] << 24 | hdr[1] << 16 | hdr[2] << 8 |
+                     hdr[3];
+    uint16_t sel = 0;
+    g_assert_cmpuint(count, <, 4096);
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t e[64];
+        for (unsigned k = 0; k < 64; k++) {
+            e[k] = qtest_inb(s, QFW_CFG_DATA);
+        }
+        if (!sel && !strncmp((char *)e + 8, name, 56)) {
+            *size = (uint32_t)e[0] << 24 | e[1] << 16 | e[2] << 8 | e[3];
+            sel = e[4] << 8 | e[5];
+        }
+    }
+    if (!sel) {
+        return NULL;
+    }
+    uint8_t *data = g_malloc0(*size + 1);
+    qtest_outw(s, QFW_CFG_CTL, sel);
+    for (uint32_t k = 0; k < *size; k++) {
+        data[k] = qtest_inb(s, QFW_CFG_DATA);
+    }
+    return data;
+}

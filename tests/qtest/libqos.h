@@ -152,4 +152,9 @@ void qvirtqueue_kick(QVirtQueue *vq);
 bool qvirtqueue_get_used(QVirtQueue *vq, uint32_t *id, uint32_t *len,
                          unsigned timeout_ms);
 
+/* ---- fw_cfg, read as firmware does through ports 0x510/0x511 ---- */
+/* A named file's contents (g_free; one NUL byte past the end) and size,
+ * or NULL when the directory does not list it. */
+uint8_t *qfw_cfg_get_file(QTestState *s, const char *name, uint32_t *size);
+
 #endif

@@ -387,7 +387,12 @@ BAD += [
     (["-uuid", "1234"], "-uuid 1234: write the UUID as 8-4-4-4-12 hex"),
     (["-uuid", "1234567g-9abc-def0-1234-56789abcdef0"], "8-4-4-4-12"),
     (["-smbios", "type=5"], "type=N with N one of 0, 1, 2, 3"),
-    (["-smbios", "file=a.bin,type=1"], "either file=PATH or type=N"),
+    (["-smbios", "file=a.bin,type=1"], "file=PATH takes no other key"),
+    (["-smbios", "type=1,colour=red"],
+     "-smbios type=1 (system) has no parameter 'colour'"),
+    (["-smbios", "type=0,release=one"], "release=one: write MAJOR.MINOR"),
+    (["-smbios", "type=1,uuid=1234"], "uuid=1234: write the UUID as"),
+    (["-smbios", "file=/nonexistent/t1.bin"], "/nonexistent/t1.bin"),
     # several problems: one line each, in order, in one run
     (["-qmp", "unix:/tmp/q,server,nowait", "-hda", "disk.img"],
      ["-qmp: not supported", "-hda: not supported"]),
@@ -525,10 +530,12 @@ ACCEPTED = [
     (["-rtc", "base=2006-06-17T16:01:21,driftfix=slew"],
      ["-rtc base=2006-06-17T16:01:21,driftfix=slew: not applied yet: vmu's "
       "CMOS clock follows the host's UTC time"]),
-    (["-uuid", "c7a5fdbd-cdaf-9455-926a-d65c16db1809"],
-     ["-uuid c7a5fdbd-cdaf-9455-926a-d65c16db1809: no effect yet"]),
-    (["-smbios", "type=1,manufacturer=OpenStack,product=Nova"],
-     ["-smbios type=1,manufacturer=OpenStack,product=Nova: no effect yet"]),
+    (["-uuid", "c7a5fdbd-cdaf-9455-926a-d65c16db1809"], []),
+    (["-smbios", "type=1,manufacturer=OpenStack,product=Nova"], []),
+    (["-smbios", "type=41,designation=n0,kind=ethernet,instance=1,"
+      "pcidev=nic0"],
+     ["-smbios type=41,designation=n0,kind=ethernet,instance=1,pcidev=nic0: "
+      "not applied: vmu lists no onboard devices"]),
     # the JSON form gives the same options as key=value
     (["-object", '{"qom-type":"memory-backend-memfd","id":"m",'
       '"size":134217728,"share":true}', "-machine", "memory-backend=m"], []),

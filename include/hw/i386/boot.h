@@ -38,6 +38,9 @@ extern X86BootState x86_boot;
 #define X86_CMDLINE_ADDR    0x20000     /* up to 64 KiB */
 #define X86_CMDLINE_MAX     0x10000
 #define X86_MPTABLE_ADDR    0xf0000     /* BIOS area, scanned by Linux */
+/* SMBIOS entry point (16-byte aligned, scanned) and tables after it. */
+#define X86_SMBIOS_ADDR     0xf4000
+#define X86_SMBIOS_END      0xfc000
 #define X86_KVM_IDMAP_ADDR  0xfeffc000  /* KVM's identity map page (1) */
 #define X86_KVM_TSS_ADDR    0xfeffd000  /* KVM's TSS (3 pages) */
 

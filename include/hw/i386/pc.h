@@ -24,6 +24,11 @@ void pc_reset_request(const char *why);
 /* hw/i386/fw_cfg.c: the PC's fw_cfg items and files, then the ports. */
 bool pc_fw_cfg_init(MachineState *ms, Error **errp);
 
+/* hw/i386/pc-smbios.c: SMBIOS for the BIOS (fw_cfg) or, with -kernel, in
+ * guest memory at X86_SMBIOS_ADDR. */
+bool pc_smbios_fw_cfg(const MachineState *ms, Error **errp);
+bool pc_smbios_write(const MachineState *ms, Error **errp);
+
 /* hw/i386/pc-boot.c: -boot checked (phase 1), then in fw_cfg and CMOS. */
 bool pc_boot_option_add(const char *text, Error **errp);
 bool pc_boot_fw_cfg(Error **errp);
