@@ -10,9 +10,6 @@
 #include "hw/i386/pc.h"
 #include "hw/nvram/fw_cfg.h"
 
-#define ACPI_TABLES_FILE    "etc/acpi/tables"
-#define ACPI_RSDP_FILE      "etc/acpi/rsdp"
-#define ACPI_LOADER_FILE    "etc/table-loader"
 
 #define ACPI_HDR_LEN        36
 #define ACPI_IOAPIC_ADDR    0xfec00000u
@@ -433,8 +430,6 @@ enum {
     LOADER_ADD_POINTER = 2,
     LOADER_ADD_CHECKSUM = 3,
 };
-#define LOADER_ZONE_HIGH    1
-#define LOADER_ZONE_FSEG    2
 #define LOADER_ENTRY_LEN    128
 
 static uint8_t *loader_entry(GByteArray *l, uint32_t cmd)
@@ -508,8 +503,8 @@ bool acpi_build_fw_cfg(const MachineState *ms, Error **errp)
     put_le(rsdp, 0, 1);                     /* revision 0: RSDT only */
     put_le(rsdp, rsdt, 4);
 
-    loader_allocate(l, ACPI_RSDP_FILE, 16, LOADER_ZONE_FSEG);
-    loader_allocate(l, ACPI_TABLES_FILE, 64, LOADER_ZONE_HIGH);
+    loader_allocate(l, ACPI_RSDP_FILE, 16, ACPI_LOADER_ZONE_FSEG);
+    loader_allocate(l, ACPI_TABLES_FILE, 64, ACPI_LOADER_ZONE_HIGH);
     loader_pointer(l, ACPI_TABLES_FILE, fadt + 36, 4, ACPI_TABLES_FILE);
     loader_pointer(l, ACPI_TABLES_FILE, fadt + 40, 4, ACPI_TABLES_FILE);
     loader_pointer(l, ACPI_TABLES_FILE, rsdt + ACPI_HDR_LEN, 4,

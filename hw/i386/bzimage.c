@@ -14,6 +14,7 @@
 #include "util/trace.h"
 
 /* Offsets in boot_params (the zero page) and its setup header. */
+#define BP_ACPI_RSDP_ADDR   0x070
 #define BP_E820_ENTRIES     0x1e8
 #define BP_SETUP_SECTS      0x1f1
 #define BP_VID_MODE         0x1fa
@@ -111,6 +112,9 @@ bool bzimage_load(MachineState *ms, const uint8_t *img, size_t len,
     wr(bp + BP_VID_MODE, 0xffff, 2);
     bp[BP_TYPE_OF_LOADER] = 0xff;
     wr(bp + BP_CODE32_START, load, 4);
+    if (version >= 0x20e) {
+        wr(bp + BP_ACPI_RSDP_ADDR, x86_boot_rsdp, 8);   /* protocol 2.14 */
+    }
 
     const char *cmdline = ms->append ? ms->append : "";
     uint64_t cmdline_max = version >= 0x206 ? rd(img + BP_CMDLINE_SIZE, 4)

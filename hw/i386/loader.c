@@ -18,11 +18,6 @@
 
 X86BootState x86_boot;
 
-static uint64_t low_ram(const MachineState *ms)
-{
-    return MIN(ms->ram_size, PC_LOWMEM_END);
-}
-
 static GMappedFile *kernel_map(const char *path, Error **errp)
 {
     GError *gerr = NULL;
@@ -95,14 +90,14 @@ bool x86_kernel_check(const MachineState *ms, Error **errp)
         }
         close(fd);
         /* The kernel needs RAM too; 16 MiB is a floor, not an estimate. */
-        uint64_t room = low_ram(ms) > (16 << 20) ? low_ram(ms) - (16 << 20)
-                                                 : 0;
+        uint64_t top = x86_low_ram_top(ms);
+        uint64_t room = top > (16 << 20) ? top - (16 << 20) : 0;
         if ((uint64_t)st.st_size > room) {
             error_setg(errp, "-initrd %s (%" PRIu64 " MiB) does not fit in "
                        "guest RAM below 4 GiB (%" PRIu64 " MiB, of which "
                        "the kernel needs some): give more -m or a smaller "
                        "initrd", ms->initrd, (uint64_t)st.st_size >> 20,
-                       low_ram(ms) >> 20);
+                       top >> 20);
             return false;
         }
     }
@@ -127,7 +122,7 @@ bool x86_load_initrd(MachineState *ms, uint64_t max_addr, uint64_t *gpa,
         }
         return false;
     }
-    uint64_t top = MIN(max_addr + 1, low_ram(ms)) & ~0xfffULL;
+    uint64_t top = MIN(max_addr + 1, x86_low_ram_top(ms)) & ~0xfffULL;
     uint64_t len = st.st_size;
     if (len > top || ((top - len) & ~0xfffULL) < x86_boot_kernel_end) {
         error_setg(errp, "-initrd %s (%" PRIu64 " MiB) does not fit in guest "

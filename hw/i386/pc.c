@@ -21,13 +21,30 @@
 #include "system/reset.h"
 #include "util/trace.h"
 
+uint64_t x86_boot_rsdp;
+
+/* A direct boot with ACPI keeps the top of low RAM for the tables. */
+static uint64_t pc_acpi_high_size(const MachineState *ms)
+{
+    return ms->kernel && !firmware_options()->no_acpi ? X86_ACPI_HIGH_SIZE
+                                                      : 0;
+}
+
+uint64_t x86_low_ram_top(const MachineState *ms)
+{
+    return MIN(ms->ram_size, PC_LOWMEM_END) - pc_acpi_high_size(ms);
+}
+
 unsigned e820_table(const MachineState *ms, E820Entry *out, unsigned max)
 {
+    uint64_t top = x86_low_ram_top(ms);
     const E820Entry all[] = {
         { 0, X86_EBDA_START, E820_RAM },
         { X86_EBDA_START, 0xa0000 - X86_EBDA_START, E820_RESERVED },
-        { 0xf0000, 0x10000, E820_RESERVED },        /* MP table */
-        { 0x100000, ms->below_4g - 0x100000, E820_RAM },
+        /* MP table, SMBIOS, the RSDP */
+        { 0xf0000, 0x10000, E820_RESERVED },
+        { 0x100000, top - 0x100000, E820_RAM },
+        { top, pc_acpi_high_size(ms), E820_ACPI },
         { X86_KVM_IDMAP_ADDR, 0x4000, E820_RESERVED },  /* KVM TSS, idmap */
         { PC_HIGHMEM_START, ms->above_4g, E820_RAM },
     };
@@ -104,15 +121,40 @@ void pc_reset_request(const char *why)
     reset_request(why);
 }
 
-/* The firmware a PC would run again: MP table, kernel, initrd, boot info. */
+/*
+ * With -kernel vmu is the firmware: the tables a BIOS would leave (MP,
+ * SMBIOS, ACPI through the table loader), then the kernel and its boot
+ * information, which points at the RSDP.
+ */
+static bool pc_direct_boot(MachineState *ms, Error **errp)
+{
+    mptable_write(ms);
+    if (!pc_smbios_write(ms, errp)) {
+        return false;
+    }
+    x86_boot_rsdp = 0;
+    if (pc_acpi_high_size(ms)) {
+        AcpiLoaderZones z = {
+            .high_base = x86_low_ram_top(ms),
+            .high_size = pc_acpi_high_size(ms),
+            .fseg_base = X86_ACPI_FSEG_ADDR,
+            .fseg_size = X86_ACPI_FSEG_END - X86_ACPI_FSEG_ADDR,
+        };
+        if (!acpi_loader_run(&z, &x86_boot_rsdp, errp)) {
+            return false;
+        }
+    }
+    return x86_load_kernel(ms, errp);
+}
+
+/* The firmware a PC would run again: its tables, kernel, initrd, boot info. */
 static void pc_machine_reset(void *opaque)
 {
     MachineState *ms = opaque;
     Error *err = NULL;
     trace(pc_reset, "reset %u: %s", reset_count(), reset_reason());
     if (ms->kernel) {
-        mptable_write(ms);
-        if (!pc_smbios_write(ms, &err) || !x86_load_kernel(ms, &err)) {
+        if (!pc_direct_boot(ms, &err)) {
             error_prepend(&err, "the guest reset and vmu cannot load its "
                           "kernel again: ");
             error_report_err(err);
@@ -227,15 +269,6 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     if (pc_boots_bios(ms) && !pc_bios_load(ms, errp)) {
         return false;
     }
-    if (ms->kernel) {
-        mptable_write(ms);
-        if (!pc_smbios_write(ms, errp)) {
-            return false;
-        }
-        if (!x86_load_kernel(ms, errp)) {
-            return false;
-        }
-    }
     reset_handler_add(pc_machine_reset, ms);
     trace(pc_machine_init, "ram %" PRIu64 " MiB: %" PRIu64 " MiB below 4G, %"
           PRIu64 " MiB above", ms->ram_size >> 20, ms->below_4g >> 20,
@@ -244,8 +277,9 @@ bool pc_machine_init(MachineState *ms, Error **errp)
         return false;
     }
     /* As QEMU: -no-acpi takes the PM function away with the tables. */
-    if (firmware_options()->no_acpi) {
-        return true;
+    if (!firmware_options()->no_acpi &&
+        (!piix4_pm_init(ms, errp) || !acpi_build_fw_cfg(ms, errp))) {
+        return false;
     }
-    return piix4_pm_init(ms, errp) && acpi_build_fw_cfg(ms, errp);
+    return !ms->kernel || pc_direct_boot(ms, errp);
 }

@@ -175,6 +175,7 @@ bool pvh_load(MachineState *ms, const uint8_t *img, size_t len, Error **errp)
         memory_write(X86_MEMMAP_ADDR + i * sizeof(m), &m, sizeof(m));
     }
     si.memmap_paddr = X86_MEMMAP_ADDR;
+    si.rsdp_paddr = x86_boot_rsdp;
     si.memmap_entries = ne;
 
     uint64_t initrd, initrd_size;

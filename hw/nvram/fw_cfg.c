@@ -153,6 +153,18 @@ bool fw_cfg_add_file(const char *name, void *data, size_t len, Error **errp)
     return true;
 }
 
+const uint8_t *fw_cfg_file_get(const char *name, size_t *len)
+{
+    for (unsigned i = 0; fw_cfg.files && i < fw_cfg.files->len; i++) {
+        FWCfgFile *f = g_ptr_array_index(fw_cfg.files, i);
+        if (!strcmp(f->name, name)) {
+            *len = f->item.len;
+            return f->item.data;
+        }
+    }
+    return NULL;
+}
+
 static const OptDesc fw_cfg_desc[] = {
     { "name", OPT_STRING, "the file's name, opt/..." },
     { "file", OPT_STRING, "a host file with the contents" },

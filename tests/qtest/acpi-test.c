@@ -247,6 +247,94 @@ static void check_tables(unsigned cpus)
     qtest_quit(s);
 }
 
+/* A table in guest memory: its checksum, and inside [lo, hi). */
+static uint8_t *mem_sdt(QTestState *s, uint64_t addr, uint64_t lo,
+                        uint64_t hi, const char *sig)
+{
+    uint8_t hdr[36];
+    qtest_memread(s, addr, hdr, sizeof(hdr));
+    g_assert_cmpmem(hdr, 4, sig, 4);
+    uint32_t len = le32(hdr + 4);
+    g_assert_cmpuint(len, >=, 36);
+    g_assert_cmphex(addr, >=, lo);
+    g_assert_cmphex(addr + len, <=, hi);
+    uint8_t *t = g_malloc(len);
+    qtest_memread(s, addr, t, len);
+    g_assert_cmpuint(sum8(t, len), ==, 0);
+    return t;
+}
+
+/*
+ * -kernel: no BIOS runs the loader, so vmu does.  As a guest finds them:
+ * the RSDP in the F segment on a 16-byte boundary (Linux's legacy scan)
+ * and in the PVH start info; every table summed, inside the range the
+ * e820 map gives as ACPI (type 3), which the kernel's RAM excludes.
+ * (0x7000 is where vmu puts the start info; the guest gets it in %ebx.)
+ */
+static void test_direct_boot(void)
+{
+    QTestState *s = qtest_initf("-kernel %s -smp 2",
+                                g_getenv("VMU_TEST_FIRMWARE"));
+    uint64_t rsdp = 0;
+    for (uint64_t p = 0xe0000; p < 0x100000 && !rsdp; p += 16) {
+        if (qtest_readq(s, p) == 0x2052545020445352ULL) {  /* "RSD PTR " */
+            rsdp = p;
+        }
+    }
+    g_assert_cmphex(rsdp, !=, 0);
+    uint8_t r[20];
+    qtest_memread(s, rsdp, r, sizeof(r));
+    g_assert_cmpuint(sum8(r, 20), ==, 0);
+    g_assert_cmphex(qtest_readq(s, 0x7000 + 32), ==, rsdp);
+
+    uint64_t lo = 0, hi = 0;
+    uint64_t map = qtest_readq(s, 0x7000 + 40);
+    uint32_t entries = qtest_readl(s, 0x7000 + 48);
+    for (uint32_t i = 0; i < entries; i++) {
+        uint64_t addr = qtest_readq(s, map + i * 24);
+        uint64_t size = qtest_readq(s, map + i * 24 + 8);
+        uint32_t type = qtest_readl(s, map + i * 24 + 16);
+        if (type == 3) {
+            lo = addr;
+            hi = addr + size;
+        } else if (type == 1 && lo) {
+            g_assert_true(addr >= hi || addr + size <= lo);
+        }
+    }
+    g_assert_cmphex(hi, >, lo);
+
+    uint8_t *rsdt = mem_sdt(s, le32(r + 16), lo, hi, "RSDT");
+    uint8_t *fadt = NULL;
+    for (uint32_t off = 36; off + 4 <= le32(rsdt + 4); off += 4) {
+        char sig[5] = { 0 };
+        qtest_memread(s, le32(rsdt + off), sig, 4);
+        uint8_t *t = mem_sdt(s, le32(rsdt + off), lo, hi, sig);
+        if (!strcmp(sig, "FACP")) {
+            fadt = t;
+        } else {
+            g_free(t);
+        }
+    }
+    g_assert_nonnull(fadt);
+    char facs[4];
+    qtest_memread(s, le32(fadt + 36), facs, 4);
+    g_assert_cmpmem(facs, 4, "FACS", 4);
+    uint8_t *dsdt = mem_sdt(s, le32(fadt + 40), lo, hi, "DSDT");
+    dsdt_disassemble(dsdt);
+    g_free(dsdt);
+    g_free(fadt);
+    g_free(rsdt);
+    qtest_quit(s);
+
+    /* -no-acpi: no RSDP anywhere, none in the start info. */
+    s = qtest_initf("-kernel %s -no-acpi", g_getenv("VMU_TEST_FIRMWARE"));
+    for (uint64_t p = 0xe0000; p < 0x100000; p += 16) {
+        g_assert_cmphex(qtest_readq(s, p), !=, 0x2052545020445352ULL);
+    }
+    g_assert_cmphex(qtest_readq(s, 0x7000 + 32), ==, 0);
+    qtest_quit(s);
+}
+
 static void test_tables_smp1(void)
 {
     check_tables(1);
@@ -358,5 +446,9 @@ int main(int argc, char **argv)
     g_test_add_func("/acpi/pm/sci", test_sci);
     g_test_add_func("/acpi/no-acpi", test_no_acpi);
     g_test_add_func("/acpi/machine-acpi-off", test_machine_acpi_off);
+    if (!qtest_using_qemu()) {
+        /* QEMU's qtest runs no firmware to place them. */
+        g_test_add_func("/acpi/direct-boot", test_direct_boot);
+    }
     return g_test_run();
 }

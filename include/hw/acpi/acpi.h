@@ -43,4 +43,22 @@ void piix4_pm_power_button(void);
  * (etc/acpi/tables, etc/acpi/rsdp, etc/table-loader); not with -no-acpi. */
 bool acpi_build_fw_cfg(const MachineState *ms, Error **errp);
 
+#define ACPI_TABLES_FILE    "etc/acpi/tables"
+#define ACPI_RSDP_FILE      "etc/acpi/rsdp"
+#define ACPI_LOADER_FILE    "etc/table-loader"
+/* The loader's allocation zones: high memory, the F segment. */
+#define ACPI_LOADER_ZONE_HIGH   1
+#define ACPI_LOADER_ZONE_FSEG   2
+
+/*
+ * hw/acpi/acpi-loader.c: with no firmware (-kernel), run etc/table-loader
+ * into guest RAM, each zone a range the machine keeps for it; *rsdp gets
+ * the RSDP's address.  Nothing is written on failure.
+ */
+typedef struct AcpiLoaderZones {
+    uint64_t high_base, high_size;
+    uint64_t fseg_base, fseg_size;
+} AcpiLoaderZones;
+bool acpi_loader_run(const AcpiLoaderZones *z, uint64_t *rsdp, Error **errp);
+
 #endif

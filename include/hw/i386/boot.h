@@ -41,12 +41,18 @@ extern X86BootState x86_boot;
 /* SMBIOS entry point (16-byte aligned, scanned) and tables after it. */
 #define X86_SMBIOS_ADDR     0xf4000
 #define X86_SMBIOS_END      0xfc000
+/* -kernel with ACPI: the loader's F-segment zone (the RSDP), and its high
+ * zone at the top of RAM below 4 GiB (e820 type 3, ACPI). */
+#define X86_ACPI_FSEG_ADDR  0xfc000
+#define X86_ACPI_FSEG_END   0x100000
+#define X86_ACPI_HIGH_SIZE  0x20000
 #define X86_KVM_IDMAP_ADDR  0xfeffc000  /* KVM's identity map page (1) */
 #define X86_KVM_TSS_ADDR    0xfeffd000  /* KVM's TSS (3 pages) */
 
 /* e820 types */
 #define E820_RAM        1
 #define E820_RESERVED   2
+#define E820_ACPI       3
 
 typedef struct E820Entry {
     uint64_t addr;
@@ -56,6 +62,10 @@ typedef struct E820Entry {
 
 /* The machine's memory map as the guest sees it. */
 unsigned e820_table(const MachineState *ms, E820Entry *out, unsigned max);
+/* Where the RAM a direct-boot kernel may use below 4 GiB ends. */
+uint64_t x86_low_ram_top(const MachineState *ms);
+/* The RSDP a direct boot passes on (PVH start info, boot_params); 0: none. */
+extern uint64_t x86_boot_rsdp;
 
 /* Phase 1 (nothing created): is it a kernel we can boot, does it fit? */
 bool x86_kernel_check(const MachineState *ms, Error **errp);

@@ -47,5 +47,7 @@ void fw_cfg_add_i32(uint16_t key, uint32_t value);
 void fw_cfg_add_i64(uint16_t key, uint64_t value);
 /* Named file; fails on a duplicate or over-long name.  Takes data. */
 bool fw_cfg_add_file(const char *name, void *data, size_t len, Error **errp);
+/* A named file's contents (fw_cfg keeps them), or NULL if there is none. */
+const uint8_t *fw_cfg_file_get(const char *name, size_t *len);
 
 #endif
