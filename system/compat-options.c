@@ -104,15 +104,7 @@ static bool rtc_option(const char *val, Error **errp)
     fw.rtc_base = base;
     fw.rtc_clock = opts_get(o, "clock");
     fw.rtc_driftfix = opts_get(o, "driftfix");
-    /* The CMOS clock (hw/rtc/mc146818.c) runs on host UTC, as
-     * base=utc,clock=host asks; anything else is not applied yet. */
-    const char *clock = opts_get(o, "clock");
-    const char *fix = opts_get(o, "driftfix");
-    if ((base && strcmp(base, "utc")) || (clock && strcmp(clock, "host")) ||
-        (fix && strcmp(fix, "none"))) {
-        warn_report("-rtc %s: not applied yet: vmu's CMOS clock follows the "
-                    "host's UTC time (base=utc,clock=host)", val);
-    }
+    /* hw/rtc/mc146818.c applies them. */
     return true;
 }
 

@@ -1,9 +1,13 @@
 /*
  * The CMOS RTC at 0x70/0x71 as a BIOS reads it: the host's UTC date and
  * time in BCD, a guest-set time that sticks, the memory-size bytes for
- * several -m, the CPU count and the -boot order.  Runs against vmu and QEMU's pc.
+ * several -m, the CPU count and the -boot order; -rtc base= and clock=;
+ * register B's SET mode; the three interrupt sources on IRQ 8 (periodic at
+ * register A's rate, update-ended, alarm), as the MC146818 data sheet
+ * describes them.  Runs against vmu and QEMU's pc.
  */
 #include <glib.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "libqtest.h"
@@ -115,6 +119,207 @@ static void test_boot_order(void)
     qtest_quit(s);
 }
 
+static double now_s(void)
+{
+    return g_get_monotonic_time() / 1e6;
+}
+
+/* -rtc base=DATE: the clock starts there and runs on. */
+static void test_base_date(void)
+{
+    struct tm tm = { .tm_year = 106, .tm_mon = 5, .tm_mday = 17,
+                     .tm_hour = 16, .tm_min = 1, .tm_sec = 21 };
+    time_t want = timegm(&tm);
+    QTestState *s = qtest_init("-rtc base=2006-06-17T16:01:21");
+    time_t t = rtc_time(s);
+    g_assert_cmpint(t, >=, want);
+    g_assert_cmpint(t, <=, want + 5);
+    qtest_quit(s);
+}
+
+/* base=localtime follows the TZ the VMM runs in (+05:30 here). */
+static void test_base_localtime(void)
+{
+    g_setenv("TZ", "<+0530>-5:30", TRUE);
+    QTestState *s = qtest_init("-rtc base=localtime");
+    g_unsetenv("TZ");
+    time_t t = rtc_time(s);
+    time_t host = time(NULL);
+    g_assert_cmpint(t, >=, host + 19800 - 2);
+    g_assert_cmpint(t, <=, host + 19800 + 2);
+    qtest_quit(s);
+}
+
+/* clock=rt starts at the host's time, as host does. */
+static void test_clock_rt(void)
+{
+    QTestState *s = qtest_init("-rtc base=utc,clock=rt");
+    time_t t = rtc_time(s);
+    time_t host = time(NULL);
+    g_assert_cmpint(t, >=, host - 2);
+    g_assert_cmpint(t, <=, host + 2);
+    qtest_quit(s);
+}
+
+/* Register B's SET bit stops the clock for writing; clearing it restarts
+ * the clock from what was written. */
+static void test_set_mode(void)
+{
+    QTestState *s = qtest_init("");
+    uint8_t b = cmos_read(s, 0x0b);
+    cmos_write(s, 0x0b, b | 0x80);
+    cmos_write(s, 0x00, 0x56);
+    cmos_write(s, 0x02, 0x34);
+    cmos_write(s, 0x04, 0x12);
+    cmos_write(s, 0x07, 0x02);
+    cmos_write(s, 0x08, 0x01);
+    cmos_write(s, 0x09, 0x30);
+    struct tm tm = { .tm_year = 130, .tm_mon = 0, .tm_mday = 2,
+                     .tm_hour = 12, .tm_min = 34, .tm_sec = 56 };
+    time_t want = timegm(&tm);
+    /* Stopped: it reads what was written, however long we take. */
+    g_assert_cmpint(rtc_time(s), ==, want);
+    g_assert_cmphex(cmos_read(s, 0x0a) & 0x80, ==, 0);
+    g_assert_cmpint(rtc_time(s), ==, want);
+    cmos_write(s, 0x0b, b);
+    time_t t = rtc_time(s);
+    g_assert_cmpint(t, >=, want);
+    g_assert_cmpint(t, <=, want + 2);
+    qtest_quit(s);
+}
+
+typedef struct FlagWait {
+    uint8_t mask;
+    uint8_t seen;
+    bool fast;          /* a rate at which the next tick may come at once */
+} FlagWait;
+
+/* IRQ 8 is up and register C holds the flags; reading C lowers it. */
+static bool rtc_irq_flags(QTestState *s, void *opaque)
+{
+    FlagWait *w = opaque;
+    if (!qtest_get_irq(s, 8)) {
+        return false;
+    }
+    w->seen = cmos_read(s, 0x0c);
+    if (!w->fast) {
+        g_assert_false(qtest_get_irq(s, 8));
+    }
+    return (w->seen & w->mask) == w->mask;
+}
+
+static QTestState *rtc_irq_init(void)
+{
+    QTestState *s = qtest_init("");
+    qtest_irq_intercept_in(s, "ioapic");
+    cmos_read(s, 0x0c);                 /* clear what is pending */
+    return s;
+}
+
+/* Periodic: PF and IRQF at register A's rate (RS 0xf: 2 Hz, RS 3: 8 kHz);
+ * never faster than the rate, and going on as long as it is enabled. */
+static void test_periodic(void)
+{
+    QTestState *s = rtc_irq_init();
+    cmos_write(s, 0x0a, 0x2f);          /* 2 Hz */
+    cmos_write(s, 0x0b, cmos_read(s, 0x0b) | 0x40);
+    FlagWait w = { .mask = 0xc0 };
+    double t0 = now_s();
+    unsigned ticks = 0;
+    while (ticks < 3) {
+        g_assert_true(qtest_wait_until(s, rtc_irq_flags, &w, 10000));
+        ticks++;
+    }
+    /* 3 ticks at 2 Hz take at least 1 s (the first may come at once). */
+    g_assert_cmpfloat(now_s() - t0, >=, 0.9);
+    /* A fast rate gives many ticks soon. */
+    cmos_write(s, 0x0a, 0x23);          /* 8192 Hz */
+    w.fast = true;
+    t0 = now_s();
+    for (ticks = 0; ticks < 50; ticks++) {
+        g_assert_true(qtest_wait_until(s, rtc_irq_flags, &w, 10000));
+    }
+    g_assert_cmpfloat(now_s() - t0, <, 10.0);
+    /* Disabled: no more periodic flags. */
+    cmos_write(s, 0x0b, cmos_read(s, 0x0b) & ~0x40);
+    cmos_read(s, 0x0c);
+    g_assert_false(qtest_get_irq(s, 8));
+    qtest_quit(s);
+}
+
+typedef struct SecondsWait {
+    unsigned start;
+} SecondsWait;
+
+static bool seconds_passed_3(QTestState *s, void *opaque)
+{
+    SecondsWait *w = opaque;
+    return (bcd(cmos_read(s, 0x00)) + 60 - w->start) % 60 >= 3;
+}
+
+/*
+ * driftfix=slew: periodic ticks the guest did not acknowledge are handed
+ * over later.  At 2 Hz, more than 2 s without reading register C lose 3
+ * ticks or more; then 4 interrupts come quickly (the pending one and 3
+ * lost), where without slew the last 3 wait for ticks: 1 s at least.
+ */
+static double slew_catch_up(const char *args)
+{
+    QTestState *s = qtest_init(args);
+    qtest_irq_intercept_in(s, "ioapic");
+    cmos_write(s, 0x0a, 0x2f);
+    cmos_write(s, 0x0b, cmos_read(s, 0x0b) | 0x40);
+    FlagWait w = { .mask = 0xc0, .fast = true };    /* lost ticks follow */
+    g_assert_true(qtest_wait_until(s, rtc_irq_flags, &w, 10000));
+    SecondsWait sw = { bcd(cmos_read(s, 0x00)) };
+    g_assert_true(qtest_wait_until(s, seconds_passed_3, &sw, 10000));
+    double t0 = now_s();
+    for (unsigned i = 0; i < 4; i++) {
+        g_assert_true(qtest_wait_until(s, rtc_irq_flags, &w, 10000));
+    }
+    double took = now_s() - t0;
+    qtest_quit(s);
+    return took;
+}
+
+static void test_slew(void)
+{
+    g_assert_cmpfloat(slew_catch_up("-rtc driftfix=slew"), <, 0.9);
+    g_assert_cmpfloat(slew_catch_up("-rtc driftfix=none"), >=, 0.9);
+}
+
+/* Update-ended: UF and IRQF once a second. */
+static void test_update_ended(void)
+{
+    QTestState *s = rtc_irq_init();
+    cmos_write(s, 0x0b, cmos_read(s, 0x0b) | 0x10);
+    FlagWait w = { .mask = 0x90 };
+    double t0 = now_s();
+    g_assert_true(qtest_wait_until(s, rtc_irq_flags, &w, 10000));
+    g_assert_true(qtest_wait_until(s, rtc_irq_flags, &w, 10000));
+    /* Two updates are a second apart at least (the first may be soon). */
+    g_assert_cmpfloat(now_s() - t0, >=, 0.9);
+    qtest_quit(s);
+}
+
+/* Alarm: AF and IRQF when the time matches the alarm bytes, 0xc0 and up
+ * matching any value: here, any hour and minute at second now+2. */
+static void test_alarm(void)
+{
+    QTestState *s = rtc_irq_init();
+    unsigned sec = bcd(cmos_read(s, 0x00));
+    unsigned at = (sec + 2) % 60;
+    cmos_write(s, 0x01, (at / 10) << 4 | at % 10);
+    cmos_write(s, 0x03, 0xff);
+    cmos_write(s, 0x05, 0xff);
+    cmos_write(s, 0x0b, cmos_read(s, 0x0b) | 0x20);
+    FlagWait w = { .mask = 0xa0 };
+    g_assert_true(qtest_wait_until(s, rtc_irq_flags, &w, 10000));
+    unsigned now = bcd(cmos_read(s, 0x00));
+    g_assert_true(now == at || now == (at + 1) % 60);
+    qtest_quit(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -123,5 +328,13 @@ int main(int argc, char **argv)
     g_test_add_func("/rtc/memory-128m", test_memory_128m);
     g_test_add_func("/rtc/memory-5g", test_memory_5g);
     g_test_add_func("/rtc/boot-order", test_boot_order);
+    g_test_add_func("/rtc/base-date", test_base_date);
+    g_test_add_func("/rtc/base-localtime", test_base_localtime);
+    g_test_add_func("/rtc/clock-rt", test_clock_rt);
+    g_test_add_func("/rtc/set-mode", test_set_mode);
+    g_test_add_func("/rtc/irq/periodic", test_periodic);
+    g_test_add_func("/rtc/irq/update-ended", test_update_ended);
+    g_test_add_func("/rtc/irq/alarm", test_alarm);
+    g_test_add_func("/rtc/irq/slew", test_slew);
     return g_test_run();
 }

@@ -527,9 +527,8 @@ ACCEPTED = [
     (["-parallel", "none"], []),
     (["-no-shutdown"], ["-no-shutdown: ignored"]),
     (["-rtc", "base=utc,clock=host"], []),
-    (["-rtc", "base=2006-06-17T16:01:21,driftfix=slew"],
-     ["-rtc base=2006-06-17T16:01:21,driftfix=slew: not applied yet: vmu's "
-      "CMOS clock follows the host's UTC time"]),
+    (["-rtc", "base=2006-06-17T16:01:21,driftfix=slew"], []),
+    (["-rtc", "base=localtime,clock=vm"], []),
     (["-uuid", "c7a5fdbd-cdaf-9455-926a-d65c16db1809"], []),
     (["-smbios", "type=1,manufacturer=OpenStack,product=Nova"], []),
     (["-smbios", "type=41,designation=n0,kind=ethernet,instance=1,"
