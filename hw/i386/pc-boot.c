@@ -1,7 +1,8 @@
 /*
  * -boot for the PC: the boot order in the CMOS bytes QEMU's pc uses,
- * the boot menu and its wait, and how long SeaBIOS waits before it
- * reboots after a failed boot (fw_cfg files).
+ * the boot menu and its wait, how long SeaBIOS waits before it reboots
+ * after a failed boot, and the bootorder list of the bootindex= devices
+ * (fw_cfg files).
  */
 #include <glib.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "hw/i386/pc.h"
 #include "hw/nvram/fw_cfg.h"
 #include "hw/rtc/mc146818rtc.h"
+#include "system/bootdevice.h"
 #include "system/reset.h"
 #include "util/opts.h"
 
@@ -21,7 +23,8 @@ static struct {
     bool menu;
     int splash_time;        /* ms, -1: not given */
     int reboot_timeout;     /* ms, -1: never reboot */
-} boot = { "cad", "", false, -1, -1 };
+    bool strict;            /* only the bootindex devices */
+} boot = { "cad", "", false, -1, -1, false };
 
 static const OptDesc boot_desc[] = {
     { "order", OPT_STRING, "drives to try: a (floppy), c (disk), d (CD), n (network)" },
@@ -96,6 +99,7 @@ bool pc_boot_option_add(const char *text, Error **errp)
         g_strlcpy(boot.once, once, sizeof(boot.once));
     }
     boot.menu = opts_get_bool(o, "menu", boot.menu);
+    boot.strict = opts_get_bool(o, "strict", boot.strict);
     if (opts_has(o, "splash-time")) {
         boot.splash_time = st;
     }
@@ -150,6 +154,12 @@ bool pc_boot_fw_cfg(Error **errp)
             return false;
         }
     }
-    /* No device has a bootindex yet, so the list is empty (strict too). */
-    return fw_cfg_add_file("bootorder", g_malloc0(1), 0, errp);
+    return true;
+}
+
+bool pc_boot_order_fw_cfg(Error **errp)
+{
+    size_t len;
+    char *list = boot_devices_list(boot.strict, &len);
+    return fw_cfg_add_file("bootorder", list, len, errp);
 }

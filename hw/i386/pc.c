@@ -193,6 +193,9 @@ bool pc_machine_done(MachineState *ms, Error **errp)
         pci_host_forward_cf9(&rcr);
     }
 
+    if (!pc_boot_order_fw_cfg(errp)) {
+        return false;
+    }
     /* -serial and -device isa-serial made theirs; else COM1 on stdio. */
     if (!ms->serial && !ms->nodefaults && strcmp(ms->accel, "qtest") &&
         !serial_ports()) {

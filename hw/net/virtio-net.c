@@ -13,6 +13,7 @@
 
 #include "hw/net/virtio-net.h"
 #include "system/options.h"
+#include "system/bootdevice.h"
 #include "system/registry.h"
 #include "util/trace.h"
 
@@ -584,6 +585,8 @@ static const OptDesc virtio_net_pci_desc[] = {
     { "rx_queue_size", OPT_NUMBER, "256, 512 or 1024" },
     { "tx_queue_size", OPT_NUMBER, "256, 512 or 1024" },
     { "romfile", OPT_STRING, "accepted and ignored (no option ROM)" },
+    { "bootindex", OPT_STRING, "place in the firmware's boot order, 0 first "
+      "(-1: none)" },
     { NULL, 0, NULL },
 };
 
@@ -727,6 +730,10 @@ static bool virtio_net_pci_check(const Opts *o, Error **errp)
                        "and 0 to 2147483647 (Mb/s)", speed);
             return false;
         }
+    }
+    int32_t bootindex;
+    if (!bootindex_get(o, &bootindex, errp)) {
+        return false;
     }
     const char *duplex = opts_get(o, "duplex");
     if (duplex && strcmp(duplex, "half") && strcmp(duplex, "full")) {
@@ -892,7 +899,14 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
         error_prepend(errp, "-device virtio-net-pci: ");
         return false;
     }
-    return true;
+    int32_t bootindex;
+    bootindex_get(o, &bootindex, NULL);
+    char *dev = pci_device_fw_path(&n->proxy.pci);
+    char *path = g_strdup_printf("%s/ethernet-phy@0", dev);
+    bool ok = boot_device_add(bootindex, path, n->name, errp);
+    g_free(path);
+    g_free(dev);
+    return ok;
 }
 
 static const TypeInfo virtio_net_pci_info = {

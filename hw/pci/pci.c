@@ -459,3 +459,34 @@ bool pci_host_init(Error **errp)
     return io_region_map(&cf8_region, 0xcf8, errp) &&
            io_region_map(&cfc_region, 0xcfc, errp);
 }
+
+/* OpenFirmware names of PCI classes (the PCI bus binding), those vmu's
+ * devices have; others are pciVVVV,DDDD. */
+char *pci_device_fw_path(const PCIDevice *d)
+{
+    static const struct {
+        uint16_t class;
+        const char *name;
+    } names[] = {
+        { 0x0100, "scsi" }, { 0x0101, "ide" }, { 0x0106, "sata" },
+        { 0x0180, "storage" }, { 0x0200, "ethernet" },
+        { 0x0600, "host" }, { 0x0601, "isa" },
+    };
+    uint16_t class = d->config[0x0b] << 8 | d->config[0x0a];
+    char *name = NULL;
+    for (unsigned i = 0; i < G_N_ELEMENTS(names); i++) {
+        if (names[i].class == class) {
+            name = g_strdup(names[i].name);
+        }
+    }
+    if (!name) {
+        name = g_strdup_printf("pci%04x,%04x", d->config[0] | d->config[1] << 8,
+                               d->config[2] | d->config[3] << 8);
+    }
+    char *path = PCI_FUNC(d->devfn) ?
+        g_strdup_printf("/pci@i0cf8/%s@%x,%x", name, PCI_SLOT(d->devfn),
+                        PCI_FUNC(d->devfn)) :
+        g_strdup_printf("/pci@i0cf8/%s@%x", name, PCI_SLOT(d->devfn));
+    g_free(name);
+    return path;
+}

@@ -166,6 +166,26 @@ static void test_boot_options(void)
     qtest_quit(s);
 }
 
+/* bootindex= of two NICs, lowest first, and strict=on's HALT line: the
+ * paths SeaBIOS matches its devices against (OpenFirmware names). */
+static void test_bootorder(void)
+{
+    QTestState *s = qtest_init(
+        "-netdev user,id=n0 -device virtio-net-pci,netdev=n0,addr=4,"
+        "bootindex=2 -netdev user,id=n1 -device virtio-net-pci,netdev=n1,"
+        "addr=5,bootindex=1 -boot strict=on");
+    uint32_t size = 0;
+    uint16_t sel = fw_cfg_find(s, "bootorder", &size);
+    static const char want[] = "/pci@i0cf8/ethernet@5/ethernet-phy@0\n"
+                               "/pci@i0cf8/ethernet@4/ethernet-phy@0\n"
+                               "HALT";
+    g_assert_cmpuint(size, ==, sizeof(want));
+    char got[sizeof(want)];
+    fw_cfg_read(s, sel, got, size);
+    g_assert_cmpstr(got, ==, want);
+    qtest_quit(s);
+}
+
 static void test_user_file(void)
 {
     QTestState *s = qtest_init("-fw_cfg name=opt/vmu/test,string=hello");
@@ -239,6 +259,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fw_cfg/e820-matches-m", test_e820);
     g_test_add_func("/fw_cfg/boot-files", test_boot_files);
     g_test_add_func("/fw_cfg/boot-options", test_boot_options);
+    g_test_add_func("/fw_cfg/bootorder", test_bootorder);
     g_test_add_func("/fw_cfg/user-file-io-and-dma", test_user_file);
     g_test_add_func("/fw_cfg/dma-outside-ram-errors", test_dma_outside_ram);
     g_test_add_func("/fw_cfg/unknown-key-reads-zeros", test_unknown_key);

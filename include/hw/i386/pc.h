@@ -32,6 +32,8 @@ bool pc_smbios_write(const MachineState *ms, Error **errp);
 /* hw/i386/pc-boot.c: -boot checked (phase 1), then in fw_cfg and CMOS. */
 bool pc_boot_option_add(const char *text, Error **errp);
 bool pc_boot_fw_cfg(Error **errp);
+/* After -device: "bootorder" from the bootindex= devices (and strict=). */
+bool pc_boot_order_fw_cfg(Error **errp);
 void pc_boot_cmos(void);
 
 /* hw/i386/pc-bios.c: read and check -bios (phase 1), then map it. */

@@ -93,6 +93,9 @@ bool pci_device_register(PCIDevice *d, const char *name, int devfn,
                          const PCIDeviceOps *ops, void *opaque, Error **errp);
 void pci_device_unregister(PCIDevice *d);
 PCIDevice *pci_find_device(uint8_t devfn);
+/* The device's OpenFirmware path, /pci@i0cf8/NAME@SLOT[,FN], NAME from its
+ * class (ethernet, scsi, ...) as firmware expects (g_free). */
+char *pci_device_fw_path(const PCIDevice *d);
 /* Power-on state: as at a machine reset (every device: pci_bus_reset). */
 void pci_device_reset(PCIDevice *d);
 void pci_bus_reset(void);
