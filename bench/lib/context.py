@@ -61,8 +61,10 @@ class Timed:
     text appears, and when the process exits (all in ms from exec)."""
 
     def __init__(self, argv, wait_for=None, on_text=None, timeout=60,
-                 env=None):
+                 env=None, marks=()):
         self.argv = argv
+        self.marks = marks          # more texts: mark_ms[text] when seen
+        self.mark_ms = {}
         self.wait_for = wait_for
         self.on_text = on_text
         self.timeout = timeout
@@ -97,6 +99,9 @@ class Timed:
                 if self.first_byte_ms is None:
                     self.first_byte_ms = (now - t0) * 1000
                 self.output += chunk
+                for m in self.marks:
+                    if m not in self.mark_ms and m.encode() in self.output:
+                        self.mark_ms[m] = (now - t0) * 1000
                 if (self.wait_for and self.text_ms is None and
                         self.wait_for.encode() in self.output):
                     self.text_ms = (now - t0) * 1000
