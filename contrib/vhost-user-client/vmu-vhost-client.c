@@ -23,8 +23,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +33,7 @@
 #include "hw/virtio/vhost-user.h"
 #include "hw/virtio/vhost.h"
 #include "util/trace.h"
+#include "util/unix-socket.h"
 
 #define BUF_SIZE 2048           /* one descriptor's buffer */
 #define MAX_QSIZE 1024
@@ -579,46 +578,64 @@ static void announce(Client *c)
     }
 }
 
-static bool client_connect(Client *c, Error **errp)
+/* --server: listen once, then wait for a back-end (until a signal). */
+static bool client_accept(Client *c, Error **errp)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    double deadline = now_s() + 5;
-
-    if (strlen(c->path) >= sizeof(sa.sun_path)) {
-        error_setg(errp, "socket path %s is too long", c->path);
-        return false;
-    }
-    strcpy(sa.sun_path, c->path);
-    if (c->server) {
+    if (c->listen_fd < 0) {
+        c->listen_fd = unix_socket_listen(c->path, UNIX_SOCKET_REPLACE_ANY,
+                                          errp);
         if (c->listen_fd < 0) {
-            unlink(c->path);
-            c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            if (bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-                listen(c->listen_fd, 1) < 0) {
-                error_setg_errno(errp, errno, "cannot listen on %s", c->path);
-                return false;
-            }
-            fprintf(stderr, "vmu-vhost-client: waiting for a back-end on "
-                    "%s\n", c->path);
-        }
-        c->fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (c->fd < 0) {
-            error_setg_errno(errp, errno, "cannot accept on %s", c->path);
+            c->listen_fd = -1;
             return false;
         }
-        return true;
+        fprintf(stderr, "vmu-vhost-client: waiting for a back-end on %s\n",
+                c->path);
     }
     for (;;) {
-        int err;
-        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        struct pollfd p = { .fd = c->listen_fd, .events = POLLIN };
+        int fd;
+
+        if (stop_flag) {
+            error_setg(errp, "stopped while waiting for a back-end on %s",
+                       c->path);
+            return false;
+        }
+        poll(&p, 1, 200);       /* a signal ends it early */
+        fd = unix_socket_accept(c->listen_fd, errp);
+        if (fd >= 0) {
+            c->fd = fd;
             return true;
         }
-        err = errno;
-        close(c->fd);
-        c->fd = -1;
+        if (fd != -EAGAIN) {
+            error_prepend(errp, "%s: ", c->path);
+            return false;
+        }
+    }
+}
+
+/* Connect, retrying for 5 s while the back-end's socket is not there. */
+static bool client_connect(Client *c, Error **errp)
+{
+    double deadline = now_s() + 5;
+
+    if (c->server) {
+        return client_accept(c, errp);
+    }
+    for (;;) {
+        Error *err = NULL;
+        int fd = unix_socket_connect(c->path, &err);
+
+        if (fd >= 0) {
+            c->fd = fd;
+            return true;
+        }
+        if (fd == -ENAMETOOLONG) {
+            error_propagate(errp, err);
+            return false;
+        }
+        error_free(err);
         if (now_s() > deadline || stop_flag) {
-            error_setg_errno(errp, err, "cannot connect to %s", c->path);
+            error_setg_errno(errp, -fd, "cannot connect to %s", c->path);
             error_append_hint(errp, "start the back-end first (its socket "
                               "must exist), or use --server");
             return false;
