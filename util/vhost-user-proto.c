@@ -240,6 +240,59 @@ bool vhost_user_check_request(VhostUserChannel ch, const VhostUserHeader *hdr,
     }
 }
 
+bool vhost_user_check_fds(VhostUserChannel ch, const VhostUserHeader *hdr,
+                          const void *payload, size_t nfds, Error **errp)
+{
+    const VhostUserMsgInfo *m = vhost_user_msg_info(ch, hdr->request);
+    const char *name = vhost_user_channel_request_name(ch, hdr->request);
+    const VhostUserPayload *p = payload;
+    size_t want;
+
+    if (!m) {
+        return true;
+    }
+    switch (m->fds) {
+    case VHOST_USER_FDS_NONE:
+        want = 0;
+        break;
+    case VHOST_USER_FDS_ONE:
+        want = 1;
+        break;
+    case VHOST_USER_FDS_OPTIONAL:
+        want = nfds ? 1 : 0;
+        break;
+    case VHOST_USER_FDS_RING:
+        /* The NOFD bit is bit 8 in SET_VRING_* and in a vring area. */
+        if (hdr->size >= sizeof(uint64_t) &&
+            (p->u64 & VHOST_USER_VRING_NOFD_MASK)) {
+            if (nfds) {
+                error_setg(errp, "%s has the NOFD bit but came with %zu file "
+                           "descriptors", name, nfds);
+                return false;
+            }
+            return true;
+        }
+        if (nfds != 1) {
+            error_setg(errp, "%s came with %zu file descriptors, expected 1 "
+                       "(or the NOFD bit)", name, nfds);
+            return false;
+        }
+        return true;
+    case VHOST_USER_FDS_REGIONS:
+        want = hdr->size >= offsetof(VhostUserMemory, regions) ?
+               p->memory.nregions : 0;
+        break;
+    default:
+        want = 0;
+    }
+    if (nfds != want) {
+        error_setg(errp, "%s came with %zu file descriptors, expected %zu",
+                   name, nfds, want);
+        return false;
+    }
+    return true;
+}
+
 bool vhost_user_check_reply(uint32_t request, const VhostUserHeader *hdr,
                             size_t payload_len, Error **errp)
 {

@@ -395,6 +395,14 @@ bool vhost_user_check_request(VhostUserChannel ch, const VhostUserHeader *hdr,
                               const void *payload, size_t payload_len,
                               Error **errp);
 /*
+ * Check the fds that came with a request against its line's fd policy:
+ * none; exactly one; at most one; one unless the payload's NOFD bit is
+ * set; one per memory region.  After vhost_user_check_request (it reads
+ * the payload); unknown codes pass.
+ */
+bool vhost_user_check_fds(VhostUserChannel ch, const VhostUserHeader *hdr,
+                          const void *payload, size_t nfds, Error **errp);
+/*
  * Check a reply to 'request': same code, flags exactly version 1 + REPLY,
  * hdr->size equal to the bytes read, and a size the code allows (a u64
  * when only a REPLY_ACK can answer it).

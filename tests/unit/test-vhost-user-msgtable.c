@@ -256,6 +256,64 @@ static void test_sizes_refused(void)
     }
 }
 
+static bool fds_ok(VhostUserChannel ch, uint32_t code, uint64_t u64,
+                   size_t nfds)
+{
+    VhostUserPayload p = { .u64 = u64 };
+    uint32_t min, max;
+    VhostUserHeader h = { code, VHOST_USER_VERSION, 0 };
+    Error *err = NULL;
+    bool ok;
+
+    g_assert_true(vhost_user_request_size(ch, code, &min, &max));
+    h.size = min > 8 ? min : 8;
+    ok = vhost_user_check_fds(ch, &h, &p, nfds, &err);
+    g_assert_cmpint(ok, ==, err == NULL);
+    if (err) {
+        g_assert_nonnull(strstr(error_get_pretty(err), "file descriptors"));
+        error_free(err);
+    }
+    return ok;
+}
+
+/* Each request's fds, as the spec gives them (facts above: fds). */
+static void test_fds(void)
+{
+    const VhostUserChannel fe = VHOST_USER_CHANNEL_FRONTEND;
+    const uint64_t nofd = 1u << 8;
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(frontend_facts); i++) {
+        const Fact *f = &frontend_facts[i];
+        g_test_message("%s", f->name);
+        if (f->fds == 0) {
+            g_assert_true(fds_ok(fe, f->code, 0, 0));
+            g_assert_false(fds_ok(fe, f->code, 0, 1));
+        }
+    }
+    /* KICK/CALL/ERR: one fd, or none with the NOFD bit. */
+    g_assert_true(fds_ok(fe, 12, 1, 1));
+    g_assert_false(fds_ok(fe, 12, 1, 0));
+    g_assert_true(fds_ok(fe, 13, 1 | nofd, 0));
+    g_assert_false(fds_ok(fe, 14, 1 | nofd, 1));
+    /* SET_MEM_TABLE: one per region (nregions is the payload's u32). */
+    g_assert_true(fds_ok(fe, 5, 2, 2));
+    g_assert_false(fds_ok(fe, 5, 2, 1));
+    g_assert_false(fds_ok(fe, 5, 2, 3));
+    /* Exactly one: SET_LOG_FD, SET_BACKEND_REQ_FD, ADD_MEM_REG. */
+    g_assert_false(fds_ok(fe, 7, 0, 0));
+    g_assert_true(fds_ok(fe, 21, 0, 1));
+    g_assert_false(fds_ok(fe, 21, 0, 2));
+    g_assert_false(fds_ok(fe, 37, 0, 0));
+    /* REM_MEM_REG: the fd may come, and is not needed. */
+    g_assert_true(fds_ok(fe, 38, 0, 0));
+    g_assert_true(fds_ok(fe, 38, 0, 1));
+    /* Back-end: the host notifier area, one fd or NOFD. */
+    g_assert_true(fds_ok(VHOST_USER_CHANNEL_BACKEND, 3, 0, 1));
+    g_assert_true(fds_ok(VHOST_USER_CHANNEL_BACKEND, 3, nofd, 0));
+    g_assert_false(fds_ok(VHOST_USER_CHANNEL_BACKEND, 3, 0, 0));
+    g_assert_false(fds_ok(VHOST_USER_CHANNEL_BACKEND, 2, 0, 1));
+}
+
 static void test_feature_list(void)
 {
     char buf[VHOST_USER_FEATURE_LIST_LEN];
@@ -286,6 +344,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vhost-user/msgtable/enum-values", test_enum_values);
     g_test_add_func("/vhost-user/msgtable/lines", test_table_lines);
     g_test_add_func("/vhost-user/msgtable/sizes-refused", test_sizes_refused);
+    g_test_add_func("/vhost-user/msgtable/fds", test_fds);
     g_test_add_func("/vhost-user/msgtable/feature-list", test_feature_list);
     return g_test_run();
 }
