@@ -23,6 +23,7 @@
 #include "system/options.h"
 #include "system/registry.h"
 #include "util/trace.h"
+#include "util/unix-socket.h"
 
 typedef struct SocketChardev {
     Chardev parent;
@@ -50,21 +51,6 @@ typedef struct SocketChardev {
 static gboolean socket_conn_event(int fd, GIOCondition cond, void *opaque);
 static gboolean socket_accept_event(int fd, GIOCondition cond, void *opaque);
 static void socket_schedule_retry(SocketChardev *s);
-
-static bool socket_addr(const char *path, struct sockaddr_un *sa,
-                        Error **errp)
-{
-    memset(sa, 0, sizeof(*sa));
-    sa->sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(sa->sun_path)) {
-        error_setg(errp, "socket path %s is %zu bytes long, the limit is %zu; "
-                   "use a shorter path", path, strlen(path),
-                   sizeof(sa->sun_path) - 1);
-        return false;
-    }
-    strcpy(sa->sun_path, path);
-    return true;
-}
 
 /* HOST:PORT to addresses; an empty host is every address for a server. */
 static struct addrinfo *socket_tcp_resolve(SocketChardev *s, bool passive,
@@ -272,23 +258,14 @@ static int socket_tcp_connect(SocketChardev *s, unsigned wait_ms)
 /* One non-blocking connect; 0 or -errno. */
 static int socket_try_connect(SocketChardev *s)
 {
-    struct sockaddr_un sa;
     int fd;
 
     if (s->host) {
         return socket_tcp_connect(s, 0);
     }
-    if (!socket_addr(s->path, &sa, NULL)) {
-        return -ENAMETOOLONG;
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    fd = unix_socket_connect(s->path, NULL);
     if (fd < 0) {
-        return -errno;
-    }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        int err = errno;
-        close(fd);
-        return -err;
+        return fd;
     }
     socket_connected(s, fd);
     return 0;
@@ -478,47 +455,19 @@ static bool socket_tcp_listen(SocketChardev *s, Error **errp)
 
 static bool socket_listen(SocketChardev *s, Error **errp)
 {
-    struct sockaddr_un sa;
-    struct stat st;
     int fd;
 
     if (s->host) {
         return socket_tcp_listen(s, errp);
     }
-    if (!socket_addr(s->path, &sa, errp)) {
-        return false;
-    }
-    /* A socket file left by a process that died: take its place. */
-    if (lstat(s->path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            error_setg(errp, "chardev '%s': %s exists and is not a socket; "
-                       "remove it or choose another path", s->parent.id,
-                       s->path);
-            return false;
-        }
-        unlink(s->path);
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    /* A socket file already there (left by a process that died): take its
+     * place, as QEMU does. */
+    fd = unix_socket_listen(s->path, UNIX_SOCKET_REPLACE_ANY, errp);
     if (fd < 0) {
-        error_setg_errno(errp, errno, "chardev '%s': cannot create a socket "
-                         "for %s", s->parent.id, s->path);
-        return false;
-    }
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        error_setg_errno(errp, errno, "chardev '%s': cannot bind to %s",
-                         s->parent.id, s->path);
-        error_append_hint(errp, "check that the directory exists and is "
-                          "writable");
-        close(fd);
+        error_prepend(errp, "chardev '%s': ", s->parent.id);
         return false;
     }
     s->created_file = true;
-    if (listen(fd, 1) < 0) {
-        error_setg_errno(errp, errno, "chardev '%s': cannot listen on %s",
-                         s->parent.id, s->path);
-        close(fd);
-        return false;
-    }
     s->listen_fd = fd;
     s->listen_watch = main_loop_add_fd(fd, G_IO_IN, socket_accept_event, s);
     return true;

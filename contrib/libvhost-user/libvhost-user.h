@@ -122,12 +122,6 @@ static inline bool vu_has_protocol_feature(const VuDev *dev, unsigned bit)
     return dev->protocol_features & (1ull << bit);
 }
 
-/* --- sockets --- */
-/* Listen on path (a stale socket file nobody listens on is replaced). */
-int vu_socket_listen(const char *path, Error **errp);
-int vu_socket_accept(int listen_fd, Error **errp);
-int vu_socket_connect(const char *path, Error **errp);
-
 /* --- memory --- */
 /* Host pointer for guest-physical gpa; *len is clipped to what lies
  * contiguously in the same region.  NULL if gpa is in no region. */

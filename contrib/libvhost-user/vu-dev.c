@@ -412,17 +412,7 @@ static int vring_fd_arg(VuDev *dev, Req *r, VuVirtq **vqp, Error **errp)
         return -2;
     }
     if (nofd) {
-        if (r->nfds) {
-            error_setg(errp, "%s has the NOFD bit but came with %zu file "
-                       "descriptors", name, r->nfds);
-            return -2;
-        }
-        return -1;
-    }
-    if (r->nfds != 1) {
-        error_setg(errp, "%s came with %zu file descriptors, expected 1 (or "
-                   "the NOFD bit)", name, r->nfds);
-        return -2;
+        return -1;      /* vhost_user_check_fds saw that no fd came */
     }
     fd = r->fds[0];
     r->fds[0] = -1;
@@ -507,11 +497,7 @@ static bool h_net_set_mtu(VuDev *dev, Req *r, Error **errp)
 
 static bool h_set_backend_req_fd(VuDev *dev, Req *r, Error **errp)
 {
-    if (r->nfds != 1) {
-        error_setg(errp, "SET_BACKEND_REQ_FD came with %zu file descriptors, "
-                   "expected 1", r->nfds);
-        return false;
-    }
+    /* vhost_user_check_fds saw that one fd came. */
     close_fd(&dev->backend_fd);
     dev->backend_fd = r->fds[0];
     r->fds[0] = -1;
@@ -625,12 +611,8 @@ bool vu_dev_dispatch(VuDev *dev, Error **errp)
     if (!vhost_user_check_request(VHOST_USER_CHANNEL_FRONTEND, &msg.hdr,
                                   &msg.payload, msg.hdr.size, &err)) {
         ok = false;
-    } else if (nfds > vhost_user_request_max_fds(VHOST_USER_CHANNEL_FRONTEND,
-                                                 msg.hdr.request)) {
-        error_setg(&err, "%s came with %zu file descriptors, it takes at "
-                   "most %u", vhost_user_request_name(msg.hdr.request), nfds,
-                   vhost_user_request_max_fds(VHOST_USER_CHANNEL_FRONTEND,
-                                              msg.hdr.request));
+    } else if (!vhost_user_check_fds(VHOST_USER_CHANNEL_FRONTEND, &msg.hdr,
+                                     &msg.payload, nfds, &err)) {
         ok = false;
     } else if (msg.hdr.request < VHOST_USER_REQUEST_MAX &&
                handlers[msg.hdr.request]) {

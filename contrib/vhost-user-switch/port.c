@@ -14,6 +14,7 @@
 
 #include "switch.h"
 #include "util/trace.h"
+#include "util/unix-socket.h"
 
 bool epoll_watch(int fd, EvTag *tag, Error **errp)
 {
@@ -115,7 +116,7 @@ bool port_open(Port *p, Error **errp)
         port_try_connect(p);
         return true;
     }
-    p->listen_fd = vu_socket_listen(p->path, errp);
+    p->listen_fd = unix_socket_listen(p->path, UNIX_SOCKET_REPLACE_STALE, errp);
     if (p->listen_fd < 0) {
         error_prepend(errp, "port %u: ", p->id);
         p->listen_fd = -1;
@@ -133,7 +134,7 @@ void port_try_connect(Port *p)
     if (p->connected || p->server) {
         return;
     }
-    fd = vu_socket_connect(p->path, &err);
+    fd = unix_socket_connect(p->path, &err);
     if (fd < 0) {
         trace(vmu_switch_retry, "port %u: %s; next try in %u ms", p->id,
               error_get_pretty(err), p->retry_ms);
@@ -149,7 +150,7 @@ void port_try_connect(Port *p)
 void port_accept(Port *p)
 {
     Error *err = NULL;
-    int fd = vu_socket_accept(p->listen_fd, &err);
+    int fd = unix_socket_accept(p->listen_fd, &err);
 
     if (fd < 0) {
         if (err) {

@@ -13,68 +13,111 @@
 
 #include "util/error.h"
 
+/*
+ * The message table: every request of both channels, one line each, in
+ * the style of DPDK's VHOST_MESSAGE_HANDLERS.  The enums below, the names,
+ * the payload sizes, the fd limits, the reply checks and the trace
+ * decoder (vhost_user_describe) are all generated from it, so a code is
+ * added in one place.  Columns:
+ *
+ *   X(NAME, code, request payload, fd policy, reply rule, reply payload)
+ *
+ * - payload: a VHOST_USER_PAYLOADS kind below (its size range is sizeof
+ *   of its struct; its describe function renders it for traces);
+ * - fd policy: VHOST_USER_FDS_* (how many fds ride along);
+ * - reply rule: ALWAYS (a reply of its own, 'reply payload') or ACK (only
+ *   the u64 of REPLY_ACK, when sent with NEED_REPLY; reply payload ACK).
+ *
+ * Codes must ascend: VHOST_USER_REQUEST_MAX is one past the last line.
+ */
+#define VHOST_USER_FRONTEND_MESSAGES(X) \
+    X(GET_FEATURES,          1, NONE,        NONE,    ALWAYS, FEATURES) \
+    X(SET_FEATURES,          2, FEATURES,    NONE,    ACK,    ACK) \
+    X(SET_OWNER,             3, NONE,        NONE,    ACK,    ACK) \
+    X(RESET_OWNER,           4, NONE,        NONE,    ACK,    ACK) \
+    X(SET_MEM_TABLE,         5, MEMORY,      REGIONS, ACK,    ACK) \
+    X(SET_LOG_BASE,          6, LOG,         ONE,     ACK,    ACK) \
+    X(SET_LOG_FD,            7, NONE,        ONE,     ACK,    ACK) \
+    X(SET_VRING_NUM,         8, STATE,       NONE,    ACK,    ACK) \
+    X(SET_VRING_ADDR,        9, ADDR,        NONE,    ACK,    ACK) \
+    X(SET_VRING_BASE,       10, STATE,       NONE,    ACK,    ACK) \
+    X(GET_VRING_BASE,       11, STATE,       NONE,    ALWAYS, STATE) \
+    X(SET_VRING_KICK,       12, VRING_FD,    RING,    ACK,    ACK) \
+    X(SET_VRING_CALL,       13, VRING_FD,    RING,    ACK,    ACK) \
+    X(SET_VRING_ERR,        14, VRING_FD,    RING,    ACK,    ACK) \
+    X(GET_PROTOCOL_FEATURES, 15, NONE,       NONE,    ALWAYS, PROTOCOL) \
+    X(SET_PROTOCOL_FEATURES, 16, PROTOCOL,   NONE,    ACK,    ACK) \
+    X(GET_QUEUE_NUM,        17, NONE,        NONE,    ALWAYS, COUNT) \
+    X(SET_VRING_ENABLE,     18, ENABLE,      NONE,    ACK,    ACK) \
+    X(SEND_RARP,            19, MAC,         NONE,    ACK,    ACK) \
+    X(NET_SET_MTU,          20, COUNT,       NONE,    ACK,    ACK) \
+    X(SET_BACKEND_REQ_FD,   21, NONE,        ONE,     ACK,    ACK) \
+    X(IOTLB_MSG,            22, IOTLB,       NONE,    ALWAYS, ACK) \
+    X(SET_VRING_ENDIAN,     23, STATE,       NONE,    ACK,    ACK) \
+    X(GET_CONFIG,           24, CONFIG,      NONE,    ALWAYS, CONFIG_REPLY) \
+    X(SET_CONFIG,           25, CONFIG,      NONE,    ACK,    ACK) \
+    X(CREATE_CRYPTO_SESSION, 26, ANY,        NONE,    ALWAYS, ANY) \
+    X(CLOSE_CRYPTO_SESSION, 27, COUNT,       NONE,    ACK,    ACK) \
+    X(POSTCOPY_ADVISE,      28, NONE,        NONE,    ALWAYS, NONE) \
+    X(POSTCOPY_LISTEN,      29, NONE,        NONE,    ACK,    ACK) \
+    X(POSTCOPY_END,         30, NONE,        NONE,    ALWAYS, ACK) \
+    X(GET_INFLIGHT_FD,      31, INFLIGHT,    NONE,    ALWAYS, INFLIGHT) \
+    X(SET_INFLIGHT_FD,      32, INFLIGHT,    ONE,     ACK,    ACK) \
+    X(GPU_SET_SOCKET,       33, NONE,        ONE,     ACK,    ACK) \
+    X(RESET_DEVICE,         34, NONE,        NONE,    ACK,    ACK) \
+    X(VRING_KICK,           35, STATE,       NONE,    ACK,    ACK) \
+    X(GET_MAX_MEM_SLOTS,    36, NONE,        NONE,    ALWAYS, COUNT) \
+    X(ADD_MEM_REG,          37, MEMREG,      ONE,     ACK,    ACK) \
+    X(REM_MEM_REG,          38, MEMREG,      OPTIONAL, ACK,   ACK) \
+    X(SET_STATUS,           39, STATUS,      NONE,    ACK,    ACK) \
+    X(GET_STATUS,           40, NONE,        NONE,    ALWAYS, STATUS) \
+    X(GET_SHARED_OBJECT,    41, SHARED,      NONE,    ALWAYS, ACK) \
+    X(SET_DEVICE_STATE_FD,  42, DEVICE_STATE, ONE,    ALWAYS, ACK) \
+    X(CHECK_DEVICE_STATE,   43, NONE,        NONE,    ALWAYS, ACK)
+
+/* Requests of the back-end, on the SET_BACKEND_REQ_FD socket. */
+#define VHOST_USER_BACKEND_MESSAGES(X) \
+    X(IOTLB_MSG,             1, IOTLB,       NONE,    ACK,    ACK) \
+    X(CONFIG_CHANGE_MSG,     2, NONE,        NONE,    ACK,    ACK) \
+    X(VRING_HOST_NOTIFIER_MSG, 3, AREA,      RING,    ACK,    ACK) \
+    X(VRING_CALL,            4, STATE,       NONE,    ACK,    ACK) \
+    X(VRING_ERR,             5, STATE,       NONE,    ACK,    ACK) \
+    X(SHARED_OBJECT_ADD,     6, SHARED,      NONE,    ACK,    ACK) \
+    X(SHARED_OBJECT_REMOVE,  7, SHARED,      NONE,    ACK,    ACK) \
+    X(SHARED_OBJECT_LOOKUP,  8, SHARED,      NONE,    ALWAYS, ACK)
+
+#define VHOST_USER_ENUM_ENTRY_(name, code, ...) VHOST_USER_##name = code,
+#define VHOST_USER_BACKEND_ENUM_ENTRY_(name, code, ...) \
+    VHOST_USER_BACKEND_##name = code,
+
 /* Requests sent by the front-end on the main socket. */
 typedef enum VhostUserRequest {
     VHOST_USER_NONE = 0,
-    VHOST_USER_GET_FEATURES = 1,
-    VHOST_USER_SET_FEATURES = 2,
-    VHOST_USER_SET_OWNER = 3,
-    VHOST_USER_RESET_OWNER = 4,
-    VHOST_USER_SET_MEM_TABLE = 5,
-    VHOST_USER_SET_LOG_BASE = 6,
-    VHOST_USER_SET_LOG_FD = 7,
-    VHOST_USER_SET_VRING_NUM = 8,
-    VHOST_USER_SET_VRING_ADDR = 9,
-    VHOST_USER_SET_VRING_BASE = 10,
-    VHOST_USER_GET_VRING_BASE = 11,
-    VHOST_USER_SET_VRING_KICK = 12,
-    VHOST_USER_SET_VRING_CALL = 13,
-    VHOST_USER_SET_VRING_ERR = 14,
-    VHOST_USER_GET_PROTOCOL_FEATURES = 15,
-    VHOST_USER_SET_PROTOCOL_FEATURES = 16,
-    VHOST_USER_GET_QUEUE_NUM = 17,
-    VHOST_USER_SET_VRING_ENABLE = 18,
-    VHOST_USER_SEND_RARP = 19,
-    VHOST_USER_NET_SET_MTU = 20,
-    VHOST_USER_SET_BACKEND_REQ_FD = 21,
-    VHOST_USER_IOTLB_MSG = 22,
-    VHOST_USER_SET_VRING_ENDIAN = 23,
-    VHOST_USER_GET_CONFIG = 24,
-    VHOST_USER_SET_CONFIG = 25,
-    VHOST_USER_CREATE_CRYPTO_SESSION = 26,
-    VHOST_USER_CLOSE_CRYPTO_SESSION = 27,
-    VHOST_USER_POSTCOPY_ADVISE = 28,
-    VHOST_USER_POSTCOPY_LISTEN = 29,
-    VHOST_USER_POSTCOPY_END = 30,
-    VHOST_USER_GET_INFLIGHT_FD = 31,
-    VHOST_USER_SET_INFLIGHT_FD = 32,
-    VHOST_USER_GPU_SET_SOCKET = 33,
-    VHOST_USER_RESET_DEVICE = 34,
-    VHOST_USER_VRING_KICK = 35,
-    VHOST_USER_GET_MAX_MEM_SLOTS = 36,
-    VHOST_USER_ADD_MEM_REG = 37,
-    VHOST_USER_REM_MEM_REG = 38,
-    VHOST_USER_SET_STATUS = 39,
-    VHOST_USER_GET_STATUS = 40,
-    VHOST_USER_GET_SHARED_OBJECT = 41,
-    VHOST_USER_SET_DEVICE_STATE_FD = 42,
-    VHOST_USER_CHECK_DEVICE_STATE = 43,
+    VHOST_USER_FRONTEND_MESSAGES(VHOST_USER_ENUM_ENTRY_)
     VHOST_USER_REQUEST_MAX
 } VhostUserRequest;
 
 /* Requests sent by the back-end on the SET_BACKEND_REQ_FD socket. */
 typedef enum VhostUserBackendRequest {
     VHOST_USER_BACKEND_NONE = 0,
-    VHOST_USER_BACKEND_IOTLB_MSG = 1,
-    VHOST_USER_BACKEND_CONFIG_CHANGE_MSG = 2,
-    VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG = 3,
-    VHOST_USER_BACKEND_VRING_CALL = 4,
-    VHOST_USER_BACKEND_VRING_ERR = 5,
-    VHOST_USER_BACKEND_SHARED_OBJECT_ADD = 6,
-    VHOST_USER_BACKEND_SHARED_OBJECT_REMOVE = 7,
-    VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP = 8,
+    VHOST_USER_BACKEND_MESSAGES(VHOST_USER_BACKEND_ENUM_ENTRY_)
     VHOST_USER_BACKEND_REQUEST_MAX
 } VhostUserBackendRequest;
+
+/* How many fds a request carries (SCM_RIGHTS). */
+typedef enum VhostUserFdPolicy {
+    VHOST_USER_FDS_NONE,       /* none */
+    VHOST_USER_FDS_ONE,        /* exactly one */
+    VHOST_USER_FDS_OPTIONAL,   /* at most one, ignored */
+    VHOST_USER_FDS_RING,       /* one, unless the payload's NOFD bit is set */
+    VHOST_USER_FDS_REGIONS,    /* one per memory region */
+} VhostUserFdPolicy;
+
+/* Does a request get a reply of its own? */
+typedef enum VhostUserReplyRule {
+    VHOST_USER_REPLY_ACK,      /* only REPLY_ACK's u64, on NEED_REPLY */
+    VHOST_USER_REPLY_ALWAYS,   /* always, with its reply payload */
+} VhostUserReplyRule;
 
 /* Which socket a message travels on: it decides how a code is read. */
 typedef enum VhostUserChannel {
@@ -108,28 +151,19 @@ typedef enum VhostUserChannel {
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
 #define VHOST_F_LOG_ALL                26
 
-/* Protocol feature bits. */
+/* Protocol feature bits: X(NAME, bit). */
+#define VHOST_USER_PROTOCOL_FEATURE_LIST(X) \
+    X(MQ, 0) X(LOG_SHMFD, 1) X(RARP, 2) X(REPLY_ACK, 3) X(NET_MTU, 4) \
+    X(BACKEND_REQ, 5) X(CROSS_ENDIAN, 6) X(CRYPTO_SESSION, 7) \
+    X(PAGEFAULT, 8) X(CONFIG, 9) X(BACKEND_SEND_FD, 10) \
+    X(HOST_NOTIFIER, 11) X(INFLIGHT_SHMFD, 12) X(RESET_DEVICE, 13) \
+    X(INBAND_NOTIFICATIONS, 14) X(CONFIGURE_MEM_SLOTS, 15) X(STATUS, 16) \
+    X(XEN_MMAP, 17) X(SHARED_OBJECT, 18) X(DEVICE_STATE, 19)
+
+#define VHOST_USER_PROTOCOL_ENUM_ENTRY_(name, bit) \
+    VHOST_USER_PROTOCOL_F_##name = bit,
 enum {
-    VHOST_USER_PROTOCOL_F_MQ = 0,
-    VHOST_USER_PROTOCOL_F_LOG_SHMFD = 1,
-    VHOST_USER_PROTOCOL_F_RARP = 2,
-    VHOST_USER_PROTOCOL_F_REPLY_ACK = 3,
-    VHOST_USER_PROTOCOL_F_NET_MTU = 4,
-    VHOST_USER_PROTOCOL_F_BACKEND_REQ = 5,
-    VHOST_USER_PROTOCOL_F_CROSS_ENDIAN = 6,
-    VHOST_USER_PROTOCOL_F_CRYPTO_SESSION = 7,
-    VHOST_USER_PROTOCOL_F_PAGEFAULT = 8,
-    VHOST_USER_PROTOCOL_F_CONFIG = 9,
-    VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD = 10,
-    VHOST_USER_PROTOCOL_F_HOST_NOTIFIER = 11,
-    VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD = 12,
-    VHOST_USER_PROTOCOL_F_RESET_DEVICE = 13,
-    VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS = 14,
-    VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS = 15,
-    VHOST_USER_PROTOCOL_F_STATUS = 16,
-    VHOST_USER_PROTOCOL_F_XEN_MMAP = 17,
-    VHOST_USER_PROTOCOL_F_SHARED_OBJECT = 18,
-    VHOST_USER_PROTOCOL_F_DEVICE_STATE = 19,
+    VHOST_USER_PROTOCOL_FEATURE_LIST(VHOST_USER_PROTOCOL_ENUM_ENTRY_)
     VHOST_USER_PROTOCOL_F_MAX
 };
 
@@ -211,6 +245,17 @@ typedef struct VhostUserInflight {
     uint32_t padding;
 } VhostUserInflight;
 
+/* GET_SHARED_OBJECT, SHARED_OBJECT_* (back-end channel). */
+typedef struct VhostUserShared {
+    uint8_t uuid[16];
+} VhostUserShared;
+
+/* SET_DEVICE_STATE_FD. */
+typedef struct VhostUserTransferState {
+    uint32_t direction;
+    uint32_t phase;
+} VhostUserTransferState;
+
 typedef union VhostUserPayload {
     uint64_t u64;
     VhostUserVringState state;
@@ -222,6 +267,8 @@ typedef union VhostUserPayload {
     VhostUserConfig config;
     VhostUserVringArea area;
     VhostUserInflight inflight;
+    VhostUserShared shared;
+    VhostUserTransferState transfer;
     uint8_t bytes[1];
 } VhostUserPayload;
 
@@ -241,6 +288,70 @@ _Static_assert(sizeof(VhostUserMemRegMsg) == 40, "single region");
 _Static_assert(sizeof(VhostUserIotlb) == 32, "iotlb");
 _Static_assert(sizeof(VhostUserInflight) == 24, "inflight");
 
+/*
+ * Payload kinds: P(KIND, min bytes, max bytes, describe), sizes as sizeof
+ * of the payload; 'describe' names the trace decoder's function for it
+ * (describe_NAME in util/vhost-user-describe.c).  Several u64 kinds
+ * differ only in how a trace shows them.
+ */
+#define VHOST_USER_U64_ sizeof(uint64_t)
+#define VHOST_USER_PAYLOADS(P) \
+    P(NONE, 0, VHOST_USER_U64_, raw)      /* "N/A": a stray u64 is let by */ \
+    P(ANY, 0, VHOST_USER_PAYLOAD_MAX, raw)        /* not decoded (crypto) */ \
+    P(ACK, VHOST_USER_U64_, VHOST_USER_U64_, ack) /* 0 = success */ \
+    P(COUNT, VHOST_USER_U64_, VHOST_USER_U64_, count) \
+    P(FEATURES, VHOST_USER_U64_, VHOST_USER_U64_, features) \
+    P(PROTOCOL, VHOST_USER_U64_, VHOST_USER_U64_, protocol) \
+    P(STATUS, VHOST_USER_U64_, VHOST_USER_U64_, status) \
+    P(VRING_FD, VHOST_USER_U64_, VHOST_USER_U64_, vring_fd) \
+    P(MAC, VHOST_USER_U64_, VHOST_USER_U64_, mac) /* 6 bytes used */ \
+    P(STATE, sizeof(VhostUserVringState), sizeof(VhostUserVringState), \
+      state) \
+    P(ENABLE, sizeof(VhostUserVringState), sizeof(VhostUserVringState), \
+      enable) \
+    P(ADDR, sizeof(VhostUserVringAddr), sizeof(VhostUserVringAddr), addr) \
+    P(MEMORY, offsetof(VhostUserMemory, regions), sizeof(VhostUserMemory), \
+      memory) \
+    P(MEMREG, sizeof(VhostUserMemRegMsg), sizeof(VhostUserMemRegMsg), \
+      memreg) \
+    P(LOG, VHOST_USER_U64_, sizeof(VhostUserLog), log) /* size [+offset] */ \
+    P(IOTLB, sizeof(VhostUserIotlb), sizeof(VhostUserIotlb), iotlb) \
+    P(CONFIG, offsetof(VhostUserConfig, region), sizeof(VhostUserConfig), \
+      config) \
+    P(CONFIG_REPLY, 0, sizeof(VhostUserConfig), config) /* empty: failed */ \
+    P(INFLIGHT, sizeof(VhostUserInflight), sizeof(VhostUserInflight), \
+      inflight) \
+    P(AREA, sizeof(VhostUserVringArea), sizeof(VhostUserVringArea), area) \
+    P(SHARED, sizeof(VhostUserShared), sizeof(VhostUserShared), shared) \
+    P(DEVICE_STATE, sizeof(VhostUserTransferState), \
+      sizeof(VhostUserTransferState), transfer)
+
+#define VHOST_USER_PAYLOAD_ENUM_ENTRY_(kind, min, max, describe) \
+    VHOST_USER_P_##kind,
+typedef enum VhostUserPayloadKind {
+    VHOST_USER_PAYLOADS(VHOST_USER_PAYLOAD_ENUM_ENTRY_)
+    VHOST_USER_P_KINDS
+} VhostUserPayloadKind;
+
+_Static_assert(offsetof(VhostUserConfig, region) ==
+               VHOST_USER_CONFIG_HDR_SIZE, "config header");
+
+/* One line of the message table. */
+typedef struct VhostUserMsgInfo {
+    const char *name;                  /* "GET_FEATURES" */
+    VhostUserPayloadKind request;
+    VhostUserFdPolicy fds;
+    VhostUserReplyRule reply_rule;
+    VhostUserPayloadKind reply;        /* ACK unless reply_rule is ALWAYS */
+} VhostUserMsgInfo;
+
+/* The table's line for a code; NULL for codes the spec does not define. */
+const VhostUserMsgInfo *vhost_user_msg_info(VhostUserChannel ch,
+                                            uint32_t request);
+/* A payload kind's size range in bytes. */
+void vhost_user_payload_size(VhostUserPayloadKind kind, uint32_t *min,
+                             uint32_t *max);
+
 /* Names: "GET_FEATURES"; "UNKNOWN" for codes outside the spec. */
 const char *vhost_user_request_name(uint32_t request);
 const char *vhost_user_backend_request_name(uint32_t request);
@@ -252,6 +363,14 @@ const char *vhost_user_protocol_feature_name(unsigned bit);
 /* "0x... (VERSION_1|MRG_RXBUF|bit 55)" into buf; returns buf. */
 char *vhost_user_format_features(uint64_t features, bool protocol,
                                  char *buf, size_t len);
+/*
+ * The names of the bits set, 'sep' between them, "bit N" for a bit
+ * without a name ("CSUM MRG_RXBUF bit 55" with sep " "); "" for none.
+ * VHOST_USER_FEATURE_LIST_LEN holds every bit with a one-character sep.
+ */
+#define VHOST_USER_FEATURE_LIST_LEN 1024
+char *vhost_user_feature_list(uint64_t features, bool protocol,
+                              const char *sep, char *buf, size_t len);
 
 /*
  * Payload sizes, in bytes, that a request (or its reply) may carry.
@@ -275,6 +394,14 @@ unsigned vhost_user_request_max_fds(VhostUserChannel ch, uint32_t request);
 bool vhost_user_check_request(VhostUserChannel ch, const VhostUserHeader *hdr,
                               const void *payload, size_t payload_len,
                               Error **errp);
+/*
+ * Check the fds that came with a request against its line's fd policy:
+ * none; exactly one; at most one; one unless the payload's NOFD bit is
+ * set; one per memory region.  After vhost_user_check_request (it reads
+ * the payload); unknown codes pass.
+ */
+bool vhost_user_check_fds(VhostUserChannel ch, const VhostUserHeader *hdr,
+                          const void *payload, size_t nfds, Error **errp);
 /*
  * Check a reply to 'request': same code, flags exactly version 1 + REPLY,
  * hdr->size equal to the bytes read, and a size the code allows (a u64

@@ -43,6 +43,8 @@
 #define WAIT_MS 30000
 
 /* ---- the wire (spec: QEMU docs/interop/vhost-user.rst) ---- */
+/* Our own copy of the codes, from the spec, not net/vhost-user-proto.h's
+ * table: an independent check of what vmu puts on the wire. */
 enum {
     GET_FEATURES = 1, SET_FEATURES = 2, SET_OWNER = 3, SET_MEM_TABLE = 5,
     SET_VRING_NUM = 8, SET_VRING_ADDR = 9, SET_VRING_BASE = 10,

@@ -15,22 +15,12 @@
 
 #include "net/vhost-user-proto.h"
 #include "util/fdpass.h"
+#include "fd-count.h"
 
 static void make_pair(int sv[2])
 {
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
                     ==, 0);
-}
-
-static int open_count(void)
-{
-    int n = 0;
-    for (int fd = 0; fd < 1024; fd++) {
-        if (fcntl(fd, F_GETFD) >= 0) {
-            n++;
-        }
-    }
-    return n;
 }
 
 static void test_names(void)

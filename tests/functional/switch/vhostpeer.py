@@ -12,7 +12,9 @@ import socket
 import struct
 import time
 
-# Front-end request codes (the spec's numbering).
+# Front-end request codes (the spec's numbering).  Our own copy, written
+# from the spec and not from include/net/vhost-user-proto.h's table: an
+# independent check of the back-ends and of vmu.
 GET_FEATURES = 1
 SET_FEATURES = 2
 SET_OWNER = 3
