@@ -14,6 +14,7 @@
 #include <linux/virtio_ring.h>
 
 #include "chardev/char.h"
+#include "hw/virtio/vhost-user-conn.h"
 #include "hw/virtio/vhost-user.h"
 #include "hw/virtio/vhost.h"
 #include "net/net.h"
@@ -25,9 +26,6 @@
 #include "util/trace.h"
 
 #define VHOST_USER_NET_MAX_PAIRS    8
-/* A connection that failed is dropped after this, doubling up to the max. */
-#define VHOST_USER_NET_BACKOFF_MS   1000
-#define VHOST_USER_NET_BACKOFF_MAX  30000
 /* file=PATH: the implicit client socket retries this often. */
 #define VHOST_USER_NET_FILE_RETRY   1000
 /* A back-end that keeps failing is mentioned again this often. */
@@ -49,17 +47,12 @@ typedef struct VhostUserNet {
     unsigned queues;            /* queue pairs asked with queues= */
     unsigned mtu;               /* mtu= of the device, 0 if none */
 
-    VhostUser *u;               /* the connection, NULL when none */
-    bool ready;                 /* handshake done, the NIC told */
+    VhostUserConn conn;         /* the connection's state and timer */
+    VhostUser *u;               /* from NEGOTIATING until DISCONNECTED */
     VhostDev dev;
     VhostRing rings[2 * VHOST_USER_NET_MAX_PAIRS];
-    bool started;               /* the back-end has the rings */
-    bool indices_kept;          /* dev.rings hold indices for the NIC */
     unsigned pairs;             /* active pairs (MQ) */
 
-    guint connect_idle;
-    guint drop_timer;
-    unsigned backoff_ms;
     char *last_error;           /* the error printed; quiet while set */
     long long last_report_ns;
     unsigned suppressed;
@@ -108,58 +101,48 @@ static void vun_report_err(VhostUserNet *s, Error *err)
     error_free(err);
 }
 
-static gboolean vun_drop_cb(void *opaque)
+/* A request failed: report it once, and drop the connection later. */
+static void vun_fail(VhostUserNet *s, Error *err)
 {
-    VhostUserNet *s = opaque;
-    s->drop_timer = 0;
-    trace(vhost_user_net_drop, "%s: %s", s->nc->name, s->path);
-    chardev_disconnect(s->chr);
-    return G_SOURCE_REMOVE;
+    error_append_hint(&err, "%sthe link stays down; vmu retries the "
+                      "connection", error_get_hint(err) ? "; " : "");
+    vun_report_err(s, err);
+    vhost_user_conn_fail(&s->conn, "request failed");
 }
 
 /*
- * A connection that failed is dropped (a client reconnects, a server takes
- * the next client) after a delay that doubles while failures go on, so a
- * back-end that keeps failing does not keep vmu busy.
+ * FAILED's back-off ran out: drop the connection (a client reconnects, a
+ * server takes the next client); the chardev's close brings us to
+ * DISCONNECTED.
  */
-static void vun_schedule_drop(VhostUserNet *s)
+static void vun_drop(void *opaque)
 {
-    if (s->drop_timer) {
-        return;
-    }
-    unsigned ms = s->backoff_ms;
-    s->backoff_ms = MIN(MAX(2 * s->backoff_ms, VHOST_USER_NET_BACKOFF_MS),
-                        VHOST_USER_NET_BACKOFF_MAX);
-    trace(vhost_user_net_schedule_drop, "%s: in %u ms", s->nc->name, ms);
-    s->drop_timer = main_loop_add_timer_ms(ms, vun_drop_cb, s);
+    VhostUserNet *s = opaque;
+    trace(vhost_user_net_drop, "%s: %s", s->nc->name, s->path);
+    chardev_disconnect(s->chr);
 }
+
+static const VhostUserConnOps vun_conn_ops = {
+    .drop = vun_drop,
+};
 
 /* The back-end is gone (closed, or the connection failed): link down. */
 static void vun_backend_gone(VhostUserNet *s, const char *why)
 {
-    bool was_ready = s->ready;
+    bool was_ready = vhost_user_conn_is_ready(&s->conn);
+    bool running = s->conn.state == VHOST_USER_CONN_RUNNING;
 
-    if (s->drop_timer) {
-        g_source_remove(s->drop_timer);
-        s->drop_timer = 0;
-    }
-    if (s->connect_idle) {
-        g_source_remove(s->connect_idle);
-        s->connect_idle = 0;
-    }
+    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_DISCONNECTED, why);
     if (!s->u) {
         return;
     }
     trace(vhost_user_net_gone, "%s: %s: %s", s->nc->name, s->path, why);
-    if (s->started) {
+    if (running) {
         /* No GET_VRING_BASE possible: resume from used->idx. */
         vhost_dev_backend_lost(&s->dev);
-        s->started = false;
-        s->indices_kept = true;
     }
     vhost_user_free(s->u);
     s->u = NULL;
-    s->ready = false;
     s->gone_ns = clock_ns();
     if (was_ready) {
         char *msg = g_strdup_printf("vhost-user back-end %s %s; the link is "
@@ -191,16 +174,15 @@ static void vun_connect(VhostUserNet *s)
         return;
     }
     trace(vhost_user_net_connected, "%s: %s fd %d", s->nc->name, s->path, fd);
+    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_NEGOTIATING,
+                              "connected");
     s->u = vhost_user_new(fd, s->path);
     vhost_user_set_backend_handlers(s->u, &vun_handlers, s);
     if (!vhost_user_handshake(s->u, VHOST_USER_FRONTEND_PROTOCOL_FEATURES,
                               &err) ||
         !vhost_dev_init(&s->dev, &vhost_user_backend_ops, s->u, s->nc->label,
                         s->rings, 2, &err)) {
-        error_append_hint(&err, "%sthe link stays down; vmu retries the "
-                          "connection", error_get_hint(err) ? "; " : "");
-        vun_report_err(s, err);
-        vun_schedule_drop(s);
+        vun_fail(s, err);
         return;
     }
     if (s->queues > s->u->queue_num) {
@@ -214,6 +196,8 @@ static void vun_connect(VhostUserNet *s)
                    "queues, or lower queues=" : "the back-end does not offer "
                    "multiqueue (protocol feature MQ): use queues=1");
         g_free(msg);
+        vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_REFUSED,
+                                  "too few queue pairs");
         return;
     }
     /* Hand over guest RAM now rather than at DRIVER_OK: a back-end that
@@ -222,13 +206,11 @@ static void vun_connect(VhostUserNet *s)
     unsigned nram;
     const RAMRange *ram = memory_map_ram(&nram);
     if (!vhost_user_set_mem_table(s->u, ram, nram, &err)) {
-        error_append_hint(&err, "%sthe link stays down; vmu retries the "
-                          "connection", error_get_hint(err) ? "; " : "");
-        vun_report_err(s, err);
-        vun_schedule_drop(s);
+        vun_fail(s, err);
         return;
     }
-    s->ready = true;
+    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_READY,
+                              "handshake done");
     vun_report_clear(s);
     if (s->gone_ns) {
         trace(vhost_user_net_reconnected, "%s: %s after %lld ms",
@@ -241,12 +223,9 @@ static void vun_connect(VhostUserNet *s)
     net_peer_event(s->nc, NET_PEER_READY);
 }
 
-static gboolean vun_connect_cb(void *opaque)
+static void vun_connect_cb(VhostUserConn *c)
 {
-    VhostUserNet *s = opaque;
-    s->connect_idle = 0;
-    vun_connect(s);
-    return G_SOURCE_REMOVE;
+    vun_connect(c->opaque);
 }
 
 static void vun_chr_event(void *opaque, ChrEvent ev)
@@ -255,8 +234,10 @@ static void vun_chr_event(void *opaque, ChrEvent ev)
 
     if (ev == CHR_EVENT_OPENED) {
         /* Not from inside the chardev's own callback. */
-        if (!s->connect_idle) {
-            s->connect_idle = main_loop_add_timer_ms(0, vun_connect_cb, s);
+        if (s->conn.state == VHOST_USER_CONN_DISCONNECTED) {
+            vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_CONNECTING,
+                                      "socket open");
+            vhost_user_conn_timer_arm(&s->conn, 0, vun_connect_cb);
         }
     } else {
         vun_backend_gone(s, "closed the connection");
@@ -272,7 +253,8 @@ static const ChardevHandlers vun_chr_handlers = {
 static uint64_t vun_vhost_features(NetClientState *nc)
 {
     VhostUserNet *s = nc->opaque;
-    return s->ready ? s->u->features : VHOST_USER_NET_DEFAULT_FEATURES;
+    return vhost_user_conn_is_ready(&s->conn) ? s->u->features :
+           VHOST_USER_NET_DEFAULT_FEATURES;
 }
 
 /* Feature names for errors. */
@@ -302,16 +284,6 @@ static char *feature_names(uint64_t f)
     return g_string_free(s, FALSE);
 }
 
-static gboolean vun_drop_now(void *opaque)
-{
-    VhostUserNet *s = opaque;
-    /* This source is drop_timer: forget it, or the drop is never armed
-     * (and a later g_source_remove() names a source that is gone). */
-    s->drop_timer = 0;
-    vun_schedule_drop(s);
-    return G_SOURCE_REMOVE;
-}
-
 static bool vun_vhost_start(NetClientState *nc, uint64_t features,
                             NetVhostRing *rings, unsigned n, Error **errp)
 {
@@ -319,7 +291,13 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
     unsigned nram, nr;
     const RAMRange *ram;
 
-    if (!s->ready) {
+    if (s->conn.state == VHOST_USER_CONN_FAILED) {
+        error_setg(errp, "vhost-user back-end %s: the connection failed "
+                   "earlier; the link stays down until vmu has replaced it",
+                   s->path);
+        return false;
+    }
+    if (s->conn.state != VHOST_USER_CONN_READY) {
         error_setg(errp, "vhost-user back-end %s is not connected", s->path);
         return false;
     }
@@ -351,6 +329,8 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
     }
     s->dev.nrings = nr;
     s->pairs = 1;
+    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_STARTING,
+                              "driver ready");
     ram = memory_map_ram(&nram);
     vhost_dev_set_memory(&s->dev, ram, nram);
 
@@ -372,12 +352,11 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
         error_append_hint(errp, "%sthe link stays down; vmu retries the "
                           "connection", error_get_hint(*errp) ? "; " : "");
         /* Whatever the back-end took is unknown: start over. */
-        s->drop_timer = s->drop_timer ? s->drop_timer :
-                        main_loop_add_timer_ms(0, vun_drop_now, s);
+        vhost_user_conn_fail(&s->conn, "start failed");
         return false;
     }
-    s->started = true;
-    s->indices_kept = false;
+    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_RUNNING,
+                              "rings started");
     /*
      * A ring starts on a kick; the guest kicked before (or the back-end
      * restarted) and will not again for buffers it already posted.
@@ -390,7 +369,7 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
                   strerror(errno));
         }
     }
-    s->backoff_ms = 0;
+    vhost_user_conn_started(&s->conn);
     vun_report_clear(s);
     trace(vhost_user_net_start, "%s: %s rings %u features 0x%" PRIx64,
           nc->name, s->path, nr, s->dev.acked_features);
@@ -403,19 +382,20 @@ static void vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
     VhostUserNet *s = nc->opaque;
     Error *err = NULL;
 
-    if (s->started) {
-        if (!vhost_dev_stop(&s->dev, &err)) {
-            vun_report_err(s, err);
-            vun_schedule_drop(s);
+    if (s->conn.state == VHOST_USER_CONN_RUNNING) {
+        vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_STOPPING,
+                                  "driver reset");
+        if (vhost_dev_stop(&s->dev, &err)) {
+            vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_READY,
+                                      "rings back");
+        } else {
+            vun_fail(s, err);
         }
-        s->started = false;
-        s->indices_kept = true;
     }
-    if (s->indices_kept) {
-        for (unsigned i = 0; i < n && i < s->dev.nrings; i++) {
-            rings[i].last_avail_idx = s->dev.rings[i].last_avail_idx;
-        }
-        s->indices_kept = false;
+    /* The NIC stops only what started: the rings hold the indices, from
+     * GET_VRING_BASE or, with the back-end gone, from used->idx. */
+    for (unsigned i = 0; i < n && i < s->dev.nrings; i++) {
+        rings[i].last_avail_idx = s->dev.rings[i].last_avail_idx;
     }
     trace(vhost_user_net_stop, "%s: %s", nc->name, s->path);
 }
@@ -427,13 +407,12 @@ static void vun_vhost_set_queue_pairs(NetClientState *nc, unsigned pairs)
 
     trace(vhost_user_net_queue_pairs, "%s: %u", nc->name, pairs);
     s->pairs = pairs;
-    if (!s->started) {
+    if (s->conn.state != VHOST_USER_CONN_RUNNING) {
         return;
     }
     for (unsigned i = 2; i < s->dev.nrings; i++) {
         if (!vhost_dev_enable_ring(&s->dev, i, i / 2 < pairs, &err)) {
-            vun_report_err(s, err);
-            vun_schedule_drop(s);
+            vun_fail(s, err);
             return;
         }
     }
@@ -442,6 +421,7 @@ static void vun_vhost_set_queue_pairs(NetClientState *nc, unsigned pairs)
 static void vun_cleanup(NetClientState *nc)
 {
     VhostUserNet *s = nc->opaque;
+    vhost_user_conn_cleanup(&s->conn);
     vhost_user_free(s->u);
     s->u = NULL;
 }
@@ -636,6 +616,7 @@ static bool vhost_user_create(const Opts *o, Error **errp)
     s->chr = chr;
     s->path = chr->label;
     s->mtu = device_mtu(id);
+    vhost_user_conn_init(&s->conn, s->nc->label, &vun_conn_ops, s);
     if (!chardev_claim(chr, s->nc->label, errp)) {
         return false;
     }
