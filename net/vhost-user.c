@@ -130,24 +130,31 @@ static const VhostUserConnOps vun_conn_ops = {
 static void vun_backend_gone(VhostUserNet *s, const char *why)
 {
     bool was_ready = vhost_user_conn_is_ready(&s->conn);
-    bool running = s->conn.state == VHOST_USER_CONN_RUNNING;
+    bool negotiating = s->conn.state == VHOST_USER_CONN_NEGOTIATING;
 
     vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_DISCONNECTED, why);
     if (!s->u) {
         return;
     }
     trace(vhost_user_net_gone, "%s: %s: %s", s->nc->name, s->path, why);
-    if (running) {
+    if (s->dev.started) {
         /* No GET_VRING_BASE possible: resume from used->idx. */
         vhost_dev_backend_lost(&s->dev);
     }
     vhost_user_free(s->u);
     s->u = NULL;
-    s->gone_ns = clock_ns();
+    if (was_ready && !s->gone_ns) {
+        s->gone_ns = clock_ns();    /* for "is back after N ms" */
+    }
     if (was_ready) {
         char *msg = g_strdup_printf("vhost-user back-end %s %s; the link is "
                                     "down until it is back", s->path, why);
         vun_report(s, msg, NULL);
+        g_free(msg);
+    } else if (negotiating) {
+        char *msg = g_strdup_printf("vhost-user back-end %s %s during the "
+                                    "handshake", s->path, why);
+        vun_report(s, msg, "the link stays down; vmu retries the connection");
         g_free(msg);
     }
     s->nc->link_down = true;
@@ -164,23 +171,50 @@ static const VhostUserBackendHandlers vun_handlers = {
     .config_change = vun_config_change,
 };
 
-/* A back-end connected: handshake, then tell the NIC (which may start). */
-static void vun_connect(VhostUserNet *s)
+/* A reply went wrong, or none came in time. */
+static void vun_async_failed(void *opaque, Error *err)
 {
-    Error *err = NULL;
-    int fd = chardev_get_fd(s->chr);
+    vun_fail(opaque, err);
+}
 
-    if (fd < 0 || s->u) {
-        return;
+static const VhostUserAsyncOps vun_async_ops = {
+    .failed = vun_async_failed,
+};
+
+/* testpmd touches all of guest RAM while it takes the memory table. */
+static int vun_mem_timeout_ms(void)
+{
+    unsigned nram;
+    const RAMRange *ram = memory_map_ram(&nram);
+    uint64_t mib = 0;
+    for (unsigned i = 0; i < nram; i++) {
+        mib += ram[i].size >> 20;
     }
-    trace(vhost_user_net_connected, "%s: %s fd %d", s->nc->name, s->path, fd);
-    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_NEGOTIATING,
-                              "connected");
-    s->u = vhost_user_new(fd, s->path);
-    vhost_user_set_backend_handlers(s->u, &vun_handlers, s);
-    if (!vhost_user_handshake(s->u, VHOST_USER_FRONTEND_PROTOCOL_FEATURES,
-                              &err) ||
-        !vhost_dev_init(&s->dev, &vhost_user_backend_ops, s->u, s->nc->label,
+    return 2 * VHOST_USER_DEFAULT_TIMEOUT_MS + mib * 16;
+}
+
+/* The back-end has everything but the rings: tell the NIC. */
+static void vun_ready(VhostUser *u, void *opaque)
+{
+    VhostUserNet *s = opaque;
+
+    u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
+    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_READY,
+                              "handshake done");
+    trace(vhost_user_net_ready, "%s: %s features 0x%" PRIx64 " protocol 0x%"
+          PRIx64 " queues %u", s->nc->name, s->path, s->u->features,
+          s->u->protocol_features, s->u->queue_num);
+    s->nc->link_down = false;
+    net_peer_event(s->nc, NET_PEER_READY);
+}
+
+/* The handshake answered: check the queues, hand over guest RAM. */
+static void vun_negotiated(VhostUser *u, void *opaque)
+{
+    VhostUserNet *s = opaque;
+    Error *err = NULL;
+
+    if (!vhost_dev_init(&s->dev, &vhost_user_backend_ops, s->u, s->nc->label,
                         s->rings, 2, &err)) {
         vun_fail(s, err);
         return;
@@ -205,22 +239,34 @@ static void vun_connect(VhostUserNet *s)
      * guest boots, not while its driver waits. */
     unsigned nram;
     const RAMRange *ram = memory_map_ram(&nram);
+    s->u->timeout_ms = vun_mem_timeout_ms();
     if (!vhost_user_set_mem_table(s->u, ram, nram, &err)) {
         vun_fail(s, err);
         return;
     }
-    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_READY,
-                              "handshake done");
-    vun_report_clear(s);
-    if (s->gone_ns) {
-        trace(vhost_user_net_reconnected, "%s: %s after %lld ms",
-              s->nc->name, s->path, (clock_ns() - s->gone_ns) / 1000000);
+    vhost_user_when_idle(s->u, vun_ready, s);
+}
+
+/* A back-end connected: start the handshake; nothing here waits for it. */
+static void vun_connect(VhostUserNet *s)
+{
+    Error *err = NULL;
+    int fd = chardev_get_fd(s->chr);
+
+    if (fd < 0 || s->u) {
+        return;
     }
-    trace(vhost_user_net_ready, "%s: %s features 0x%" PRIx64 " protocol 0x%"
-          PRIx64 " queues %u", s->nc->name, s->path, s->u->features,
-          s->u->protocol_features, s->u->queue_num);
-    s->nc->link_down = false;
-    net_peer_event(s->nc, NET_PEER_READY);
+    trace(vhost_user_net_connected, "%s: %s fd %d", s->nc->name, s->path, fd);
+    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_NEGOTIATING,
+                              "connected");
+    s->u = vhost_user_new(fd, s->path);
+    vhost_user_set_backend_handlers(s->u, &vun_handlers, s);
+    vhost_user_set_async(s->u, &vun_async_ops, s);
+    if (!vhost_user_handshake_async(s->u,
+                                    VHOST_USER_FRONTEND_PROTOCOL_FEATURES,
+                                    vun_negotiated, s, &err)) {
+        vun_fail(s, err);
+    }
 }
 
 static void vun_connect_cb(VhostUserConn *c)
@@ -284,6 +330,8 @@ static char *feature_names(uint64_t f)
     return g_string_free(s, FALSE);
 }
 
+static void vun_started(VhostUser *u, void *opaque);
+
 static bool vun_vhost_start(NetClientState *nc, uint64_t features,
                             NetVhostRing *rings, unsigned n, Error **errp)
 {
@@ -297,7 +345,9 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
                    s->path);
         return false;
     }
-    if (s->conn.state != VHOST_USER_CONN_READY) {
+    /* A start right after a reset queues behind the stop's answers. */
+    if (s->conn.state != VHOST_USER_CONN_READY &&
+        s->conn.state != VHOST_USER_CONN_STOPPING) {
         error_setg(errp, "vhost-user back-end %s is not connected", s->path);
         return false;
     }
@@ -333,21 +383,15 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
                               "driver ready");
     ram = memory_map_ram(&nram);
     vhost_dev_set_memory(&s->dev, ram, nram);
-
-    /* testpmd touches all of guest RAM while it takes SET_MEM_TABLE. */
-    uint64_t mib = 0;
-    for (unsigned i = 0; i < nram; i++) {
-        mib += ram[i].size >> 20;
-    }
-    s->u->timeout_ms = 2 * VHOST_USER_DEFAULT_TIMEOUT_MS + mib * 16;
+    s->u->timeout_ms = vun_mem_timeout_ms();
 
     bool ok = true;
     if (s->mtu && (features & (1ULL << VIRTIO_NET_F_MTU)) &&
         vhost_user_has_protocol(s->u, VHOST_USER_PROTOCOL_F_NET_MTU)) {
         ok = vhost_user_net_set_mtu(s->u, s->mtu, errp);
     }
+    /* Sent, not answered yet: vun_started follows when it is. */
     ok = ok && vhost_dev_start(&s->dev, features, errp);
-    s->u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
     if (!ok) {
         error_append_hint(errp, "%sthe link stays down; vmu retries the "
                           "connection", error_get_hint(*errp) ? "; " : "");
@@ -355,25 +399,59 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
         vhost_user_conn_fail(&s->conn, "start failed");
         return false;
     }
+    /* The link comes up when the back-end has taken everything. */
+    s->nc->link_down = true;
+    vhost_user_when_idle(s->u, vun_started, s);
+    return true;
+}
+
+/* Every request of the start sequence was answered: the link is up. */
+static void vun_started(VhostUser *u, void *opaque)
+{
+    VhostUserNet *s = opaque;
+    Error *err = NULL;
+
+    u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
     vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_RUNNING,
                               "rings started");
+    /* Pairs the driver enabled while the rings were being handed over. */
+    for (unsigned i = 2; i < s->dev.nrings && s->pairs > 1; i++) {
+        if (!vhost_dev_enable_ring(&s->dev, i, i / 2 < s->pairs, &err)) {
+            vun_fail(s, err);
+            return;
+        }
+    }
     /*
      * A ring starts on a kick; the guest kicked before (or the back-end
      * restarted) and will not again for buffers it already posted.
      */
-    for (unsigned i = 0; i < nr; i++) {
+    for (unsigned i = 0; i < s->dev.nrings; i++) {
         uint64_t one = 1;
         if (s->rings[i].kick_fd >= 0 &&
             write(s->rings[i].kick_fd, &one, sizeof(one)) < 0) {
-            trace(vhost_user_net_kick_error, "%s: ring %u: %s", nc->name, i,
-                  strerror(errno));
+            trace(vhost_user_net_kick_error, "%s: ring %u: %s", s->nc->name,
+                  i, strerror(errno));
         }
     }
     vhost_user_conn_started(&s->conn);
+    if (s->gone_ns) {
+        info_report("%s: vhost-user back-end %s is back after %lld ms",
+                    s->nc->label, s->path,
+                    (clock_ns() - s->gone_ns) / 1000000);
+        s->gone_ns = 0;
+    }
     vun_report_clear(s);
     trace(vhost_user_net_start, "%s: %s rings %u features 0x%" PRIx64,
-          nc->name, s->path, nr, s->dev.acked_features);
-    return true;
+          s->nc->name, s->path, s->dev.nrings, s->dev.acked_features);
+    s->nc->link_down = false;
+    net_peer_event(s->nc, NET_PEER_READY);
+}
+
+/* GET_VRING_BASE answered for every ring. */
+static void vun_stopped(VhostUser *u, void *opaque)
+{
+    VhostUserNet *s = opaque;
+    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_READY, "rings back");
 }
 
 static void vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
@@ -382,18 +460,22 @@ static void vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
     VhostUserNet *s = nc->opaque;
     Error *err = NULL;
 
-    if (s->conn.state == VHOST_USER_CONN_RUNNING) {
+    if (s->conn.state == VHOST_USER_CONN_RUNNING ||
+        s->conn.state == VHOST_USER_CONN_STARTING) {
         vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_STOPPING,
                                   "driver reset");
+        /* SET_STATUS(0) and GET_VRING_BASE, answered later. */
         if (vhost_dev_stop(&s->dev, &err)) {
-            vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_READY,
-                                      "rings back");
+            vhost_user_when_idle(s->u, vun_stopped, s);
         } else {
             vun_fail(s, err);
         }
     }
-    /* The NIC stops only what started: the rings hold the indices, from
-     * GET_VRING_BASE or, with the back-end gone, from used->idx. */
+    /*
+     * The NIC stops only what started.  After a reset the indices do not
+     * matter (the rings start from 0); after a loss they come from
+     * used->idx (vhost_dev_backend_lost).
+     */
     for (unsigned i = 0; i < n && i < s->dev.nrings; i++) {
         rings[i].last_avail_idx = s->dev.rings[i].last_avail_idx;
     }
@@ -408,7 +490,7 @@ static void vun_vhost_set_queue_pairs(NetClientState *nc, unsigned pairs)
     trace(vhost_user_net_queue_pairs, "%s: %u", nc->name, pairs);
     s->pairs = pairs;
     if (s->conn.state != VHOST_USER_CONN_RUNNING) {
-        return;
+        return;     /* STARTING applies them when it is done */
     }
     for (unsigned i = 2; i < s->dev.nrings; i++) {
         if (!vhost_dev_enable_ring(&s->dev, i, i / 2 < pairs, &err)) {

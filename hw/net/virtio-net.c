@@ -128,7 +128,8 @@ static void vhost_start(VirtIONet *n)
     }
     n->vhost_started = true;
     trace(virtio_net_vhost_start, "%s rings %u", n->name, nr);
-    virtio_net_set_link(n, !n->nic.link_down);
+    /* The back-end may still be taking the rings (link down until then). */
+    virtio_net_set_link(n, !n->nic.link_down && !n->nic.peer->link_down);
     if (n->curr_pairs > 1 && n->nic.peer->ops->vhost_set_queue_pairs) {
         /* A restarted back-end learns the pairs the driver enabled. */
         n->nic.peer->ops->vhost_set_queue_pairs(n->nic.peer, n->curr_pairs);

@@ -45,6 +45,9 @@ void vhost_user_free(VhostUser *u)
     if (!u) {
         return;
     }
+    if (u->async) {
+        vhost_user_async_cleanup(u);
+    }
     vhost_user_backend_close(u);
     for (unsigned i = 0; i < VHOST_USER_MAX_RINGS; i++) {
         if (u->notifiers[i].ptr) {
@@ -146,6 +149,14 @@ bool vhost_user_call(VhostUser *u, VhostUserMsg *msg, const int *fds,
         error_prepend(&local, "sending %s: ", name);
         return vhost_user_broken(u, errp, local);
     }
+    if (u->async) {
+        /* Checked when it comes; getters queue their own handler. */
+        if (need_reply || reply) {
+            vhost_user_expect(u, msg->hdr.request, need_reply && !reply,
+                              NULL, NULL);
+        }
+        return true;
+    }
     if (reply && !vhost_user_recv_reply(u, msg->hdr.request, reply, errp)) {
         return false;
     }
@@ -174,6 +185,10 @@ static bool vhost_user_get_u64(VhostUser *u, uint32_t request, uint64_t *out,
 {
     VhostUserMsg m, reply;
     msg_init(&m, request, 0);
+    if (u->async) {
+        return vhost_user_call(u, &m, NULL, 0, false, NULL, errp) &&
+               vhost_user_expect_u64(u, request, out);
+    }
     if (!vhost_user_call(u, &m, NULL, 0, false, &reply, errp)) {
         return false;
     }
@@ -189,7 +204,7 @@ static bool vhost_user_get_u64(VhostUser *u, uint32_t request, uint64_t *out,
 static bool vhost_user_send_sync(VhostUser *u, VhostUserMsg *m,
                                  const int *fds, size_t nfds, Error **errp)
 {
-    uint64_t dummy;
+    static uint64_t dummy;      /* a barrier's answer, unused */
     if (vhost_user_has_protocol(u, VHOST_USER_PROTOCOL_F_REPLY_ACK)) {
         return vhost_user_call(u, m, fds, nfds, true, NULL, errp);
     }
@@ -391,7 +406,7 @@ static gboolean backend_readable(int fd, GIOCondition cond, void *opaque)
     return G_SOURCE_CONTINUE;
 }
 
-static bool vhost_user_set_backend_req_fd(VhostUser *u, Error **errp)
+bool vhost_user_set_backend_req_fd(VhostUser *u, Error **errp)
 {
     int sv[2];
     VhostUserMsg m;
@@ -416,16 +431,21 @@ static bool vhost_user_set_backend_req_fd(VhostUser *u, Error **errp)
     return true;
 }
 
-bool vhost_user_handshake(VhostUser *u, uint64_t want_protocol, Error **errp)
+void vhost_user_handshake_reset(VhostUser *u)
 {
-    uint64_t v;
-
     u->protocol_features = 0;
     u->protocol_offered = 0;
     u->queue_num = 1;
     u->max_mem_slots = VHOST_USER_MEMORY_MAX_NREGIONS;
     u->nslots = 0;
     u->mem_table_sent = false;
+}
+
+bool vhost_user_handshake(VhostUser *u, uint64_t want_protocol, Error **errp)
+{
+    uint64_t v;
+
+    vhost_user_handshake_reset(u);
     if (!vhost_user_get_features(u, &u->features, errp)) {
         return false;
     }
@@ -611,12 +631,27 @@ bool vhost_user_set_vring_base(VhostUser *u, unsigned idx, unsigned base,
     return vring_state(u, VHOST_USER_SET_VRING_BASE, idx, base, false, errp);
 }
 
+/* Async mode: the ring's base lands in *opaque (an unsigned). */
+static void store_vring_base(VhostUser *u, const VhostUserMsg *reply,
+                             void *opaque)
+{
+    *(unsigned *)opaque = reply->payload.state.num;
+}
+
 bool vhost_user_get_vring_base(VhostUser *u, unsigned idx, unsigned *base,
                                Error **errp)
 {
     VhostUserMsg m, reply;
     msg_init(&m, VHOST_USER_GET_VRING_BASE, sizeof(VhostUserVringState));
     m.payload.state.index = idx;
+    if (u->async) {
+        if (!vhost_user_call(u, &m, NULL, 0, false, NULL, errp)) {
+            return false;
+        }
+        vhost_user_expect(u, VHOST_USER_GET_VRING_BASE, false,
+                          store_vring_base, base);
+        return true;
+    }
     if (!vhost_user_call(u, &m, NULL, 0, false, &reply, errp)) {
         return false;
     }

@@ -716,6 +716,13 @@ static void ctx_start(Ctx *c, const char *fmt, ...)
         g_free(args);
         args = shared;
     }
+    if (g_getenv("VHU_TEST_TRACE")) {
+        /* With VHU_TEST_LOG: the front-end's traces after each case. */
+        char *traced = g_strdup_printf("%s -trace '%s'", args,
+                                       g_getenv("VHU_TEST_TRACE"));
+        g_free(args);
+        args = traced;
+    }
     fflush(stderr);
     int saved = dup(2);
     int fd = open(c->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -1376,7 +1383,9 @@ static void reconnect(bool vmu_server)
         g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, WAIT_MS));
     }
     check_tx(&c, b, 4);
-    assert_vmu_log(&c, c.sock, 1);
+    /* The loss, and one info line for the recovery (issue 17). */
+    assert_vmu_log(&c, c.sock, 2);
+    assert_vmu_log(&c, "is back after", 1);
     ctx_stop(&c);
     backend_free(b);
 }
@@ -1453,6 +1462,8 @@ static void test_multiqueue(void)
     driver_up(&c, F(NET_F_MQ) | F(NET_F_CTRL_VQ), 5);
     g_assert_cmpuint(qtest_readw(c.s, c.dev.common + VPCI_NUM_QUEUES), ==, 5);
     g_assert_true(wait_for(backend_has_mem, b, WAIT_MS));
+    /* The link is up once the back-end has answered the whole start. */
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
     g_mutex_lock(&b->lock);
     g_assert_cmpint(b->enable[0], ==, 1);
     g_assert_cmpint(b->enable[1], ==, 1);
