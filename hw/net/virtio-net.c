@@ -40,6 +40,7 @@ struct VirtIONet {
     uint8_t macs[MAC_TABLE_ENTRIES][6];     /* unicast first, then multi */
     uint32_t vlans[4096 / 32];
     bool vhost_started;
+    uint64_t tx_dropped;        /* frames sent while the link was down */
     RateLimit start_error;      /* a guest may loop on DRIVER_OK */
     NetVhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];
 };
@@ -312,6 +313,8 @@ static void tx_handle(VirtIODevice *vdev, VirtQueue *vq)
                                      "(14 to 65536 bytes)", n->name, flen);
         } else {
             uint8_t *buf = g_malloc(flen);
+            /* An unplugged cable: the frame goes nowhere, counted. */
+            n->tx_dropped += !n->nic.peer || n->nic.peer->link_down;
             iov_to_buf(e->out_sg, e->out_num, VIRTIO_NET_HDR_LEN, buf, flen);
             trace(virtio_net_transmit, "%s len %zu", n->name, flen);
             net_send(&n->nic, buf, flen);
@@ -477,8 +480,17 @@ static void nic_peer_event(NetClientState *nc, NetPeerEvent ev)
 {
     VirtIONet *n = nc->opaque;
     if (ev == NET_PEER_GONE) {
+        bool had_rings = n->vhost_started;
         vhost_stop(n);
         virtio_net_set_link(n, false);
+        /* What the guest queued (without a kick, if the back-end had
+         * turned kicks off) goes now, as on an unplugged cable; later
+         * buffers are kicked to vmu until a back-end returns. */
+        for (unsigned i = 1; had_rings && i < 2u * n->max_pairs; i += 2) {
+            virtio_queue_notify(virtio_get_queue(&n->vdev, i));
+        }
+        trace(virtio_net_tx_dropped, "%s: %" PRIu64 " frames so far",
+              n->name, n->tx_dropped);
     } else {
         /* Link up only once the back-end has the rings (or the driver
          * has not started them yet). */

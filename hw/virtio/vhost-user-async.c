@@ -88,6 +88,13 @@ static void reply_timer_restart(VhostUser *u)
     }
 }
 
+void vhost_user_rx_reset(VhostUserRx *rx)
+{
+    rx->have = 0;
+    rx->nfds = 0;
+    rx->too_many_fds = false;
+}
+
 void vhost_user_expect(VhostUser *u, uint32_t request, bool ack,
                        VhostUserReplyFn *fn, void *opaque)
 {
@@ -114,13 +121,8 @@ void vhost_user_when_idle(VhostUser *u, VhostUserIdleFn *fn, void *opaque)
     u->idle_opaque = opaque;
 }
 
-/*
- * Read what the socket has towards one message.  1: rx.msg is complete;
- * 0: more is to come; -1: err set (hang-up, oversized, bad fds).
- */
-static int rx_read(VhostUser *u, Error **errp)
+int vhost_user_rx_read(int fd, VhostUserRx *rx, Error **errp)
 {
-    VhostUserRx *rx = &u->rx;
     const size_t hsz = sizeof(rx->msg.hdr);
     char cbuf[CMSG_SPACE(FDPASS_MAX_FDS * sizeof(int))];
 
@@ -128,8 +130,8 @@ static int rx_read(VhostUser *u, Error **errp)
         size_t want = rx->have < hsz ? hsz - rx->have
                                      : hsz + rx->msg.hdr.size - rx->have;
         if (rx->have >= hsz && rx->msg.hdr.size > VHOST_USER_PAYLOAD_MAX) {
-            error_setg(errp, "its reply %s (%u) announces a %u-byte payload, "
-                       "more than any valid message carries",
+            error_setg(errp, "its message %s (%u) announces a %u-byte "
+                       "payload, more than any valid message carries",
                        vhost_user_request_name(rx->msg.hdr.request),
                        rx->msg.hdr.request, rx->msg.hdr.size);
             return -1;
@@ -145,7 +147,7 @@ static int rx_read(VhostUser *u, Error **errp)
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
                              .msg_control = cbuf,
                              .msg_controllen = sizeof(cbuf) };
-        ssize_t n = recvmsg(u->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -153,7 +155,7 @@ static int rx_read(VhostUser *u, Error **errp)
             return 0;
         }
         if (n < 0) {
-            error_setg_errno(errp, errno, "reading its reply");
+            error_setg_errno(errp, errno, "reading its message");
             return -1;
         }
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
@@ -176,9 +178,9 @@ static int rx_read(VhostUser *u, Error **errp)
             rx->too_many_fds = true;
         }
         if (n == 0) {
-            error_setg(errp, rx->have ? "hung up in the middle of a reply"
+            error_setg(errp, rx->have ? "hung up in the middle of a message"
                        : "closed the connection");
-            return -1;
+            return rx->have ? -1 : -2;
         }
         rx->have += n;
     }
@@ -230,17 +232,16 @@ static gboolean reply_readable(int fd, GIOCondition cond, void *opaque)
 
     /* A bounded number per wake-up: a flood cannot hold the loop. */
     for (unsigned i = 0; i < 64; i++) {
-        r = rx_read(u, &err);
+        r = vhost_user_rx_read(u->fd, &u->rx, &err);
         if (r == 0) {
             return G_SOURCE_CONTINUE;
         }
-        if (r < 0 || !rx_dispatch(u, &err)) {
+        if (r < 0 || !rx_dispatch(u, &err)) {     /* -2 is an error too */
             u->reply_watch = 0;     /* this source goes with the return */
             async_fail(u, err);
             return G_SOURCE_REMOVE;
         }
-        u->rx.have = 0;
-        u->rx.too_many_fds = false;
+        vhost_user_rx_reset(&u->rx);
         if (g_queue_is_empty(&u->pending) && u->idle_fn) {
             VhostUserIdleFn *fn = u->idle_fn;
             u->idle_fn = NULL;

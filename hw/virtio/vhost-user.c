@@ -38,6 +38,8 @@ static void vhost_user_backend_close(VhostUser *u)
         close(u->backend_fd);
         u->backend_fd = -1;
     }
+    fdpass_close_fds(u->backend_rx.fds, u->backend_rx.nfds);
+    vhost_user_rx_reset(&u->backend_rx);
 }
 
 void vhost_user_free(VhostUser *u)
@@ -331,42 +333,51 @@ static void backend_host_notifier(VhostUser *u, const VhostUserVringArea *a,
 static gboolean backend_readable(int fd, GIOCondition cond, void *opaque)
 {
     VhostUser *u = opaque;
-    VhostUserMsg m, reply;
-    int fds[FDPASS_MAX_FDS];
-    size_t nfds = 0;
+    VhostUserMsg reply;
+    VhostUserMsg *mp = &u->backend_rx.msg;
+    int *fds = u->backend_rx.fds;
     Error *err = NULL;
     uint64_t status = 0;
     static RateLimit rl;
-    int r = fdpass_recv_msg(fd, &m.hdr, &m.payload, VHOST_USER_PAYLOAD_MAX,
-                            fds, &nfds, u->timeout_ms, &err);
+    /* Never waits: a message that is not complete yet comes back here. */
+    int r = vhost_user_rx_read(fd, &u->backend_rx, &err);
+    size_t nfds = u->backend_rx.nfds;
 
-    if (r == -EAGAIN) {
-        error_free(err);
+    if (r == 0) {
         return G_SOURCE_CONTINUE;
     }
-    if (r <= 0) {
-        if (r < 0) {
+    if (r < 0) {
+        if (r == -1) {
             error_report_ratelimited(&rl, "vhost-user back-end %s: its "
                                      "request channel failed: %s", u->label,
                                      error_get_pretty(err));
         }
         error_free(err);
+        fdpass_close_fds(fds, nfds);
+        vhost_user_rx_reset(&u->backend_rx);
         u->backend_watch = 0;
         close(u->backend_fd);
         u->backend_fd = -1;
         return G_SOURCE_REMOVE;
     }
-    vhost_user_trace_msg(false, u->label, VHOST_USER_CHANNEL_BACKEND, &m.hdr,
-                         &m.payload, nfds);
-    if (!vhost_user_check_request(VHOST_USER_CHANNEL_BACKEND, &m.hdr,
-                                  &m.payload, m.hdr.size, &err)) {
+    bool too_many = u->backend_rx.too_many_fds;
+    vhost_user_rx_reset(&u->backend_rx);
+    vhost_user_trace_msg(false, u->label, VHOST_USER_CHANNEL_BACKEND, &mp->hdr,
+                         &mp->payload, nfds);
+    if (too_many) {
+        error_setg(&err, "more than %d file descriptors came along",
+                   FDPASS_MAX_FDS);
+    }
+    if (err || !vhost_user_check_request(VHOST_USER_CHANNEL_BACKEND,
+                                         &mp->hdr, &mp->payload,
+                                         mp->hdr.size, &err)) {
         error_report_ratelimited(&rl, "vhost-user back-end %s: %s", u->label,
                                  error_get_pretty(err));
         error_free(err);
         err = NULL;     /* reused if the answer cannot be sent */
         status = 1;
     } else {
-        switch (m.hdr.request) {
+        switch (mp->hdr.request) {
         case VHOST_USER_BACKEND_CONFIG_CHANGE_MSG:
             if (u->handlers && u->handlers->config_change) {
                 u->handlers->config_change(u->opaque);
@@ -378,20 +389,20 @@ static gboolean backend_readable(int fd, GIOCondition cond, void *opaque)
                 status = 1;
                 break;
             }
-            backend_host_notifier(u, &m.payload.area, nfds ? fds[0] : -1);
+            backend_host_notifier(u, &mp->payload.area, nfds ? fds[0] : -1);
             break;
         default:
             error_report_ratelimited(&rl, "vhost-user back-end %s: request "
                                      "%s (%u) is not supported by vmu",
                                      u->label, vhost_user_backend_request_name(
-                                         m.hdr.request), m.hdr.request);
+                                         mp->hdr.request), mp->hdr.request);
             status = 1;
             break;
         }
     }
     fdpass_close_fds(fds, nfds);
-    if (m.hdr.flags & VHOST_USER_NEED_REPLY_MASK) {
-        vhost_user_reply_header(&reply.hdr, &m.hdr, 8);
+    if (mp->hdr.flags & VHOST_USER_NEED_REPLY_MASK) {
+        vhost_user_reply_header(&reply.hdr, &mp->hdr, 8);
         reply.payload.u64 = status;
         vhost_user_trace_msg(true, u->label, VHOST_USER_CHANNEL_BACKEND,
                              &reply.hdr, &reply.payload, 0);

@@ -1365,6 +1365,70 @@ static void test_bad_backend(gconstpointer opaque)
     backend_free(b);
 }
 
+/* ---- the TX ring while the back-end is away (issue 17) ---- */
+
+/* vmu with a good back-end, the driver up, one frame sent. */
+static Backend *start_running(Ctx *c)
+{
+    ctx_init(c);
+    Backend *b = backend_new(c->sock);
+    backend_start(b);
+    ctx_start(c, "%s", netdev_args(c, NULL, NULL));
+    driver_up(c, F(NET_F_MRG_RXBUF), 2);
+    g_assert_true(wait_for(link_is_up, c, WAIT_MS));
+    check_tx(c, b, 1);
+    return b;
+}
+
+/* A driver that honours the device's VRING_USED_F_NO_NOTIFY, as Linux. */
+static void tx_post_honouring(Ctx *c, size_t len, unsigned seed)
+{
+    tx_post(c, c->vq[1], len, seed, false);
+    if (!(qtest_readw(c->s, c->vq[1]->used) & 1)) {
+        qvirtqueue_kick(c->vq[1]);
+    }
+}
+
+/*
+ * DPDK leaves NO_NOTIFY set in the TX ring while it polls.  The back-end
+ * sets it, frames are queued without a kick, and the back-end dies: vmu
+ * completes them as an unplugged cable would (nothing sent), asks for
+ * kicks again, and keeps completing what the guest sends until a
+ * back-end returns; then traffic flows with no guest action.
+ */
+static void test_tx_no_notify_backend_dies(void)
+{
+    if (skip_on_qemu("the case of issue 17 is vmu's own")) {
+        return;
+    }
+    Ctx c;
+    Backend *b = start_running(&c);
+
+    /* What the back-end writes into the guest's TX ring. */
+    uint64_t flags = c.vq[1]->used;
+    qtest_writew(c.s, flags, qtest_readw(c.s, flags) | 1);
+    tx_post_honouring(&c, 200, 5);
+    tx_post_honouring(&c, 201, 6);
+    backend_free(b);
+    g_assert_true(wait_for(link_is_down, &c, WAIT_MS));
+    g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, WAIT_MS));
+    g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, WAIT_MS));
+    g_assert_cmpuint(qtest_readw(c.s, flags) & 1, ==, 0);
+    /* The transmitter goes on for as long as the outage lasts. */
+    for (unsigned i = 0; i < 64; i++) {
+        tx_post_honouring(&c, 100 + i, i);
+        g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, WAIT_MS));
+    }
+    g_assert_false(link_up(&c));
+
+    b = backend_new(c.sock);
+    backend_start(b);
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
+    check_tx(&c, b, 2);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
 /* ---- hostile back-ends: the guest never waits for one ---- */
 
 typedef struct Hostile {
@@ -1452,8 +1516,9 @@ static void hostile_reinit(Ctx *c)
 /*
  * A good back-end, then one that misbehaves (at the handshake of its
  * connection, or on the running link when the guest resets the device):
- * while it lasts every guest access is answered at once (max 100 ms, p99
- * under 5 ms), the link reads down, at most one error line per 5 s; after
+ * while it lasts every guest access is answered at once (p99 under 5 ms;
+ * the 100 ms target allows a couple of scheduler hiccups on a loaded
+ * host, a wait for the back-end would be 5 s), the link reads down, at most one error line per 5 s; after
  * a good back-end replaces it, traffic flows with no guest action and vmu
  * holds no more fds than before.
  */
@@ -1465,13 +1530,7 @@ static void test_hostile(gconstpointer opaque)
         return;
     }
     Ctx c;
-    ctx_init(&c);
-    Backend *b = backend_new(c.sock);
-    backend_start(b);
-    ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
-    driver_up(&c, F(NET_F_MRG_RXBUF), 2);
-    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
-    check_tx(&c, b, 1);
+    Backend *b = start_running(&c);
     pid_t pid = backend_peer(b);
     unsigned fds0 = count_pid_fds(pid);
     unsigned lines0 = log_count(&c, c.sock);
@@ -1563,16 +1622,10 @@ static void reconnect(bool vmu_server)
     g_test_message("link up %" G_GINT64_FORMAT " ms after the back-end "
                    "returned", (g_get_monotonic_time() - t0) / 1000);
     g_assert_true(irq_wait(&c, IRQ_CONFIG));
-    if (c.qemu) {
-        /* QEMU 7.2 completed the held buffer itself while the link was
-         * down (dropped, used length 0): there is nothing to hand over. */
-        g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, WAIT_MS));
-    } else {
-        w = (FramesWait) { b, 1 };
-        g_assert_true(wait_for(frames_arrived, &w, WAIT_MS));
-        g_assert_true(frame_is(b, 0, 300, 3));
-        g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, WAIT_MS));
-    }
+    /* The held buffer was completed while the link was down (dropped,
+     * as on an unplugged cable; QEMU 7.2 does the same): nothing is
+     * handed over. */
+    g_assert_true(qvirtqueue_get_used(c.vq[1], NULL, NULL, WAIT_MS));
     check_tx(&c, b, 4);
     /* The loss, and one info line for the recovery (issue 17). */
     assert_vmu_log(&c, c.sock, 2);
@@ -1861,6 +1914,8 @@ int main(int argc, char **argv)
                          GINT_TO_POINTER(BAD_CLOSE_MID), test_bad_backend);
     g_test_add_data_func("/vhost-user/bad-backend/never-answers",
                          GINT_TO_POINTER(BAD_SILENT), test_bad_backend);
+    g_test_add_func("/vhost-user/tx-no-notify-backend-dies",
+                    test_tx_no_notify_backend_dies);
     for (unsigned i = 0; i < G_N_ELEMENTS(hostile_cases); i++) {
         const Hostile *h = &hostile_cases[i];
         char *name = g_strdup_printf("/vhost-user/hostile/%s/%s",

@@ -122,6 +122,7 @@ struct VhostUser {
     VhostUserIdleFn *idle_fn;   /* runs once nothing is pending */
     void *idle_opaque;
     VhostUserRx rx;
+    VhostUserRx backend_rx;     /* the back-end channel's (both modes) */
     uint64_t want_protocol;     /* the asynchronous handshake's */
     uint64_t raw_queue_num, raw_mem_slots;
     VhostUserIdleFn *handshake_done;
@@ -226,6 +227,15 @@ static inline bool vhost_user_busy(const VhostUser *u)
 bool vhost_user_handshake_async(VhostUser *u, uint64_t want_protocol,
                                 VhostUserIdleFn *done, void *opaque,
                                 Error **errp);
+/*
+ * Read what fd has towards one message, without waiting.  1: rx->msg is
+ * complete (its fds in rx->fds, the caller's); 0: more is to come; -1:
+ * errp set (hang-up mid-message, oversized payload); -2: errp set, the
+ * peer hung up between messages.  vhost_user_rx_reset() before
+ * the next message.
+ */
+int vhost_user_rx_read(int fd, VhostUserRx *rx, Error **errp);
+void vhost_user_rx_reset(VhostUserRx *rx);
 /* Internal to the front-end: queue an expected reply. */
 void vhost_user_expect(VhostUser *u, uint32_t request, bool ack,
                        VhostUserReplyFn *fn, void *opaque);

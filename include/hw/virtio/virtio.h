@@ -34,6 +34,7 @@
 #define VRING_DESC_F_WRITE              2
 #define VRING_DESC_F_INDIRECT           4
 #define VRING_AVAIL_F_NO_INTERRUPT      1
+#define VRING_USED_F_NO_NOTIFY          1
 
 typedef struct VirtIODevice VirtIODevice;
 typedef struct VirtQueue VirtQueue;
@@ -147,6 +148,8 @@ int virtio_queue_get_guest_notifier_fd(VirtQueue *vq);
  * vmu neither reads the host notifier nor touches the ring.
  */
 void virtio_queue_set_vhost(VirtQueue *vq, bool on);
+/* vmu serves the ring again: the back-end's kick suppression is undone. */
+void virtio_queue_take_back(VirtQueue *vq);
 bool virtio_queue_get_ring(VirtQueue *vq, VirtioRingInfo *info);
 /* Where to resume after a back-end stopped (its GET_VRING_BASE). */
 void virtio_queue_set_last_avail_idx(VirtQueue *vq, uint16_t idx);
