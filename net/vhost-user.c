@@ -30,6 +30,9 @@
 #define VHOST_USER_NET_FILE_RETRY   1000
 /* A back-end that keeps failing is mentioned again this often. */
 #define VHOST_USER_NET_REMIND_NS    (60 * 1000000000LL)
+/* A back-end that comes and goes (each time working) is reported at most
+ * this often: the rest goes to traces. */
+#define VHOST_USER_NET_FLAP_NS      (5 * 1000000000LL)
 
 /*
  * Ring features offered to the guest when no back-end is there at
@@ -57,6 +60,7 @@ typedef struct VhostUserNet {
     long long last_report_ns;
     unsigned suppressed;
     long long gone_ns;          /* when the back-end went (reconnect time) */
+    long long back_report_ns;   /* the last "is back" line */
 } VhostUserNet;
 
 /*
@@ -80,6 +84,12 @@ static void vun_report(VhostUserNet *s, const char *msg, const char *hint)
         return;
     }
     s->last_error = g_strdup(msg);
+    if (s->last_report_ns && now - s->last_report_ns < VHOST_USER_NET_FLAP_NS) {
+        /* It worked in between, briefly: a flapping back-end. */
+        s->suppressed++;
+        trace(vhost_user_net_error_repeated, "%s: %s", s->nc->name, msg);
+        return;
+    }
     s->last_report_ns = now;
     s->suppressed = 0;
     if (hint) {
@@ -101,13 +111,39 @@ static void vun_report_err(VhostUserNet *s, Error *err)
     error_free(err);
 }
 
+static void vun_conn_fail(VhostUserNet *s, const char *why);
+
 /* A request failed: report it once, and drop the connection later. */
 static void vun_fail(VhostUserNet *s, Error *err)
 {
     error_append_hint(&err, "%sthe link stays down; vmu retries the "
                       "connection", error_get_hint(err) ? "; " : "");
     vun_report_err(s, err);
-    vhost_user_conn_fail(&s->conn, "request failed");
+    vun_conn_fail(s, "request failed");
+}
+
+/* Leaving STOPPING: the reset that waited for the back-end completes. */
+static void vun_left_stopping(VhostUserNet *s, VhostUserConnState old)
+{
+    if (old == VHOST_USER_CONN_STOPPING &&
+        s->conn.state != VHOST_USER_CONN_STOPPING) {
+        net_peer_event(s->nc, NET_PEER_STOPPED);
+    }
+}
+
+static void vun_set_state(VhostUserNet *s, VhostUserConnState st,
+                          const char *why)
+{
+    VhostUserConnState old = s->conn.state;
+    vhost_user_conn_set_state(&s->conn, st, why);
+    vun_left_stopping(s, old);
+}
+
+static void vun_conn_fail(VhostUserNet *s, const char *why)
+{
+    VhostUserConnState old = s->conn.state;
+    vhost_user_conn_fail(&s->conn, why);
+    vun_left_stopping(s, old);
 }
 
 /*
@@ -132,7 +168,7 @@ static void vun_backend_gone(VhostUserNet *s, const char *why)
     bool was_ready = vhost_user_conn_is_ready(&s->conn);
     bool negotiating = s->conn.state == VHOST_USER_CONN_NEGOTIATING;
 
-    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_DISCONNECTED, why);
+    vun_set_state(s, VHOST_USER_CONN_DISCONNECTED, why);
     if (!s->u) {
         return;
     }
@@ -199,7 +235,7 @@ static void vun_ready(VhostUser *u, void *opaque)
     VhostUserNet *s = opaque;
 
     u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
-    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_READY,
+    vun_set_state(s, VHOST_USER_CONN_READY,
                               "handshake done");
     trace(vhost_user_net_ready, "%s: %s features 0x%" PRIx64 " protocol 0x%"
           PRIx64 " queues %u", s->nc->name, s->path, s->u->features,
@@ -230,7 +266,7 @@ static void vun_negotiated(VhostUser *u, void *opaque)
                    "queues, or lower queues=" : "the back-end does not offer "
                    "multiqueue (protocol feature MQ): use queues=1");
         g_free(msg);
-        vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_REFUSED,
+        vun_set_state(s, VHOST_USER_CONN_REFUSED,
                                   "too few queue pairs");
         return;
     }
@@ -257,7 +293,7 @@ static void vun_connect(VhostUserNet *s)
         return;
     }
     trace(vhost_user_net_connected, "%s: %s fd %d", s->nc->name, s->path, fd);
-    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_NEGOTIATING,
+    vun_set_state(s, VHOST_USER_CONN_NEGOTIATING,
                               "connected");
     s->u = vhost_user_new(fd, s->path);
     vhost_user_set_backend_handlers(s->u, &vun_handlers, s);
@@ -281,7 +317,7 @@ static void vun_chr_event(void *opaque, ChrEvent ev)
     if (ev == CHR_EVENT_OPENED) {
         /* Not from inside the chardev's own callback. */
         if (s->conn.state == VHOST_USER_CONN_DISCONNECTED) {
-            vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_CONNECTING,
+            vun_set_state(s, VHOST_USER_CONN_CONNECTING,
                                       "socket open");
             vhost_user_conn_timer_arm(&s->conn, 0, vun_connect_cb);
         }
@@ -331,6 +367,7 @@ static char *feature_names(uint64_t f)
 }
 
 static void vun_started(VhostUser *u, void *opaque);
+static bool vun_running(VhostUserNet *s);
 
 static bool vun_vhost_start(NetClientState *nc, uint64_t features,
                             NetVhostRing *rings, unsigned n, Error **errp)
@@ -379,7 +416,7 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
     }
     s->dev.nrings = nr;
     s->pairs = 1;
-    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_STARTING,
+    vun_set_state(s, VHOST_USER_CONN_STARTING,
                               "driver ready");
     ram = memory_map_ram(&nram);
     vhost_dev_set_memory(&s->dev, ram, nram);
@@ -396,8 +433,14 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
         error_append_hint(errp, "%sthe link stays down; vmu retries the "
                           "connection", error_get_hint(*errp) ? "; " : "");
         /* Whatever the back-end took is unknown: start over. */
-        vhost_user_conn_fail(&s->conn, "start failed");
+        vun_conn_fail(s, "start failed");
         return false;
+    }
+    if (!vhost_user_busy(s->u)) {
+        /* Nothing to wait for (no acks, no barriers): running now, and
+         * the NIC sees the link as it returns. */
+        vun_running(s);
+        return true;
     }
     /* The link comes up when the back-end has taken everything. */
     s->nc->link_down = true;
@@ -409,16 +452,26 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
 static void vun_started(VhostUser *u, void *opaque)
 {
     VhostUserNet *s = opaque;
+
+    if (vun_running(s)) {
+        s->nc->link_down = false;
+        net_peer_event(s->nc, NET_PEER_READY);
+    }
+}
+
+/* The back-end has the rings: kick them, apply the MQ pairs. */
+static bool vun_running(VhostUserNet *s)
+{
     Error *err = NULL;
 
-    u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
-    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_RUNNING,
+    s->u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
+    vun_set_state(s, VHOST_USER_CONN_RUNNING,
                               "rings started");
     /* Pairs the driver enabled while the rings were being handed over. */
     for (unsigned i = 2; i < s->dev.nrings && s->pairs > 1; i++) {
         if (!vhost_dev_enable_ring(&s->dev, i, i / 2 < s->pairs, &err)) {
             vun_fail(s, err);
-            return;
+            return false;
         }
     }
     /*
@@ -435,26 +488,30 @@ static void vun_started(VhostUser *u, void *opaque)
     }
     vhost_user_conn_started(&s->conn);
     if (s->gone_ns) {
-        info_report("%s: vhost-user back-end %s is back after %lld ms",
-                    s->nc->label, s->path,
-                    (clock_ns() - s->gone_ns) / 1000000);
+        long long now = clock_ns();
+        if (now - s->back_report_ns >= VHOST_USER_NET_FLAP_NS) {
+            info_report("%s: vhost-user back-end %s is back after %lld ms",
+                        s->nc->label, s->path, (now - s->gone_ns) / 1000000);
+            s->back_report_ns = now;
+        }
+        trace(vhost_user_net_back, "%s: after %lld ms", s->nc->name,
+              (now - s->gone_ns) / 1000000);
         s->gone_ns = 0;
     }
     vun_report_clear(s);
     trace(vhost_user_net_start, "%s: %s rings %u features 0x%" PRIx64,
           s->nc->name, s->path, s->dev.nrings, s->dev.acked_features);
-    s->nc->link_down = false;
-    net_peer_event(s->nc, NET_PEER_READY);
+    return true;
 }
 
 /* GET_VRING_BASE answered for every ring. */
 static void vun_stopped(VhostUser *u, void *opaque)
 {
     VhostUserNet *s = opaque;
-    vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_READY, "rings back");
+    vun_set_state(s, VHOST_USER_CONN_READY, "rings back");
 }
 
-static void vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
+static bool vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
                            unsigned n)
 {
     VhostUserNet *s = nc->opaque;
@@ -462,7 +519,7 @@ static void vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
 
     if (s->conn.state == VHOST_USER_CONN_RUNNING ||
         s->conn.state == VHOST_USER_CONN_STARTING) {
-        vhost_user_conn_set_state(&s->conn, VHOST_USER_CONN_STOPPING,
+        vun_set_state(s, VHOST_USER_CONN_STOPPING,
                                   "driver reset");
         /* SET_STATUS(0) and GET_VRING_BASE, answered later. */
         if (vhost_dev_stop(&s->dev, &err)) {
@@ -480,6 +537,7 @@ static void vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
         rings[i].last_avail_idx = s->dev.rings[i].last_avail_idx;
     }
     trace(vhost_user_net_stop, "%s: %s", nc->name, s->path);
+    return s->conn.state != VHOST_USER_CONN_STOPPING;
 }
 
 static void vun_vhost_set_queue_pairs(NetClientState *nc, unsigned pairs)

@@ -74,20 +74,22 @@ static bool validate_features(VirtIODevice *vdev, uint64_t f)
 
 /* ---- vhost: hand the rings over ---- */
 
-static void vhost_stop(VirtIONet *n)
+/* False: the back-end lets go of the rings later (NET_PEER_STOPPED). */
+static bool vhost_stop(VirtIONet *n)
 {
     if (!n->vhost_started) {
-        return;
+        return true;
     }
     unsigned nr = 2 * n->max_pairs;
-    n->nic.peer->ops->vhost_stop(n->nic.peer, n->rings, nr);
+    bool done = n->nic.peer->ops->vhost_stop(n->nic.peer, n->rings, nr);
     for (unsigned i = 0; i < nr; i++) {
         VirtQueue *vq = virtio_get_queue(&n->vdev, i);
         virtio_queue_set_last_avail_idx(vq, n->rings[i].last_avail_idx);
         virtio_queue_set_vhost(vq, false);
     }
     n->vhost_started = false;
-    trace(virtio_net_vhost_stop, "%s", n->name);
+    trace(virtio_net_vhost_stop, "%s%s", n->name, done ? "" : " (pending)");
+    return done;
 }
 
 static void vhost_start(VirtIONet *n)
@@ -143,8 +145,9 @@ static void set_status(VirtIODevice *vdev, uint8_t old, uint8_t status)
     if (status & VIRTIO_CONFIG_S_DRIVER_OK) {
         vhost_start(n);
         net_resume(&n->nic);
-    } else {
-        vhost_stop(n);
+    } else if (!vhost_stop(n) && !status) {
+        /* The reset completes when the back-end has let go. */
+        virtio_reset_hold(vdev, old);
     }
 }
 
@@ -479,7 +482,12 @@ static void queue_handle(VirtIODevice *vdev, VirtQueue *vq)
 static void nic_peer_event(NetClientState *nc, NetPeerEvent ev)
 {
     VirtIONet *n = nc->opaque;
+    if (ev == NET_PEER_STOPPED) {
+        virtio_reset_release(&n->vdev);
+        return;
+    }
     if (ev == NET_PEER_GONE) {
+        virtio_reset_release(&n->vdev);
         bool had_rings = n->vhost_started;
         vhost_stop(n);
         virtio_net_set_link(n, false);

@@ -156,6 +156,25 @@ void virtio_reset(VirtIODevice *vdev)
     }
 }
 
+void virtio_reset_hold(VirtIODevice *vdev, uint8_t shown)
+{
+    trace(virtio_reset_hold, "%s shows 0x%x", vdev->name, shown);
+    vdev->reset_shown = shown ? shown : VIRTIO_CONFIG_S_ACKNOWLEDGE;
+}
+
+void virtio_reset_release(VirtIODevice *vdev)
+{
+    if (vdev->reset_shown) {
+        trace(virtio_reset_release, "%s", vdev->name);
+        vdev->reset_shown = 0;
+    }
+}
+
+uint8_t virtio_get_status(VirtIODevice *vdev)
+{
+    return vdev->reset_shown ? vdev->reset_shown : vdev->status;
+}
+
 void virtio_set_status(VirtIODevice *vdev, uint8_t status)
 {
     uint8_t old = vdev->status;
