@@ -14,6 +14,7 @@
 #include <linux/virtio_ring.h>
 
 #include "chardev/char.h"
+#include "hw/virtio/vhost-user-conn.h"
 #include "hw/virtio/vhost-user.h"
 #include "hw/virtio/vhost.h"
 #include "net/net.h"
@@ -25,13 +26,13 @@
 #include "util/trace.h"
 
 #define VHOST_USER_NET_MAX_PAIRS    8
-/* A connection that failed is dropped after this, doubling up to the max. */
-#define VHOST_USER_NET_BACKOFF_MS   1000
-#define VHOST_USER_NET_BACKOFF_MAX  30000
 /* file=PATH: the implicit client socket retries this often. */
 #define VHOST_USER_NET_FILE_RETRY   1000
 /* A back-end that keeps failing is mentioned again this often. */
 #define VHOST_USER_NET_REMIND_NS    (60 * 1000000000LL)
+/* A back-end that comes and goes (each time working) is reported at most
+ * this often: the rest goes to traces. */
+#define VHOST_USER_NET_FLAP_NS      (5 * 1000000000LL)
 
 /*
  * Ring features offered to the guest when no back-end is there at
@@ -49,21 +50,17 @@ typedef struct VhostUserNet {
     unsigned queues;            /* queue pairs asked with queues= */
     unsigned mtu;               /* mtu= of the device, 0 if none */
 
-    VhostUser *u;               /* the connection, NULL when none */
-    bool ready;                 /* handshake done, the NIC told */
+    VhostUserConn conn;         /* the connection's state and timer */
+    VhostUser *u;               /* from NEGOTIATING until DISCONNECTED */
     VhostDev dev;
     VhostRing rings[2 * VHOST_USER_NET_MAX_PAIRS];
-    bool started;               /* the back-end has the rings */
-    bool indices_kept;          /* dev.rings hold indices for the NIC */
     unsigned pairs;             /* active pairs (MQ) */
 
-    guint connect_idle;
-    guint drop_timer;
-    unsigned backoff_ms;
     char *last_error;           /* the error printed; quiet while set */
     long long last_report_ns;
     unsigned suppressed;
     long long gone_ns;          /* when the back-end went (reconnect time) */
+    long long back_report_ns;   /* the last "is back" line */
 } VhostUserNet;
 
 /*
@@ -87,6 +84,12 @@ static void vun_report(VhostUserNet *s, const char *msg, const char *hint)
         return;
     }
     s->last_error = g_strdup(msg);
+    if (s->last_report_ns && now - s->last_report_ns < VHOST_USER_NET_FLAP_NS) {
+        /* It worked in between, briefly: a flapping back-end. */
+        s->suppressed++;
+        trace(vhost_user_net_error_repeated, "%s: %s", s->nc->name, msg);
+        return;
+    }
     s->last_report_ns = now;
     s->suppressed = 0;
     if (hint) {
@@ -108,63 +111,86 @@ static void vun_report_err(VhostUserNet *s, Error *err)
     error_free(err);
 }
 
-static gboolean vun_drop_cb(void *opaque)
+static void vun_conn_fail(VhostUserNet *s, const char *why);
+
+/* A request failed: report it once, and drop the connection later. */
+static void vun_fail(VhostUserNet *s, Error *err)
 {
-    VhostUserNet *s = opaque;
-    s->drop_timer = 0;
-    trace(vhost_user_net_drop, "%s: %s", s->nc->name, s->path);
-    chardev_disconnect(s->chr);
-    return G_SOURCE_REMOVE;
+    error_append_hint(&err, "%sthe link stays down; vmu retries the "
+                      "connection", error_get_hint(err) ? "; " : "");
+    vun_report_err(s, err);
+    vun_conn_fail(s, "request failed");
+}
+
+/* Leaving STOPPING: the reset that waited for the back-end completes. */
+static void vun_left_stopping(VhostUserNet *s, VhostUserConnState old)
+{
+    if (old == VHOST_USER_CONN_STOPPING &&
+        s->conn.state != VHOST_USER_CONN_STOPPING) {
+        net_peer_event(s->nc, NET_PEER_STOPPED);
+    }
+}
+
+static void vun_set_state(VhostUserNet *s, VhostUserConnState st,
+                          const char *why)
+{
+    VhostUserConnState old = s->conn.state;
+    vhost_user_conn_set_state(&s->conn, st, why);
+    vun_left_stopping(s, old);
+}
+
+static void vun_conn_fail(VhostUserNet *s, const char *why)
+{
+    VhostUserConnState old = s->conn.state;
+    vhost_user_conn_fail(&s->conn, why);
+    vun_left_stopping(s, old);
 }
 
 /*
- * A connection that failed is dropped (a client reconnects, a server takes
- * the next client) after a delay that doubles while failures go on, so a
- * back-end that keeps failing does not keep vmu busy.
+ * FAILED's back-off ran out: drop the connection (a client reconnects, a
+ * server takes the next client); the chardev's close brings us to
+ * DISCONNECTED.
  */
-static void vun_schedule_drop(VhostUserNet *s)
+static void vun_drop(void *opaque)
 {
-    if (s->drop_timer) {
-        return;
-    }
-    unsigned ms = s->backoff_ms;
-    s->backoff_ms = MIN(MAX(2 * s->backoff_ms, VHOST_USER_NET_BACKOFF_MS),
-                        VHOST_USER_NET_BACKOFF_MAX);
-    trace(vhost_user_net_schedule_drop, "%s: in %u ms", s->nc->name, ms);
-    s->drop_timer = main_loop_add_timer_ms(ms, vun_drop_cb, s);
+    VhostUserNet *s = opaque;
+    trace(vhost_user_net_drop, "%s: %s", s->nc->name, s->path);
+    chardev_disconnect(s->chr);
 }
+
+static const VhostUserConnOps vun_conn_ops = {
+    .drop = vun_drop,
+};
 
 /* The back-end is gone (closed, or the connection failed): link down. */
 static void vun_backend_gone(VhostUserNet *s, const char *why)
 {
-    bool was_ready = s->ready;
+    bool was_ready = vhost_user_conn_is_ready(&s->conn);
+    bool negotiating = s->conn.state == VHOST_USER_CONN_NEGOTIATING;
 
-    if (s->drop_timer) {
-        g_source_remove(s->drop_timer);
-        s->drop_timer = 0;
-    }
-    if (s->connect_idle) {
-        g_source_remove(s->connect_idle);
-        s->connect_idle = 0;
-    }
+    vun_set_state(s, VHOST_USER_CONN_DISCONNECTED, why);
     if (!s->u) {
         return;
     }
     trace(vhost_user_net_gone, "%s: %s: %s", s->nc->name, s->path, why);
-    if (s->started) {
+    if (s->dev.started) {
         /* No GET_VRING_BASE possible: resume from used->idx. */
         vhost_dev_backend_lost(&s->dev);
-        s->started = false;
-        s->indices_kept = true;
     }
     vhost_user_free(s->u);
     s->u = NULL;
-    s->ready = false;
-    s->gone_ns = clock_ns();
+    if (was_ready && !s->gone_ns) {
+        s->gone_ns = clock_ns();    /* for "is back after N ms" */
+    }
     if (was_ready) {
         char *msg = g_strdup_printf("vhost-user back-end %s %s; the link is "
                                     "down until it is back", s->path, why);
         vun_report(s, msg, NULL);
+        g_free(msg);
+    } else if (negotiating) {
+        char *msg = g_strdup_printf("vhost-user back-end %s %s during the "
+                                    "handshake", s->path, why);
+        vun_report(s, msg, "the link stays down; vmu retries the connection");
         g_free(msg);
     }
     s->nc->link_down = true;
@@ -181,26 +207,52 @@ static const VhostUserBackendHandlers vun_handlers = {
     .config_change = vun_config_change,
 };
 
-/* A back-end connected: handshake, then tell the NIC (which may start). */
-static void vun_connect(VhostUserNet *s)
+/* A reply went wrong, or none came in time. */
+static void vun_async_failed(void *opaque, Error *err)
 {
-    Error *err = NULL;
-    int fd = chardev_get_fd(s->chr);
+    vun_fail(opaque, err);
+}
 
-    if (fd < 0 || s->u) {
-        return;
+static const VhostUserAsyncOps vun_async_ops = {
+    .failed = vun_async_failed,
+};
+
+/* testpmd touches all of guest RAM while it takes the memory table. */
+static int vun_mem_timeout_ms(void)
+{
+    unsigned nram;
+    const RAMRange *ram = memory_map_ram(&nram);
+    uint64_t mib = 0;
+    for (unsigned i = 0; i < nram; i++) {
+        mib += ram[i].size >> 20;
     }
-    trace(vhost_user_net_connected, "%s: %s fd %d", s->nc->name, s->path, fd);
-    s->u = vhost_user_new(fd, s->path);
-    vhost_user_set_backend_handlers(s->u, &vun_handlers, s);
-    if (!vhost_user_handshake(s->u, VHOST_USER_FRONTEND_PROTOCOL_FEATURES,
-                              &err) ||
-        !vhost_dev_init(&s->dev, &vhost_user_backend_ops, s->u, s->nc->label,
+    return 2 * VHOST_USER_DEFAULT_TIMEOUT_MS + mib * 16;
+}
+
+/* The back-end has everything but the rings: tell the NIC. */
+static void vun_ready(VhostUser *u, void *opaque)
+{
+    VhostUserNet *s = opaque;
+
+    u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
+    vun_set_state(s, VHOST_USER_CONN_READY,
+                              "handshake done");
+    trace(vhost_user_net_ready, "%s: %s features 0x%" PRIx64 " protocol 0x%"
+          PRIx64 " queues %u", s->nc->name, s->path, s->u->features,
+          s->u->protocol_features, s->u->queue_num);
+    s->nc->link_down = false;
+    net_peer_event(s->nc, NET_PEER_READY);
+}
+
+/* The handshake answered: check the queues, hand over guest RAM. */
+static void vun_negotiated(VhostUser *u, void *opaque)
+{
+    VhostUserNet *s = opaque;
+    Error *err = NULL;
+
+    if (!vhost_dev_init(&s->dev, &vhost_user_backend_ops, s->u, s->nc->label,
                         s->rings, 2, &err)) {
-        error_append_hint(&err, "%sthe link stays down; vmu retries the "
-                          "connection", error_get_hint(err) ? "; " : "");
-        vun_report_err(s, err);
-        vun_schedule_drop(s);
+        vun_fail(s, err);
         return;
     }
     if (s->queues > s->u->queue_num) {
@@ -214,6 +266,8 @@ static void vun_connect(VhostUserNet *s)
                    "queues, or lower queues=" : "the back-end does not offer "
                    "multiqueue (protocol feature MQ): use queues=1");
         g_free(msg);
+        vun_set_state(s, VHOST_USER_CONN_REFUSED,
+                                  "too few queue pairs");
         return;
     }
     /* Hand over guest RAM now rather than at DRIVER_OK: a back-end that
@@ -221,32 +275,39 @@ static void vun_connect(VhostUserNet *s)
      * guest boots, not while its driver waits. */
     unsigned nram;
     const RAMRange *ram = memory_map_ram(&nram);
+    s->u->timeout_ms = vun_mem_timeout_ms();
     if (!vhost_user_set_mem_table(s->u, ram, nram, &err)) {
-        error_append_hint(&err, "%sthe link stays down; vmu retries the "
-                          "connection", error_get_hint(err) ? "; " : "");
-        vun_report_err(s, err);
-        vun_schedule_drop(s);
+        vun_fail(s, err);
         return;
     }
-    s->ready = true;
-    vun_report_clear(s);
-    if (s->gone_ns) {
-        trace(vhost_user_net_reconnected, "%s: %s after %lld ms",
-              s->nc->name, s->path, (clock_ns() - s->gone_ns) / 1000000);
-    }
-    trace(vhost_user_net_ready, "%s: %s features 0x%" PRIx64 " protocol 0x%"
-          PRIx64 " queues %u", s->nc->name, s->path, s->u->features,
-          s->u->protocol_features, s->u->queue_num);
-    s->nc->link_down = false;
-    net_peer_event(s->nc, NET_PEER_READY);
+    vhost_user_when_idle(s->u, vun_ready, s);
 }
 
-static gboolean vun_connect_cb(void *opaque)
+/* A back-end connected: start the handshake; nothing here waits for it. */
+static void vun_connect(VhostUserNet *s)
 {
-    VhostUserNet *s = opaque;
-    s->connect_idle = 0;
-    vun_connect(s);
-    return G_SOURCE_REMOVE;
+    Error *err = NULL;
+    int fd = chardev_get_fd(s->chr);
+
+    if (fd < 0 || s->u) {
+        return;
+    }
+    trace(vhost_user_net_connected, "%s: %s fd %d", s->nc->name, s->path, fd);
+    vun_set_state(s, VHOST_USER_CONN_NEGOTIATING,
+                              "connected");
+    s->u = vhost_user_new(fd, s->path);
+    vhost_user_set_backend_handlers(s->u, &vun_handlers, s);
+    vhost_user_set_async(s->u, &vun_async_ops, s);
+    if (!vhost_user_handshake_async(s->u,
+                                    VHOST_USER_FRONTEND_PROTOCOL_FEATURES,
+                                    vun_negotiated, s, &err)) {
+        vun_fail(s, err);
+    }
+}
+
+static void vun_connect_cb(VhostUserConn *c)
+{
+    vun_connect(c->opaque);
 }
 
 static void vun_chr_event(void *opaque, ChrEvent ev)
@@ -255,8 +316,10 @@ static void vun_chr_event(void *opaque, ChrEvent ev)
 
     if (ev == CHR_EVENT_OPENED) {
         /* Not from inside the chardev's own callback. */
-        if (!s->connect_idle) {
-            s->connect_idle = main_loop_add_timer_ms(0, vun_connect_cb, s);
+        if (s->conn.state == VHOST_USER_CONN_DISCONNECTED) {
+            vun_set_state(s, VHOST_USER_CONN_CONNECTING,
+                                      "socket open");
+            vhost_user_conn_timer_arm(&s->conn, 0, vun_connect_cb);
         }
     } else {
         vun_backend_gone(s, "closed the connection");
@@ -272,7 +335,8 @@ static const ChardevHandlers vun_chr_handlers = {
 static uint64_t vun_vhost_features(NetClientState *nc)
 {
     VhostUserNet *s = nc->opaque;
-    return s->ready ? s->u->features : VHOST_USER_NET_DEFAULT_FEATURES;
+    return vhost_user_conn_is_ready(&s->conn) ? s->u->features :
+           VHOST_USER_NET_DEFAULT_FEATURES;
 }
 
 /* Feature names for errors. */
@@ -302,15 +366,8 @@ static char *feature_names(uint64_t f)
     return g_string_free(s, FALSE);
 }
 
-static gboolean vun_drop_now(void *opaque)
-{
-    VhostUserNet *s = opaque;
-    /* This source is drop_timer: forget it, or the drop is never armed
-     * (and a later g_source_remove() names a source that is gone). */
-    s->drop_timer = 0;
-    vun_schedule_drop(s);
-    return G_SOURCE_REMOVE;
-}
+static void vun_started(VhostUser *u, void *opaque);
+static bool vun_running(VhostUserNet *s);
 
 static bool vun_vhost_start(NetClientState *nc, uint64_t features,
                             NetVhostRing *rings, unsigned n, Error **errp)
@@ -319,7 +376,15 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
     unsigned nram, nr;
     const RAMRange *ram;
 
-    if (!s->ready) {
+    if (s->conn.state == VHOST_USER_CONN_FAILED) {
+        error_setg(errp, "vhost-user back-end %s: the connection failed "
+                   "earlier; the link stays down until vmu has replaced it",
+                   s->path);
+        return false;
+    }
+    /* A start right after a reset queues behind the stop's answers. */
+    if (s->conn.state != VHOST_USER_CONN_READY &&
+        s->conn.state != VHOST_USER_CONN_STOPPING) {
         error_setg(errp, "vhost-user back-end %s is not connected", s->path);
         return false;
     }
@@ -351,73 +416,128 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
     }
     s->dev.nrings = nr;
     s->pairs = 1;
+    vun_set_state(s, VHOST_USER_CONN_STARTING,
+                              "driver ready");
     ram = memory_map_ram(&nram);
     vhost_dev_set_memory(&s->dev, ram, nram);
-
-    /* testpmd touches all of guest RAM while it takes SET_MEM_TABLE. */
-    uint64_t mib = 0;
-    for (unsigned i = 0; i < nram; i++) {
-        mib += ram[i].size >> 20;
-    }
-    s->u->timeout_ms = 2 * VHOST_USER_DEFAULT_TIMEOUT_MS + mib * 16;
+    s->u->timeout_ms = vun_mem_timeout_ms();
 
     bool ok = true;
     if (s->mtu && (features & (1ULL << VIRTIO_NET_F_MTU)) &&
         vhost_user_has_protocol(s->u, VHOST_USER_PROTOCOL_F_NET_MTU)) {
         ok = vhost_user_net_set_mtu(s->u, s->mtu, errp);
     }
+    /* Sent, not answered yet: vun_started follows when it is. */
     ok = ok && vhost_dev_start(&s->dev, features, errp);
-    s->u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
     if (!ok) {
         error_append_hint(errp, "%sthe link stays down; vmu retries the "
                           "connection", error_get_hint(*errp) ? "; " : "");
         /* Whatever the back-end took is unknown: start over. */
-        s->drop_timer = s->drop_timer ? s->drop_timer :
-                        main_loop_add_timer_ms(0, vun_drop_now, s);
+        vun_conn_fail(s, "start failed");
         return false;
     }
-    s->started = true;
-    s->indices_kept = false;
+    if (!vhost_user_busy(s->u)) {
+        /* Nothing to wait for (no acks, no barriers): running now, and
+         * the NIC sees the link as it returns. */
+        vun_running(s);
+        return true;
+    }
+    /* The link comes up when the back-end has taken everything. */
+    s->nc->link_down = true;
+    vhost_user_when_idle(s->u, vun_started, s);
+    return true;
+}
+
+/* Every request of the start sequence was answered: the link is up. */
+static void vun_started(VhostUser *u, void *opaque)
+{
+    VhostUserNet *s = opaque;
+
+    if (vun_running(s)) {
+        s->nc->link_down = false;
+        net_peer_event(s->nc, NET_PEER_READY);
+    }
+}
+
+/* The back-end has the rings: kick them, apply the MQ pairs. */
+static bool vun_running(VhostUserNet *s)
+{
+    Error *err = NULL;
+
+    s->u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
+    vun_set_state(s, VHOST_USER_CONN_RUNNING,
+                              "rings started");
+    /* Pairs the driver enabled while the rings were being handed over. */
+    for (unsigned i = 2; i < s->dev.nrings && s->pairs > 1; i++) {
+        if (!vhost_dev_enable_ring(&s->dev, i, i / 2 < s->pairs, &err)) {
+            vun_fail(s, err);
+            return false;
+        }
+    }
     /*
      * A ring starts on a kick; the guest kicked before (or the back-end
      * restarted) and will not again for buffers it already posted.
      */
-    for (unsigned i = 0; i < nr; i++) {
+    for (unsigned i = 0; i < s->dev.nrings; i++) {
         uint64_t one = 1;
         if (s->rings[i].kick_fd >= 0 &&
             write(s->rings[i].kick_fd, &one, sizeof(one)) < 0) {
-            trace(vhost_user_net_kick_error, "%s: ring %u: %s", nc->name, i,
-                  strerror(errno));
+            trace(vhost_user_net_kick_error, "%s: ring %u: %s", s->nc->name,
+                  i, strerror(errno));
         }
     }
-    s->backoff_ms = 0;
+    vhost_user_conn_started(&s->conn);
+    if (s->gone_ns) {
+        long long now = clock_ns();
+        if (now - s->back_report_ns >= VHOST_USER_NET_FLAP_NS) {
+            info_report("%s: vhost-user back-end %s is back after %lld ms",
+                        s->nc->label, s->path, (now - s->gone_ns) / 1000000);
+            s->back_report_ns = now;
+        }
+        trace(vhost_user_net_back, "%s: after %lld ms", s->nc->name,
+              (now - s->gone_ns) / 1000000);
+        s->gone_ns = 0;
+    }
     vun_report_clear(s);
     trace(vhost_user_net_start, "%s: %s rings %u features 0x%" PRIx64,
-          nc->name, s->path, nr, s->dev.acked_features);
+          s->nc->name, s->path, s->dev.nrings, s->dev.acked_features);
     return true;
 }
 
-static void vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
+/* GET_VRING_BASE answered for every ring. */
+static void vun_stopped(VhostUser *u, void *opaque)
+{
+    VhostUserNet *s = opaque;
+    vun_set_state(s, VHOST_USER_CONN_READY, "rings back");
+}
+
+static bool vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
                            unsigned n)
 {
     VhostUserNet *s = nc->opaque;
     Error *err = NULL;
 
-    if (s->started) {
-        if (!vhost_dev_stop(&s->dev, &err)) {
-            vun_report_err(s, err);
-            vun_schedule_drop(s);
+    if (s->conn.state == VHOST_USER_CONN_RUNNING ||
+        s->conn.state == VHOST_USER_CONN_STARTING) {
+        vun_set_state(s, VHOST_USER_CONN_STOPPING,
+                                  "driver reset");
+        /* SET_STATUS(0) and GET_VRING_BASE, answered later. */
+        if (vhost_dev_stop(&s->dev, &err)) {
+            vhost_user_when_idle(s->u, vun_stopped, s);
+        } else {
+            vun_fail(s, err);
         }
-        s->started = false;
-        s->indices_kept = true;
     }
-    if (s->indices_kept) {
-        for (unsigned i = 0; i < n && i < s->dev.nrings; i++) {
-            rings[i].last_avail_idx = s->dev.rings[i].last_avail_idx;
-        }
-        s->indices_kept = false;
+    /*
+     * The NIC stops only what started.  After a reset the indices do not
+     * matter (the rings start from 0); after a loss they come from
+     * used->idx (vhost_dev_backend_lost).
+     */
+    for (unsigned i = 0; i < n && i < s->dev.nrings; i++) {
+        rings[i].last_avail_idx = s->dev.rings[i].last_avail_idx;
     }
     trace(vhost_user_net_stop, "%s: %s", nc->name, s->path);
+    return s->conn.state != VHOST_USER_CONN_STOPPING;
 }
 
 static void vun_vhost_set_queue_pairs(NetClientState *nc, unsigned pairs)
@@ -427,13 +547,12 @@ static void vun_vhost_set_queue_pairs(NetClientState *nc, unsigned pairs)
 
     trace(vhost_user_net_queue_pairs, "%s: %u", nc->name, pairs);
     s->pairs = pairs;
-    if (!s->started) {
-        return;
+    if (s->conn.state != VHOST_USER_CONN_RUNNING) {
+        return;     /* STARTING applies them when it is done */
     }
     for (unsigned i = 2; i < s->dev.nrings; i++) {
         if (!vhost_dev_enable_ring(&s->dev, i, i / 2 < pairs, &err)) {
-            vun_report_err(s, err);
-            vun_schedule_drop(s);
+            vun_fail(s, err);
             return;
         }
     }
@@ -442,6 +561,7 @@ static void vun_vhost_set_queue_pairs(NetClientState *nc, unsigned pairs)
 static void vun_cleanup(NetClientState *nc)
 {
     VhostUserNet *s = nc->opaque;
+    vhost_user_conn_cleanup(&s->conn);
     vhost_user_free(s->u);
     s->u = NULL;
 }
@@ -636,6 +756,7 @@ static bool vhost_user_create(const Opts *o, Error **errp)
     s->chr = chr;
     s->path = chr->label;
     s->mtu = device_mtu(id);
+    vhost_user_conn_init(&s->conn, s->nc->label, &vun_conn_ops, s);
     if (!chardev_claim(chr, s->nc->label, errp)) {
         return false;
     }

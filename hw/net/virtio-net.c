@@ -41,6 +41,7 @@ struct VirtIONet {
     uint8_t macs[MAC_TABLE_ENTRIES][6];     /* unicast first, then multi */
     uint32_t vlans[4096 / 32];
     bool vhost_started;
+    uint64_t tx_dropped;        /* frames sent while the link was down */
     RateLimit start_error;      /* a guest may loop on DRIVER_OK */
     NetVhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];
 };
@@ -74,20 +75,22 @@ static bool validate_features(VirtIODevice *vdev, uint64_t f)
 
 /* ---- vhost: hand the rings over ---- */
 
-static void vhost_stop(VirtIONet *n)
+/* False: the back-end lets go of the rings later (NET_PEER_STOPPED). */
+static bool vhost_stop(VirtIONet *n)
 {
     if (!n->vhost_started) {
-        return;
+        return true;
     }
     unsigned nr = 2 * n->max_pairs;
-    n->nic.peer->ops->vhost_stop(n->nic.peer, n->rings, nr);
+    bool done = n->nic.peer->ops->vhost_stop(n->nic.peer, n->rings, nr);
     for (unsigned i = 0; i < nr; i++) {
         VirtQueue *vq = virtio_get_queue(&n->vdev, i);
         virtio_queue_set_last_avail_idx(vq, n->rings[i].last_avail_idx);
         virtio_queue_set_vhost(vq, false);
     }
     n->vhost_started = false;
-    trace(virtio_net_vhost_stop, "%s", n->name);
+    trace(virtio_net_vhost_stop, "%s%s", n->name, done ? "" : " (pending)");
+    return done;
 }
 
 static void vhost_start(VirtIONet *n)
@@ -129,7 +132,8 @@ static void vhost_start(VirtIONet *n)
     }
     n->vhost_started = true;
     trace(virtio_net_vhost_start, "%s rings %u", n->name, nr);
-    virtio_net_set_link(n, !n->nic.link_down);
+    /* The back-end may still be taking the rings (link down until then). */
+    virtio_net_set_link(n, !n->nic.link_down && !n->nic.peer->link_down);
     if (n->curr_pairs > 1 && n->nic.peer->ops->vhost_set_queue_pairs) {
         /* A restarted back-end learns the pairs the driver enabled. */
         n->nic.peer->ops->vhost_set_queue_pairs(n->nic.peer, n->curr_pairs);
@@ -142,8 +146,9 @@ static void set_status(VirtIODevice *vdev, uint8_t old, uint8_t status)
     if (status & VIRTIO_CONFIG_S_DRIVER_OK) {
         vhost_start(n);
         net_resume(&n->nic);
-    } else {
-        vhost_stop(n);
+    } else if (!vhost_stop(n) && !status) {
+        /* The reset completes when the back-end has let go. */
+        virtio_reset_hold(vdev, old);
     }
 }
 
@@ -312,6 +317,8 @@ static void tx_handle(VirtIODevice *vdev, VirtQueue *vq)
                                      "(14 to 65536 bytes)", n->name, flen);
         } else {
             uint8_t *buf = g_malloc(flen);
+            /* An unplugged cable: the frame goes nowhere, counted. */
+            n->tx_dropped += !n->nic.peer || n->nic.peer->link_down;
             iov_to_buf(e->out_sg, e->out_num, VIRTIO_NET_HDR_LEN, buf, flen);
             trace(virtio_net_transmit, "%s len %zu", n->name, flen);
             net_send(&n->nic, buf, flen);
@@ -476,9 +483,23 @@ static void queue_handle(VirtIODevice *vdev, VirtQueue *vq)
 static void nic_peer_event(NetClientState *nc, NetPeerEvent ev)
 {
     VirtIONet *n = nc->opaque;
+    if (ev == NET_PEER_STOPPED) {
+        virtio_reset_release(&n->vdev);
+        return;
+    }
     if (ev == NET_PEER_GONE) {
+        virtio_reset_release(&n->vdev);
+        bool had_rings = n->vhost_started;
         vhost_stop(n);
         virtio_net_set_link(n, false);
+        /* What the guest queued (without a kick, if the back-end had
+         * turned kicks off) goes now, as on an unplugged cable; later
+         * buffers are kicked to vmu until a back-end returns. */
+        for (unsigned i = 1; had_rings && i < 2u * n->max_pairs; i += 2) {
+            virtio_queue_notify(virtio_get_queue(&n->vdev, i));
+        }
+        trace(virtio_net_tx_dropped, "%s: %" PRIu64 " frames so far",
+              n->name, n->tx_dropped);
     } else {
         /* Link up only once the back-end has the rings (or the driver
          * has not started them yet). */

@@ -38,12 +38,17 @@ static void vhost_user_backend_close(VhostUser *u)
         close(u->backend_fd);
         u->backend_fd = -1;
     }
+    fdpass_close_fds(u->backend_rx.fds, u->backend_rx.nfds);
+    vhost_user_rx_reset(&u->backend_rx);
 }
 
 void vhost_user_free(VhostUser *u)
 {
     if (!u) {
         return;
+    }
+    if (u->async) {
+        vhost_user_async_cleanup(u);
     }
     vhost_user_backend_close(u);
     for (unsigned i = 0; i < VHOST_USER_MAX_RINGS; i++) {
@@ -146,6 +151,14 @@ bool vhost_user_call(VhostUser *u, VhostUserMsg *msg, const int *fds,
         error_prepend(&local, "sending %s: ", name);
         return vhost_user_broken(u, errp, local);
     }
+    if (u->async) {
+        /* Checked when it comes; getters queue their own handler. */
+        if (need_reply || reply) {
+            vhost_user_expect(u, msg->hdr.request, need_reply && !reply,
+                              NULL, NULL);
+        }
+        return true;
+    }
     if (reply && !vhost_user_recv_reply(u, msg->hdr.request, reply, errp)) {
         return false;
     }
@@ -174,6 +187,10 @@ static bool vhost_user_get_u64(VhostUser *u, uint32_t request, uint64_t *out,
 {
     VhostUserMsg m, reply;
     msg_init(&m, request, 0);
+    if (u->async) {
+        return vhost_user_call(u, &m, NULL, 0, false, NULL, errp) &&
+               vhost_user_expect_u64(u, request, out);
+    }
     if (!vhost_user_call(u, &m, NULL, 0, false, &reply, errp)) {
         return false;
     }
@@ -189,7 +206,7 @@ static bool vhost_user_get_u64(VhostUser *u, uint32_t request, uint64_t *out,
 static bool vhost_user_send_sync(VhostUser *u, VhostUserMsg *m,
                                  const int *fds, size_t nfds, Error **errp)
 {
-    uint64_t dummy;
+    static uint64_t dummy;      /* a barrier's answer, unused */
     if (vhost_user_has_protocol(u, VHOST_USER_PROTOCOL_F_REPLY_ACK)) {
         return vhost_user_call(u, m, fds, nfds, true, NULL, errp);
     }
@@ -316,42 +333,51 @@ static void backend_host_notifier(VhostUser *u, const VhostUserVringArea *a,
 static gboolean backend_readable(int fd, GIOCondition cond, void *opaque)
 {
     VhostUser *u = opaque;
-    VhostUserMsg m, reply;
-    int fds[FDPASS_MAX_FDS];
-    size_t nfds = 0;
+    VhostUserMsg reply;
+    VhostUserMsg *mp = &u->backend_rx.msg;
+    int *fds = u->backend_rx.fds;
     Error *err = NULL;
     uint64_t status = 0;
     static RateLimit rl;
-    int r = fdpass_recv_msg(fd, &m.hdr, &m.payload, VHOST_USER_PAYLOAD_MAX,
-                            fds, &nfds, u->timeout_ms, &err);
+    /* Never waits: a message that is not complete yet comes back here. */
+    int r = vhost_user_rx_read(fd, &u->backend_rx, &err);
+    size_t nfds = u->backend_rx.nfds;
 
-    if (r == -EAGAIN) {
-        error_free(err);
+    if (r == 0) {
         return G_SOURCE_CONTINUE;
     }
-    if (r <= 0) {
-        if (r < 0) {
+    if (r < 0) {
+        if (r == -1) {
             error_report_ratelimited(&rl, "vhost-user back-end %s: its "
                                      "request channel failed: %s", u->label,
                                      error_get_pretty(err));
         }
         error_free(err);
+        fdpass_close_fds(fds, nfds);
+        vhost_user_rx_reset(&u->backend_rx);
         u->backend_watch = 0;
         close(u->backend_fd);
         u->backend_fd = -1;
         return G_SOURCE_REMOVE;
     }
-    vhost_user_trace_msg(false, u->label, VHOST_USER_CHANNEL_BACKEND, &m.hdr,
-                         &m.payload, nfds);
-    if (!vhost_user_check_request(VHOST_USER_CHANNEL_BACKEND, &m.hdr,
-                                  &m.payload, m.hdr.size, &err)) {
+    bool too_many = u->backend_rx.too_many_fds;
+    vhost_user_rx_reset(&u->backend_rx);
+    vhost_user_trace_msg(false, u->label, VHOST_USER_CHANNEL_BACKEND, &mp->hdr,
+                         &mp->payload, nfds);
+    if (too_many) {
+        error_setg(&err, "more than %d file descriptors came along",
+                   FDPASS_MAX_FDS);
+    }
+    if (err || !vhost_user_check_request(VHOST_USER_CHANNEL_BACKEND,
+                                         &mp->hdr, &mp->payload,
+                                         mp->hdr.size, &err)) {
         error_report_ratelimited(&rl, "vhost-user back-end %s: %s", u->label,
                                  error_get_pretty(err));
         error_free(err);
         err = NULL;     /* reused if the answer cannot be sent */
         status = 1;
     } else {
-        switch (m.hdr.request) {
+        switch (mp->hdr.request) {
         case VHOST_USER_BACKEND_CONFIG_CHANGE_MSG:
             if (u->handlers && u->handlers->config_change) {
                 u->handlers->config_change(u->opaque);
@@ -363,20 +389,20 @@ static gboolean backend_readable(int fd, GIOCondition cond, void *opaque)
                 status = 1;
                 break;
             }
-            backend_host_notifier(u, &m.payload.area, nfds ? fds[0] : -1);
+            backend_host_notifier(u, &mp->payload.area, nfds ? fds[0] : -1);
             break;
         default:
             error_report_ratelimited(&rl, "vhost-user back-end %s: request "
                                      "%s (%u) is not supported by vmu",
                                      u->label, vhost_user_backend_request_name(
-                                         m.hdr.request), m.hdr.request);
+                                         mp->hdr.request), mp->hdr.request);
             status = 1;
             break;
         }
     }
     fdpass_close_fds(fds, nfds);
-    if (m.hdr.flags & VHOST_USER_NEED_REPLY_MASK) {
-        vhost_user_reply_header(&reply.hdr, &m.hdr, 8);
+    if (mp->hdr.flags & VHOST_USER_NEED_REPLY_MASK) {
+        vhost_user_reply_header(&reply.hdr, &mp->hdr, 8);
         reply.payload.u64 = status;
         vhost_user_trace_msg(true, u->label, VHOST_USER_CHANNEL_BACKEND,
                              &reply.hdr, &reply.payload, 0);
@@ -391,7 +417,7 @@ static gboolean backend_readable(int fd, GIOCondition cond, void *opaque)
     return G_SOURCE_CONTINUE;
 }
 
-static bool vhost_user_set_backend_req_fd(VhostUser *u, Error **errp)
+bool vhost_user_set_backend_req_fd(VhostUser *u, Error **errp)
 {
     int sv[2];
     VhostUserMsg m;
@@ -416,16 +442,21 @@ static bool vhost_user_set_backend_req_fd(VhostUser *u, Error **errp)
     return true;
 }
 
-bool vhost_user_handshake(VhostUser *u, uint64_t want_protocol, Error **errp)
+void vhost_user_handshake_reset(VhostUser *u)
 {
-    uint64_t v;
-
     u->protocol_features = 0;
     u->protocol_offered = 0;
     u->queue_num = 1;
     u->max_mem_slots = VHOST_USER_MEMORY_MAX_NREGIONS;
     u->nslots = 0;
     u->mem_table_sent = false;
+}
+
+bool vhost_user_handshake(VhostUser *u, uint64_t want_protocol, Error **errp)
+{
+    uint64_t v;
+
+    vhost_user_handshake_reset(u);
     if (!vhost_user_get_features(u, &u->features, errp)) {
         return false;
     }
@@ -611,12 +642,27 @@ bool vhost_user_set_vring_base(VhostUser *u, unsigned idx, unsigned base,
     return vring_state(u, VHOST_USER_SET_VRING_BASE, idx, base, false, errp);
 }
 
+/* Async mode: the ring's base lands in *opaque (an unsigned). */
+static void store_vring_base(VhostUser *u, const VhostUserMsg *reply,
+                             void *opaque)
+{
+    *(unsigned *)opaque = reply->payload.state.num;
+}
+
 bool vhost_user_get_vring_base(VhostUser *u, unsigned idx, unsigned *base,
                                Error **errp)
 {
     VhostUserMsg m, reply;
     msg_init(&m, VHOST_USER_GET_VRING_BASE, sizeof(VhostUserVringState));
     m.payload.state.index = idx;
+    if (u->async) {
+        if (!vhost_user_call(u, &m, NULL, 0, false, NULL, errp)) {
+            return false;
+        }
+        vhost_user_expect(u, VHOST_USER_GET_VRING_BASE, false,
+                          store_vring_base, base);
+        return true;
+    }
     if (!vhost_user_call(u, &m, NULL, 0, false, &reply, errp)) {
         return false;
     }

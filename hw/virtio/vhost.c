@@ -182,12 +182,12 @@ bool vhost_dev_stop(VhostDev *dev, Error **errp)
         goto lost;
     }
     for (; i < dev->nrings; i++) {
-        unsigned base;
-        if (!ops->get_vring_base(dev->backend, i, &base, &local)) {
+        /* An asynchronous back-end fills the index in when it answers. */
+        if (!ops->get_vring_base(dev->backend, i,
+                                 &dev->rings[i].last_avail_idx, &local)) {
             goto lost;
         }
-        dev->rings[i].last_avail_idx = base;
-        trace(vhost_ring_stop, "%s: ring %u base %u", dev->name, i, base);
+        trace(vhost_ring_stop, "%s: ring %u", dev->name, i);
     }
     dev->started = false;
     return true;

@@ -270,7 +270,7 @@ static uint16_t common_read16(VirtIOPCIProxy *p, unsigned off)
 static uint8_t common_read8(VirtIOPCIProxy *p, unsigned off)
 {
     if (off == 0x14) {
-        return p->vdev->status;
+        return virtio_get_status(p->vdev);
     }
     if (off == 0x15) {
         return p->vdev->config_generation;

@@ -156,6 +156,25 @@ void virtio_reset(VirtIODevice *vdev)
     }
 }
 
+void virtio_reset_hold(VirtIODevice *vdev, uint8_t shown)
+{
+    trace(virtio_reset_hold, "%s shows 0x%x", vdev->name, shown);
+    vdev->reset_shown = shown ? shown : VIRTIO_CONFIG_S_ACKNOWLEDGE;
+}
+
+void virtio_reset_release(VirtIODevice *vdev)
+{
+    if (vdev->reset_shown) {
+        trace(virtio_reset_release, "%s", vdev->name);
+        vdev->reset_shown = 0;
+    }
+}
+
+uint8_t virtio_get_status(VirtIODevice *vdev)
+{
+    return vdev->reset_shown ? vdev->reset_shown : vdev->status;
+}
+
 void virtio_set_status(VirtIODevice *vdev, uint8_t status)
 {
     uint8_t old = vdev->status;
@@ -569,7 +588,28 @@ void virtio_queue_set_vhost(VirtQueue *vq, bool on)
         vq->host_watch = main_loop_add_fd(vq->host_notifier, G_IO_IN,
                                           host_notifier_ready, vq);
         vq->signalled_used_valid = false;
+        virtio_queue_take_back(vq);
     }
+}
+
+void virtio_queue_take_back(VirtQueue *vq)
+{
+    if (!vq->used) {
+        return;
+    }
+    /*
+     * The back-end may have turned kicks off (DPDK sets NO_NOTIFY while
+     * it polls, or left avail_event behind): a driver that honours that
+     * would never kick vmu.  Ask for a kick at the next buffer.
+     */
+    __atomic_and_fetch((uint16_t *)vq->used, ~VRING_USED_F_NO_NOTIFY,
+                       __ATOMIC_RELEASE);
+    if (virtio_has_feature(vq->vdev, VIRTIO_RING_F_EVENT_IDX)) {
+        set_avail_event(vq, vq->last_avail_idx);
+    }
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    trace(virtio_queue_take_back, "%s queue %u avail %u", vq->vdev->name,
+          vq->index, vq->last_avail_idx);
 }
 
 bool virtio_queue_get_ring(VirtQueue *vq, VirtioRingInfo *info)

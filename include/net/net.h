@@ -27,6 +27,7 @@ typedef struct NetVhostRing {
 typedef enum NetPeerEvent {
     NET_PEER_READY,             /* back-end (re)connected: rings may start */
     NET_PEER_GONE,              /* back-end lost: rings stopped, link down */
+    NET_PEER_STOPPED,           /* a stop completed: the back-end let go */
 } NetPeerEvent;
 
 typedef struct NetClientOps {
@@ -44,8 +45,9 @@ typedef struct NetClientOps {
     /* DRIVER_OK: take these rings with the guest's features. */
     bool (*vhost_start)(NetClientState *nc, uint64_t features,
                         NetVhostRing *rings, unsigned n, Error **errp);
-    /* Reset/stop: give the rings back, filling in last_avail_idx. */
-    void (*vhost_stop)(NetClientState *nc, NetVhostRing *rings, unsigned n);
+    /* Reset/stop: give the rings back, filling in last_avail_idx.  False:
+     * the back-end lets go later (NET_PEER_STOPPED, or NET_PEER_GONE). */
+    bool (*vhost_stop)(NetClientState *nc, NetVhostRing *rings, unsigned n);
     /* MQ: the guest changed the number of active queue pairs. */
     void (*vhost_set_queue_pairs)(NetClientState *nc, unsigned pairs);
 

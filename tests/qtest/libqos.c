@@ -298,6 +298,12 @@ void qvirtio_set_status(QVirtioPCI *dev, uint8_t status)
 void qvirtio_reset(QVirtioPCI *dev)
 {
     qvirtio_set_status(dev, 0);
+    /* A reset may stay in progress (a vhost back-end still has the
+     * rings): the driver waits for 0, as Linux's does. */
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    while (qvirtio_get_status(dev) && g_get_monotonic_time() < end) {
+        g_usleep(200);
+    }
     g_assert_cmpuint(qvirtio_get_status(dev), ==, 0);
 }
 

@@ -17,6 +17,7 @@
 #include "net/vhost-user-proto.h"
 #include "system/memory.h"
 #include "util/error.h"
+#include "util/fdpass.h"
 
 #define VHOST_USER_DEFAULT_TIMEOUT_MS 5000
 /* Memory slots we track for ADD/REM_MEM_REG (CONFIGURE_MEM_SLOTS). */
@@ -54,7 +55,40 @@ typedef struct VhostUserHostNotifier {
     size_t size;
 } VhostUserHostNotifier;
 
-typedef struct VhostUser {
+typedef struct VhostUser VhostUser;
+
+/*
+ * Asynchronous mode (vmu): requests are sent at once and never waited
+ * for; each expected reply is queued and handled when it arrives on the
+ * main loop, the oldest one bounded by timeout_ms.
+ */
+typedef void VhostUserReplyFn(VhostUser *u, const VhostUserMsg *reply,
+                              void *opaque);
+typedef void VhostUserIdleFn(VhostUser *u, void *opaque);
+
+typedef struct VhostUserAsyncOps {
+    /* A reply was wrong, refused or late, or the socket failed: the
+     * connection is broken (u stays valid until vhost_user_free). */
+    void (*failed)(void *opaque, Error *err);
+} VhostUserAsyncOps;
+
+typedef struct VhostUserPending {
+    uint32_t request;
+    bool ack;                   /* a REPLY_ACK u64, else the reply proper */
+    VhostUserReplyFn *fn;       /* NULL: checked and dropped */
+    void *opaque;
+} VhostUserPending;
+
+/* A message being read without waiting (async mode). */
+typedef struct VhostUserRx {
+    VhostUserMsg msg;
+    size_t have;                /* bytes of msg read so far */
+    int fds[FDPASS_MAX_FDS];
+    size_t nfds;
+    bool too_many_fds;
+} VhostUserRx;
+
+struct VhostUser {
     int fd;                     /* the connected socket (not owned) */
     char *label;                /* socket path, for errors and traces */
     int timeout_ms;             /* every wait for a reply */
@@ -77,7 +111,23 @@ typedef struct VhostUser {
     VhostUserMemRegion slots[VHOST_USER_MAX_RAM_SLOTS];
     unsigned nslots;
     bool mem_table_sent;
-} VhostUser;
+
+    /* async mode */
+    bool async;
+    const VhostUserAsyncOps *async_ops;
+    void *async_opaque;
+    GQueue pending;             /* VhostUserPending, oldest first */
+    guint reply_watch;
+    guint reply_timer;
+    VhostUserIdleFn *idle_fn;   /* runs once nothing is pending */
+    void *idle_opaque;
+    VhostUserRx rx;
+    VhostUserRx backend_rx;     /* the back-end channel's (both modes) */
+    uint64_t want_protocol;     /* the asynchronous handshake's */
+    uint64_t raw_queue_num, raw_mem_slots;
+    VhostUserIdleFn *handshake_done;
+    void *handshake_opaque;
+};
 
 /* fd stays the caller's (the chardev's); label names the socket. */
 VhostUser *vhost_user_new(int fd, const char *label);
@@ -154,6 +204,46 @@ bool vhost_user_get_status(VhostUser *u, uint8_t *status, Error **errp);
 bool vhost_user_call(VhostUser *u, VhostUserMsg *msg, const int *fds,
                      size_t nfds, bool need_reply, VhostUserMsg *reply,
                      Error **errp);
+
+/*
+ * Switch u to asynchronous mode: from now on no function waits for the
+ * back-end.  Requests that need an answer queue it (getters store the
+ * value when it arrives, in the place given); errors that arrive later go
+ * to ops->failed.
+ */
+void vhost_user_set_async(VhostUser *u, const VhostUserAsyncOps *ops,
+                          void *opaque);
+/* fn runs when every queued reply has arrived (at once when none is). */
+void vhost_user_when_idle(VhostUser *u, VhostUserIdleFn *fn, void *opaque);
+static inline bool vhost_user_busy(const VhostUser *u)
+{
+    return !g_queue_is_empty((GQueue *)&u->pending);
+}
+/*
+ * The handshake of vhost_user_handshake() in async mode: done runs when it
+ * is complete; a failure goes to the async ops.  False: a request could
+ * not even be sent (errp set).
+ */
+bool vhost_user_handshake_async(VhostUser *u, uint64_t want_protocol,
+                                VhostUserIdleFn *done, void *opaque,
+                                Error **errp);
+/*
+ * Read what fd has towards one message, without waiting.  1: rx->msg is
+ * complete (its fds in rx->fds, the caller's); 0: more is to come; -1:
+ * errp set (hang-up mid-message, oversized payload); -2: errp set, the
+ * peer hung up between messages.  vhost_user_rx_reset() before
+ * the next message.
+ */
+int vhost_user_rx_read(int fd, VhostUserRx *rx, Error **errp);
+void vhost_user_rx_reset(VhostUserRx *rx);
+/* Internal to the front-end: queue an expected reply. */
+void vhost_user_expect(VhostUser *u, uint32_t request, bool ack,
+                       VhostUserReplyFn *fn, void *opaque);
+bool vhost_user_expect_u64(VhostUser *u, uint32_t request, uint64_t *out);
+void vhost_user_async_cleanup(VhostUser *u);
+bool vhost_user_set_backend_req_fd(VhostUser *u, Error **errp);
+/* What a handshake learns, back to "nothing negotiated". */
+void vhost_user_handshake_reset(VhostUser *u);
 
 /* The VhostBackendOps for vhost.c; the back-end pointer is a VhostUser. */
 extern const VhostBackendOps vhost_user_backend_ops;

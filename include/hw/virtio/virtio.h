@@ -34,6 +34,7 @@
 #define VRING_DESC_F_WRITE              2
 #define VRING_DESC_F_INDIRECT           4
 #define VRING_AVAIL_F_NO_INTERRUPT      1
+#define VRING_USED_F_NO_NOTIFY          1
 
 typedef struct VirtIODevice VirtIODevice;
 typedef struct VirtQueue VirtQueue;
@@ -80,6 +81,7 @@ struct VirtIODevice {
     uint8_t isr;
     uint8_t config_generation;
     bool broken;                    /* NEEDS_RESET until the driver resets */
+    uint8_t reset_shown;            /* non-zero: a reset still in progress */
     uint64_t host_features;
     uint64_t guest_features;
     uint16_t config_vector;
@@ -104,6 +106,15 @@ bool virtio_has_feature(VirtIODevice *vdev, unsigned bit);
 /* Driver writes; a false return keeps FEATURES_OK clear. */
 void virtio_set_status(VirtIODevice *vdev, uint8_t status);
 void virtio_reset(VirtIODevice *vdev);
+/*
+ * A reset the device cannot complete yet (a vhost back-end still holds
+ * the rings): device_status reads shown (non-zero) until released, as
+ * the virtio spec allows; the driver waits for 0.
+ */
+void virtio_reset_hold(VirtIODevice *vdev, uint8_t shown);
+void virtio_reset_release(VirtIODevice *vdev);
+/* device_status as the driver reads it. */
+uint8_t virtio_get_status(VirtIODevice *vdev);
 /* The device found the driver broke the rules: NEEDS_RESET, config irq. */
 void virtio_error(VirtIODevice *vdev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -147,6 +158,8 @@ int virtio_queue_get_guest_notifier_fd(VirtQueue *vq);
  * vmu neither reads the host notifier nor touches the ring.
  */
 void virtio_queue_set_vhost(VirtQueue *vq, bool on);
+/* vmu serves the ring again: the back-end's kick suppression is undone. */
+void virtio_queue_take_back(VirtQueue *vq);
 bool virtio_queue_get_ring(VirtQueue *vq, VirtioRingInfo *info);
 /* Where to resume after a back-end stopped (its GET_VRING_BASE). */
 void virtio_queue_set_last_avail_idx(VirtQueue *vq, uint16_t idx);

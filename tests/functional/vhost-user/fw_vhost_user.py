@@ -121,7 +121,10 @@ def test_testpmd_exits(vmu, fw, tmp):
         serial = out1000 - out100
         print("vcpu%d: %d more exits for 900 more frames and %d more kicks; "
               "%d more serial bytes" % (cpu, extra, k1000 - k100, serial))
-        expect(r1000.get("MMIO", 0) == r100.get("MMIO", 0),
+        # The link comes up when the back-end has answered the start, a
+        # moment after DRIVER_OK: the wait for it may read the status
+        # (a few MMIO exits) once more in one run than in the other.
+        expect(abs(r1000.get("MMIO", 0) - r100.get("MMIO", 0)) <= 6,
                "MMIO exits grew with the traffic: %s vs %s" % (r100, r1000))
         # A character costs two exits: the LSR poll and the THR write.
         print("vcpu%d: %d exits on the data path for 900 frames" %

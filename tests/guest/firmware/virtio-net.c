@@ -78,6 +78,12 @@ static bool link_is_up(void *p)
     return vnet_link_up(p);
 }
 
+/* A config interrupt since *seen: memory only, no exit while waiting. */
+static bool cfg_irq_came(void *p)
+{
+    return irq_count(VEC_NET_CFG) != *(uint32_t *)p;
+}
+
 static void read_mac(struct vnet *n)
 {
     uint8_t gen;
@@ -153,9 +159,19 @@ int vnet_open(struct vnet *n)
     }
     vnet_rx_kick(n);
     read_mac(n);
-    /* wait-link=N: up to N bounded waits (~1.2 s each) for LINK_UP */
-    for (uint64_t w = cmdline_u64("wait-link", 0); w && !vnet_link_up(n); w--) {
-        wait_bounded(link_is_up, n);
+    /* wait-link=N: up to N bounded waits (~1.2 s each) for LINK_UP; with
+     * interrupts, the status is read again only after a config interrupt
+     * (a link change raises one), so the wait adds no exits */
+    for (uint64_t w = cmdline_u64("wait-link", 0); w; w--) {
+        uint32_t seen = irq_count(VEC_NET_CFG);
+        if (vnet_link_up(n)) {
+            break;
+        }
+        if (irq != IRQ_POLL) {
+            wait_bounded(cfg_irq_came, &seen);
+        } else {
+            wait_bounded(link_is_up, n);
+        }
     }
     printf("vmu-fw: net mac %02x:%02x:%02x:%02x:%02x:%02x link %s features %#lx\n",
            n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5],
