@@ -17,7 +17,7 @@
 #include "util/trace.h"
 
 #define MAC_TABLE_ENTRIES   64
-#define CTRL_MAX_LEN        (8 + 2 * (4 + 6 * 256))
+#define CTRL_MAX_LEN        512     /* every command but MAC_TABLE_SET */
 
 enum { CTRL_RX = 0, CTRL_MAC = 1, CTRL_VLAN = 2, CTRL_ANNOUNCE = 3,
        CTRL_MQ = 4 };
@@ -332,32 +332,41 @@ static void tx_handle(VirtIODevice *vdev, VirtQueue *vq)
 
 /* ---- the control queue ---- */
 
-static uint8_t ctrl_mac_table(VirtIONet *n, const uint8_t *d, size_t len)
+/*
+ * MAC_TABLE_SET: two tables (unicast, then multicast), each a 32-bit count
+ * and that many addresses, read straight from the guest's buffers (a
+ * guest with many multicast groups sends them all).  A table longer than
+ * the filter holds means "accept all of that kind" (QEMU's overflow
+ * flags), not an error: the old table must not stay in force.
+ */
+static uint8_t ctrl_mac_table(VirtIONet *n, const VirtQueueElement *e,
+                              size_t off)
 {
+    size_t len = e->out_len - off;
     uint32_t uni, multi;
-    if (len < 4) {
-        return 1;
-    }
-    memcpy(&uni, d, 4);
-    if ((uint64_t)uni * 6 + 8 > len) {
-        return 1;
-    }
-    memcpy(&multi, d + 4 + 6 * uni, 4);
-    if (4 + 6ULL * uni + 4 + 6ULL * multi != len) {
+    if (len < 8 ||
+        iov_to_buf(e->out_sg, e->out_num, off, &uni, 4) != 4 ||
+        6ULL * uni + 8 > len ||
+        iov_to_buf(e->out_sg, e->out_num, off + 4 + 6ULL * uni, &multi,
+                   4) != 4 ||
+        8 + 6ULL * uni + 6ULL * multi != len) {
         return 1;
     }
     n->uni_count = n->multi_count = 0;
     n->uni_overflow = uni > MAC_TABLE_ENTRIES;
-    n->multi_overflow = multi > MAC_TABLE_ENTRIES ||
-                        uni + multi > MAC_TABLE_ENTRIES;
     if (!n->uni_overflow) {
-        memcpy(n->macs, d + 4, 6 * uni);
+        iov_to_buf(e->out_sg, e->out_num, off + 4, n->macs, 6 * uni);
         n->uni_count = uni;
     }
+    n->multi_overflow = n->uni_count + multi > MAC_TABLE_ENTRIES;
     if (!n->multi_overflow) {
-        memcpy(n->macs[n->uni_count], d + 8 + 6 * uni, 6 * multi);
+        iov_to_buf(e->out_sg, e->out_num, off + 8 + 6ULL * uni,
+                   n->macs[n->uni_count], 6 * multi);
         n->multi_count = multi;
     }
+    trace(virtio_net_mac_table, "%s unicast %u%s multicast %u%s", n->name,
+          uni, n->uni_overflow ? " (overflow: all)" : "", multi,
+          n->multi_overflow ? " (overflow: all)" : "");
     return 0;
 }
 
@@ -380,9 +389,6 @@ static uint8_t ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd,
         }
         return 0;
     case CTRL_MAC:
-        if (cmd == 0 && virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX)) {
-            return ctrl_mac_table(n, d, len);
-        }
         if (cmd == 1 && len == 6 &&
             virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR)) {
             memcpy(n->mac, d, 6);
@@ -444,12 +450,22 @@ static void ctrl_handle(VirtIODevice *vdev, VirtQueue *vq)
             virtqueue_element_free(e);
             return;
         }
-        uint8_t *buf = g_malloc(MIN(e->out_len, CTRL_MAX_LEN));
-        size_t len = iov_to_buf(e->out_sg, e->out_num, 0, buf,
-                                MIN(e->out_len, CTRL_MAX_LEN));
-        uint8_t ack = e->out_len > CTRL_MAX_LEN ? 1 :
-                      ctrl_command(n, buf[0], buf[1], buf + 2, len - 2);
-        g_free(buf);
+        uint8_t hdr[2], ack;
+        iov_to_buf(e->out_sg, e->out_num, 0, hdr, 2);
+        if (hdr[0] == CTRL_MAC && hdr[1] == 0) {
+            trace(virtio_net_ctrl, "%s class %u cmd %u len %zu", n->name,
+                  hdr[0], hdr[1], e->out_len - 2);
+            ack = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX) ?
+                  ctrl_mac_table(n, e, 2) : 1;
+        } else if (e->out_len > CTRL_MAX_LEN) {
+            ack = 1;
+        } else {
+            uint8_t *buf = g_malloc(e->out_len);
+            size_t len = iov_to_buf(e->out_sg, e->out_num, 0, buf,
+                                    e->out_len);
+            ack = ctrl_command(n, buf[0], buf[1], buf + 2, len - 2);
+            g_free(buf);
+        }
         iov_from_buf(e->in_sg, e->in_num, 0, &ack, 1);
         virtqueue_push(vq, e, 1);
         virtqueue_element_free(e);

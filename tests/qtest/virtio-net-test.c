@@ -372,6 +372,148 @@ static void test_ctrl(void)
     stop(&n.c);
 }
 
+/* ---- MAC filter: a table longer than the filter means accept all ---- */
+
+static void sock_send(int fd, const uint8_t *f, size_t len)
+{
+    uint32_t be = htonl(len);
+    g_assert_cmpint(write(fd, &be, 4), ==, 4);
+    g_assert_cmpint(write(fd, f, len), ==, (ssize_t)len);
+}
+
+/* Queue one rx buffer per frame to come, send them, and return the
+ * destination MACs of what arrived up to and including the last frame,
+ * a broadcast marker that every filter passes (frames stay in order). */
+static unsigned rx_dests(Net *n, const uint8_t (*dst)[6], unsigned k,
+                         uint8_t (*got)[6])
+{
+    static uint64_t addr_of[256];       /* rx buffer by head */
+    QTestState *s = n->c.s;
+    uint64_t base = guest_alloc(&n->c.dev.alloc, (k + 1) * 256, 64);
+    uint8_t f[64];
+    for (unsigned i = 0; i <= k; i++) {
+        QVirtBuf b = { base + i * 256, 256, true };
+        addr_of[qvirtqueue_add(n->rx, &b, 1, false) % 256] = b.addr;
+    }
+    qvirtqueue_kick(n->rx);
+    for (unsigned i = 0; i <= k; i++) {
+        fill_frame(f, sizeof(f), i);
+        if (i < k) {
+            memcpy(f, dst[i], 6);
+        }
+        sock_send(n->c.sock, f, sizeof(f));
+    }
+    for (unsigned i = 0; i <= k; i++) {
+        uint32_t id, len;
+        g_assert_true(qvirtqueue_get_used(n->rx, &id, &len, 10000));
+        g_assert_cmpuint(len, ==, HDR + sizeof(f));
+        uint8_t d[6];
+        qtest_memread(s, addr_of[id % 256] + HDR, d, 6);
+        if (!memcmp(d, "\xff\xff\xff\xff\xff\xff", 6)) {
+            return i;
+        }
+        memcpy(got[i], d, 6);
+    }
+    g_assert_not_reached();
+}
+
+static uint8_t *mac_table_cmd(unsigned uni, unsigned multi, size_t *len)
+{
+    *len = 2 + 4 + 6 * uni + 4 + 6 * multi;
+    uint8_t *c = g_malloc0(*len), *p = c + 2;
+    c[0] = 1;                           /* VIRTIO_NET_CTRL_MAC */
+    c[1] = 0;                           /* MAC_TABLE_SET */
+    memcpy(p, &uni, 4);
+    for (unsigned i = 0; i < uni; i++) {
+        memcpy(p + 4 + 6 * i, "\x52\x54\x00\x77", 4);
+        p[4 + 6 * i + 4] = i >> 8;
+        p[4 + 6 * i + 5] = i;
+    }
+    p += 4 + 6 * uni;
+    memcpy(p, &multi, 4);
+    for (unsigned i = 0; i < multi; i++) {
+        memcpy(p + 4 + 6 * i, "\x33\x33\xff\x00", 4);
+        p[4 + 6 * i + 4] = i >> 8;
+        p[4 + 6 * i + 5] = i;
+    }
+    return c;
+}
+
+static uint8_t ctrl_big(Net *n, QVirtQueue *cq, const uint8_t *cmd,
+                        size_t len)
+{
+    /* As Linux's virtnet_set_rx_mode: header, each table, ack apart. */
+    QTestState *s = n->c.s;
+    uint64_t out = guest_alloc(&n->c.dev.alloc, len, 8);
+    uint64_t ack = guest_alloc(&n->c.dev.alloc, 1, 8);
+    qtest_memwrite(s, out, cmd, len);
+    qtest_writeb(s, ack, 0xee);
+    uint32_t uni;
+    memcpy(&uni, cmd + 2, 4);
+    uint32_t t1 = 4 + 6 * uni;
+    QVirtBuf b[4] = { { out, 2, false }, { out + 2, t1, false },
+                      { out + 2 + t1, len - 2 - t1, false },
+                      { ack, 1, true } };
+    qvirtqueue_add(cq, b, 4, false);
+    qvirtqueue_kick(cq);
+    g_assert_true(qvirtqueue_get_used(cq, NULL, NULL, 10000));
+    return qtest_readb(s, ack);
+}
+
+static void test_mac_table_overflow(void)
+{
+    Net n;
+    net_up(&n, F(NET_F_CTRL_VQ) | F(NET_F_CTRL_RX), NULL);
+    QVirtioPCI *d = &n.c.dev;
+    QVirtQueue *cq = qvirtqueue_setup(d, 2, 64, VIRTIO_MSI_NO_VECTOR);
+    static const uint8_t promisc_off[] = { 0, 0, 0 };
+    /* the device's own MAC, a listed multicast group past the 64th entry,
+     * an unlisted group, an unlisted unicast address */
+    static const uint8_t dst[4][6] = {
+        { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },
+        { 0x33, 0x33, 0xff, 0x00, 0x02, 0x57 },
+        { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 },
+        { 0x52, 0x54, 0x00, 0x99, 0x99, 0x99 },
+    };
+    uint8_t got[5][6];
+    size_t len;
+    uint8_t *cmd;
+
+    g_assert_cmpuint(ctrl(&n, cq, promisc_off, 3), ==, 0);
+    /* A table that fits: only the own MAC and the listed groups pass. */
+    cmd = mac_table_cmd(1, 600 - 1 - 540, &len);    /* 1 + 59 entries */
+    g_assert_cmpuint(ctrl_big(&n, cq, cmd, len), ==, 0);
+    g_free(cmd);
+    g_assert_cmpuint(rx_dests(&n, dst, 4, got), ==, 1);
+    g_assert_cmpmem(got[0], 6, dst[0], 6);
+
+    /* 600 multicast groups (IPv6 neighbour discovery on a busy host):
+     * accepted, and every multicast frame passes from now on. */
+    cmd = mac_table_cmd(0, 600, &len);
+    g_assert_cmpuint(ctrl_big(&n, cq, cmd, len), ==, 0);
+    g_free(cmd);
+    g_assert_cmpuint(rx_dests(&n, dst, 4, got), ==, 3);
+    g_assert_cmpmem(got[0], 6, dst[0], 6);
+    g_assert_cmpmem(got[1], 6, dst[1], 6);
+    g_assert_cmpmem(got[2], 6, dst[2], 6);
+
+    /* 600 unicast addresses: every unicast frame passes; the one-entry
+     * multicast table is a filter again. */
+    cmd = mac_table_cmd(600, 1, &len);
+    g_assert_cmpuint(ctrl_big(&n, cq, cmd, len), ==, 0);
+    g_free(cmd);
+    g_assert_cmpuint(rx_dests(&n, dst, 4, got), ==, 2);
+    g_assert_cmpmem(got[0], 6, dst[0], 6);
+    g_assert_cmpmem(got[1], 6, dst[3], 6);
+
+    /* A malformed table (counts longer than the buffer): refused. */
+    cmd = mac_table_cmd(0, 600, &len);
+    g_assert_cmpuint(ctrl(&n, cq, cmd, len - 6), ==, 1);
+    g_free(cmd);
+    g_free(cq);
+    net_down(&n);
+}
+
 /* ---- a malicious driver ---- */
 
 static void expect_needs_reset(Ctx *c)
@@ -622,6 +764,8 @@ int main(int argc, char **argv)
     g_test_add_data_func("/virtio-net/frames/mrg-rxbuf-on",
                          GINT_TO_POINTER(1), test_frames);
     g_test_add_func("/virtio-net/ctrl-queue", test_ctrl);
+    g_test_add_func("/virtio-net/ctrl-queue/mac-table-600-accepts-all",
+                    test_mac_table_overflow);
     g_test_add_func("/virtio-net/msix/masked-vector-keeps-interrupt",
                     test_masked_vector);
     static const char *const bad[] = { "descriptor-loop", "head-past-ring",
