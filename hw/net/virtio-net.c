@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hw/net/virtio-net.h"
+#include "hw/net/virtio-net-offload.h"
 #include "system/options.h"
 #include "system/registry.h"
 #include "util/trace.h"
@@ -20,7 +21,15 @@
 #define CTRL_MAX_LEN        512     /* every command but MAC_TABLE_SET */
 
 enum { CTRL_RX = 0, CTRL_MAC = 1, CTRL_VLAN = 2, CTRL_ANNOUNCE = 3,
-       CTRL_MQ = 4 };
+       CTRL_MQ = 4, CTRL_GUEST_OFFLOADS = 5 };
+
+/* The receive offloads CTRL_GUEST_OFFLOADS may turn on and off. */
+#define GUEST_OFFLOADS                                                      \
+    (VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_UFO))
 
 struct VirtIONet {
     VirtIODevice vdev;
@@ -39,6 +48,7 @@ struct VirtIONet {
     unsigned uni_count, multi_count;
     uint8_t macs[MAC_TABLE_ENTRIES][6];     /* unicast first, then multi */
     uint32_t vlans[4096 / 32];
+    uint64_t guest_offloads;    /* CTRL_GUEST_OFFLOADS (receive side) */
     bool vhost_started;
     RateLimit start_error;      /* a guest may loop on DRIVER_OK */
     NetVhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];
@@ -67,7 +77,8 @@ static bool validate_features(VirtIODevice *vdev, uint64_t f)
                          1ULL << VIRTIO_NET_F_CTRL_VLAN |
                          1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE |
                          1ULL << VIRTIO_NET_F_MQ |
-                         1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR;
+                         1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR |
+                         1ULL << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS;
     return !(f & need_ctrl) || (f & (1ULL << VIRTIO_NET_F_CTRL_VQ));
 }
 
@@ -157,6 +168,7 @@ static void reset(VirtIODevice *vdev)
     n->curr_pairs = 1;
     memcpy(n->mac, n->perm_mac, 6);
     memset(n->vlans, 0, sizeof(n->vlans));
+    n->guest_offloads = 0;
     n->status &= ~VIRTIO_NET_S_ANNOUNCE;
 }
 
@@ -217,10 +229,24 @@ static bool rx_filter(VirtIONet *n, const uint8_t *buf, size_t len)
     return false;
 }
 
+/*
+ * With more than one pair in use, a frame goes to the RX queue its flow's
+ * RSS hash picks (IPv4/IPv6 addresses and TCP/UDP ports), so one flow
+ * stays on one queue, in order, and flows spread over the pairs.
+ */
+static VirtQueue *rx_queue(VirtIONet *n, const uint8_t *buf, size_t len)
+{
+    unsigned pair = 0;
+    if (n->curr_pairs > 1) {
+        pair = virtio_net_flow_hash(buf, len) % n->curr_pairs;
+    }
+    return virtio_get_queue(&n->vdev, 2 * pair);
+}
+
 static bool nic_receive(NetClientState *nc, const uint8_t *buf, size_t len)
 {
     VirtIONet *n = nc->opaque;
-    VirtQueue *vq = virtio_get_queue(&n->vdev, 0);
+    VirtQueue *vq = rx_queue(n, buf, len);
     static RateLimit rl;
     bool mrg = virtio_has_feature(&n->vdev, VIRTIO_NET_F_MRG_RXBUF);
     VirtQueueElement *elems[VIRTQUEUE_MAX_SIZE];
@@ -279,7 +305,8 @@ static bool nic_receive(NetClientState *nc, const uint8_t *buf, size_t len)
         virtqueue_element_free(elems[i]);
     }
     virtqueue_flush(vq, count);
-    trace(virtio_net_receive, "%s len %zu buffers %u", n->name, len, count);
+    trace(virtio_net_receive, "%s queue %u len %zu buffers %u", n->name,
+          virtio_queue_index(vq), len, count);
     virtio_notify(&n->vdev, vq);
     return true;
 }
@@ -288,6 +315,42 @@ static void rx_kick(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIONet *n = (VirtIONet *)vdev;
     net_resume(&n->nic);
+}
+
+static bool tx_out(void *opaque, const uint8_t *frame, size_t len)
+{
+    VirtIONet *n = opaque;
+    trace(virtio_net_transmit, "%s len %zu", n->name, len);
+    return net_send(&n->nic, frame, len);
+}
+
+/* One frame the guest sent, its offloads done here (the netdev takes
+ * plain frames). */
+static void tx_frame(VirtIONet *n, const VirtQueueElement *e, size_t flen)
+{
+    static RateLimit rl;
+    uint8_t raw[VIRTIO_NET_HDR_LEN];
+    VirtioNetHdr h;
+    Error *err = NULL;
+    uint8_t *buf = g_malloc(flen);
+
+    iov_to_buf(e->out_sg, e->out_num, 0, raw, sizeof(raw));
+    iov_to_buf(e->out_sg, e->out_num, VIRTIO_NET_HDR_LEN, buf, flen);
+    virtio_net_hdr_parse(&h, raw);
+    if (!virtio_has_feature(&n->vdev, VIRTIO_NET_F_CSUM)) {
+        h.flags &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;    /* nothing to fill */
+    }
+    if (!virtio_net_tx_offload(&h, buf, flen,
+                               virtio_has_feature(&n->vdev,
+                                                  VIRTIO_NET_F_HOST_TSO4),
+                               virtio_has_feature(&n->vdev,
+                                                  VIRTIO_NET_F_HOST_TSO6),
+                               tx_out, n, &err)) {
+        error_report_ratelimited(&rl, "%s: dropped %s", n->name,
+                                 error_get_pretty(err));
+        error_free(err);
+    }
+    g_free(buf);
 }
 
 static void tx_handle(VirtIODevice *vdev, VirtQueue *vq)
@@ -310,11 +373,7 @@ static void tx_handle(VirtIODevice *vdev, VirtQueue *vq)
             error_report_ratelimited(&rl, "%s: dropped a %zu-byte frame "
                                      "(14 to 65536 bytes)", n->name, flen);
         } else {
-            uint8_t *buf = g_malloc(flen);
-            iov_to_buf(e->out_sg, e->out_num, VIRTIO_NET_HDR_LEN, buf, flen);
-            trace(virtio_net_transmit, "%s len %zu", n->name, flen);
-            net_send(&n->nic, buf, flen);
-            g_free(buf);
+            tx_frame(n, e, flen);
         }
         virtqueue_push(vq, e, 0);
         virtqueue_element_free(e);
@@ -435,6 +494,22 @@ static uint8_t ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd,
         }
         return 0;
     }
+    case CTRL_GUEST_OFFLOADS: {
+        uint64_t off;
+        if (!virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) ||
+            cmd != 0 || len != 8) {
+            return 1;
+        }
+        memcpy(&off, d, 8);
+        /* Only offloads the driver negotiated (virtio 1.2, 5.1.6.5.6.1);
+         * frames reach the guest whole, so each is honoured by sending
+         * none of what it covers. */
+        if (off & ~(vdev->guest_features & GUEST_OFFLOADS)) {
+            return 1;
+        }
+        n->guest_offloads = off;
+        return 0;
+    }
     }
     return 1;
 }
@@ -553,7 +628,7 @@ static const VirtioDeviceOps virtio_net_ops = {
     X("ctrl_rx_extra", VIRTIO_NET_F_CTRL_RX_EXTRA, true,                   \
       "extra rx modes (vmu never offers them)")                          \
     X("ctrl_guest_offloads", VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, true,       \
-      "offload control (vmu never offers it)")                        \
+      "the driver turns receive offloads on and off")                      \
     X("guest_announce", VIRTIO_NET_F_GUEST_ANNOUNCE, true,                 \
       "the guest announces itself after migration")                        \
     X("ctrl_mac_addr", VIRTIO_NET_F_CTRL_MAC_ADDR, true,                   \
@@ -775,6 +850,8 @@ static const struct {
     { VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
     { VIRTIO_NET_F_MQ, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
     { VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
+    { VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
+      VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
 };
 
 uint64_t virtio_net_offered_features(uint64_t requested, uint64_t carried)
@@ -809,8 +886,9 @@ static void warn_unmet(const VirtIONet *n, const char *netdev,
         } else if (!(bit & VIRTIO_NET_EMULATED_FEATURES) &&
                    !(bit & carried)) {
             why = bit & VIRTIO_NET_OFFLOAD_FEATURES ?
-                  "its data path does not carry this offload (only a vhost "
-                  "back-end that offers it does)" :
+                  "its data path does not carry this offload (vmu's own "
+                  "carries csum, guest_csum, host_tso4/6; a vhost back-end "
+                  "what it offers)" :
                   "its back-end did not offer it when the device was "
                   "created";
         } else {
@@ -880,7 +958,7 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
     asked |= mq ? VIRTIO_NET_BIT(VIRTIO_NET_F_MQ) : 0;
     uint64_t carried = peer->ops->vhost_features ?
                        peer->ops->vhost_features(peer) :
-                       VIRTIO_NET_RING_FEATURES;
+                       VIRTIO_NET_FRAME_FEATURES;
     n->vdev.host_features = virtio_net_offered_features(requested, carried);
     warn_unmet(n, netdev, asked, n->vdev.host_features, carried);
     n->speed = opts_has(o, "speed") ?

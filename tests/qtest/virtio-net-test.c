@@ -25,6 +25,8 @@
 #define NET_F_GUEST_CSUM 1
 #define NET_F_GUEST_TSO4 7
 #define NET_F_HOST_TSO4 11
+#define NET_F_HOST_TSO6 12
+#define NET_F_CTRL_GUEST_OFFLOADS 2
 #define NET_F_CTRL_VLAN 19
 #define NET_F_GUEST_ANNOUNCE 21
 #define NET_F_MQ 22
@@ -514,6 +516,216 @@ static void test_mac_table_overflow(void)
     net_down(&n);
 }
 
+/* ---- offloads on a socket netdev: done in software by vmu ---- */
+
+static uint32_t sum16(uint32_t s, const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        s += i & 1 ? p[i] : p[i] << 8;
+    }
+    return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+    while (s >> 16) {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    return s;
+}
+
+/* The TCP pseudo-header's sum (RFC 793, RFC 8200 8.1). */
+static uint32_t pseudo(const uint8_t *f, bool v6, size_t tcp_len)
+{
+    uint32_t s = v6 ? sum16(0, f + 14 + 8, 32) : sum16(0, f + 14 + 12, 8);
+    return s + 6 + tcp_len;
+}
+
+/* Ethernet + IPv4 (or IPv6) + TCP with 12 bytes of options + payload. */
+static size_t tcp_frame(uint8_t *f, bool v6, size_t payload)
+{
+    size_t l4 = v6 ? 54 : 34, len = l4 + 32 + payload;
+    memset(f, 0, l4 + 32);
+    memcpy(f, "\x52\x54\x00\x12\x34\x56\x52\x54\x00\x00\x00\x01", 12);
+    uint8_t *ip = f + 14, *tcp = f + l4;
+    if (v6) {
+        f[12] = 0x86, f[13] = 0xdd;
+        ip[0] = 0x60;
+        ip[4] = (32 + payload) >> 8, ip[5] = 32 + payload;
+        ip[6] = 6, ip[7] = 64;
+        ip[8] = 0xfd, ip[23] = 1;
+        ip[24] = 0xfd, ip[39] = 2;
+    } else {
+        f[12] = 0x08, f[13] = 0x00;
+        ip[0] = 0x45;
+        ip[2] = (len - 14) >> 8, ip[3] = len - 14;
+        ip[4] = 0x12, ip[5] = 0x34;
+        ip[6] = 0x40;                   /* DF */
+        ip[8] = 64, ip[9] = 6;
+        memcpy(ip + 12, "\x0a\x00\x02\x0f\x0a\x00\x02\x02", 8);
+        uint16_t c = ~fold(sum16(0, ip, 20));
+        ip[10] = c >> 8, ip[11] = c;
+    }
+    tcp[0] = 0x9c, tcp[1] = 0x40;       /* port 40000 -> 22 */
+    tcp[3] = 22;
+    memcpy(tcp + 4, "\xff\xff\xf0\x00", 4);     /* seq wraps mid-frame */
+    tcp[12] = 8 << 4;                   /* 32-byte header */
+    tcp[13] = 0x18 | 0x01;              /* PSH ACK FIN */
+    tcp[14] = 0xff, tcp[15] = 0xff;
+    memcpy(tcp + 20, "\x01\x01\x08\x0a\0\0\0\1\0\0\0\2", 12);  /* TS */
+    for (size_t i = 0; i < payload; i++) {
+        f[l4 + 32 + i] = i * 13 + (i >> 8);
+    }
+    return len;
+}
+
+static void send_with_hdr(Net *n, const uint8_t *hdr, const uint8_t *f,
+                          size_t len)
+{
+    QTestState *s = n->c.s;
+    uint64_t buf = guest_alloc(&n->c.dev.alloc, HDR + len, 64);
+    qtest_memwrite(s, buf, hdr, HDR);
+    qtest_memwrite(s, buf + HDR, f, len);
+    QVirtBuf b[2] = { { buf, HDR, false }, { buf + HDR, len, false } };
+    qvirtqueue_add(n->tx, b, 2, false);
+    qvirtqueue_kick(n->tx);
+}
+
+static size_t sock_frame(Net *n, uint8_t *buf, size_t max)
+{
+    uint32_t be;
+    g_assert_true(sock_read_all(n->c.sock, &be, 4));
+    g_assert_cmpuint(ntohl(be), <=, max);
+    g_assert_true(sock_read_all(n->c.sock, buf, ntohl(be)));
+    return ntohl(be);
+}
+
+static void check_tcp_csums(const uint8_t *f, size_t len, bool v6)
+{
+    size_t l4 = v6 ? 54 : 34;
+    if (!v6) {
+        g_assert_cmphex(fold(sum16(0, f + 14, 20)), ==, 0xffff);
+        g_assert_cmpuint(f[16] << 8 | f[17], ==, len - 14);
+    } else {
+        g_assert_cmpuint(f[18] << 8 | f[19], ==, len - l4);
+    }
+    g_assert_cmphex(fold(sum16(pseudo(f, v6, len - l4), f + l4, len - l4)),
+                    ==, 0xffff);
+}
+
+static void test_offload_csum(void)
+{
+    if (qtest_using_qemu()) {
+        g_test_skip("QEMU 7.2 offers no offload on a socket netdev");
+        return;
+    }
+    Net n;
+    net_up(&n, F(NET_F_CSUM), NULL);
+    static uint8_t f[2000], got[2000];
+    for (unsigned v6 = 0; v6 < 2; v6++) {
+        size_t l4 = v6 ? 54 : 34, len = tcp_frame(f, v6, 1000 + v6);
+        /* CHECKSUM_PARTIAL as Linux leaves it: the pseudo-header's sum in
+         * the field, csum_start at the TCP header, csum_offset 16. */
+        uint16_t ph = fold(pseudo(f, v6, len - l4));
+        f[l4 + 16] = ph >> 8, f[l4 + 17] = ph;
+        uint8_t hdr[HDR] = { 1 /* NEEDS_CSUM */, 0, 0, 0, 0, 0,
+                             l4, 0, 16, 0 };
+        send_with_hdr(&n, hdr, f, len);
+        g_assert_cmpuint(sock_frame(&n, got, sizeof(got)), ==, len);
+        check_tcp_csums(got, len, v6);
+        /* only the checksum changed */
+        g_assert_cmpmem(got, l4 + 16, f, l4 + 16);
+        g_assert_cmpmem(got + l4 + 18, len - l4 - 18, f + l4 + 18,
+                        len - l4 - 18);
+        g_assert_true(qvirtqueue_get_used(n.tx, NULL, NULL, 10000));
+    }
+    /* A checksum position past the frame: dropped, the queue goes on. */
+    size_t len = tcp_frame(f, false, 100);
+    uint8_t bad[HDR] = { 1, 0, 0, 0, 0, 0, 0xf0, 0xff, 16, 0 };
+    send_with_hdr(&n, bad, f, len);
+    g_assert_true(qvirtqueue_get_used(n.tx, NULL, NULL, 10000));
+    check_tx(&n, 100);
+    net_down(&n);
+}
+
+static void test_offload_tso(gconstpointer opaque)
+{
+    bool v6 = GPOINTER_TO_INT(opaque);
+    if (qtest_using_qemu()) {
+        g_test_skip("QEMU 7.2 offers no offload on a socket netdev");
+        return;
+    }
+    Net n;
+    net_up(&n, F(NET_F_CSUM) | F(v6 ? NET_F_HOST_TSO6 : NET_F_HOST_TSO4),
+           NULL);
+    /* a 64 KiB frame, MSS 1448 as over a 1500-byte path with timestamps */
+    size_t l4 = v6 ? 54 : 34, hl = l4 + 32, mss = 1448;
+    uint8_t *f = g_malloc(65536), *got = g_malloc(65536);
+    size_t len = tcp_frame(f, v6, 65536 - hl);
+    uint16_t ph = fold(pseudo(f, v6, 0));   /* GSO: no length in it */
+    f[l4 + 16] = ph >> 8, f[l4 + 17] = ph;
+    uint8_t hdr[HDR] = { 1, v6 ? 4 : 1, hl, 0, mss & 0xff, mss >> 8,
+                         l4, 0, 16, 0 };
+    send_with_hdr(&n, hdr, f, len);
+    size_t payload = len - hl, off = 0;
+    unsigned segs = 0;
+    uint32_t seq0 = 0xfffff000;
+    while (off < payload) {
+        size_t k = sock_frame(&n, got, 65536);
+        size_t want = MIN(mss, payload - off);
+        g_assert_cmpuint(k, ==, hl + want);
+        check_tcp_csums(got, k, v6);
+        const uint8_t *tcp = got + l4;
+        uint32_t seq = (uint32_t)tcp[4] << 24 | tcp[5] << 16 | tcp[6] << 8 |
+                       tcp[7];
+        g_assert_cmphex(seq, ==, (uint32_t)(seq0 + off));
+        bool last = off + want == payload;
+        /* FIN and PSH on the last segment only, ACK on all */
+        g_assert_cmphex(tcp[13], ==, last ? 0x19 : 0x10);
+        g_assert_cmpmem(got + l4 + 20, 12, f + l4 + 20, 12);
+        g_assert_cmpmem(got + hl, want, f + hl + off, want);
+        if (!v6) {
+            /* IP id counts up from the frame's */
+            g_assert_cmpuint(got[18] << 8 | got[19], ==, 0x1234 + segs);
+        }
+        off += want;
+        segs++;
+    }
+    g_assert_cmpuint(segs, ==, (payload + mss - 1) / mss);
+    g_assert_true(qvirtqueue_get_used(n.tx, NULL, NULL, 10000));
+    /* and the next ordinary frame follows them */
+    check_tx(&n, 200);
+    g_free(f);
+    g_free(got);
+    net_down(&n);
+}
+
+static void test_ctrl_guest_offloads(void)
+{
+    Net n;
+    net_up(&n, F(NET_F_CTRL_VQ) | F(NET_F_GUEST_CSUM) |
+           F(NET_F_CTRL_GUEST_OFFLOADS), NULL);
+    if (!(qvirtio_get_features(&n.c.dev) & F(NET_F_GUEST_CSUM))) {
+        net_down(&n);
+        g_test_skip("QEMU 7.2 offers no offload on a socket netdev");
+        return;
+    }
+    QVirtQueue *cq = qvirtqueue_setup(&n.c.dev, 2, 64, VIRTIO_MSI_NO_VECTOR);
+    uint8_t set[10] = { 5, 0 };
+    set[2] = 1 << NET_F_GUEST_CSUM;
+    g_assert_cmpuint(ctrl(&n, cq, set, sizeof(set)), ==, 0);
+    set[2] = 0;
+    g_assert_cmpuint(ctrl(&n, cq, set, sizeof(set)), ==, 0);
+    /* an offload the driver did not negotiate, a bad length */
+    set[2] = 1 << NET_F_GUEST_TSO4;
+    g_assert_cmpuint(ctrl(&n, cq, set, sizeof(set)), ==, 1);
+    g_assert_cmpuint(ctrl(&n, cq, set, 6), ==, 1);
+    /* frames still arrive whole */
+    check_rx(&n, 1514, false);
+    g_free(cq);
+    net_down(&n);
+}
+
 /* ---- a malicious driver ---- */
 
 static void expect_needs_reset(Ctx *c)
@@ -616,7 +828,8 @@ static const struct {
     { "mrg_rxbuf", NET_F_MRG_RXBUF, 0 },
     { "status", NET_F_STATUS, 0 },
     { "ctrl_vq", NET_F_CTRL_VQ, F(NET_F_CTRL_RX) | F(NET_F_CTRL_VLAN) |
-      F(NET_F_GUEST_ANNOUNCE) | F(NET_F_CTRL_MAC_ADDR) },
+      F(NET_F_GUEST_ANNOUNCE) | F(NET_F_CTRL_MAC_ADDR) |
+      F(NET_F_CTRL_GUEST_OFFLOADS) },
     { "ctrl_rx", NET_F_CTRL_RX, 0 },
     { "ctrl_vlan", NET_F_CTRL_VLAN, 0 },
     { "guest_announce", NET_F_GUEST_ANNOUNCE, 0 },
@@ -654,12 +867,19 @@ static void test_feature_properties(void)
         /* nothing else changes */
         g_assert_cmphex(f | bit | feature_props[i].dependents, ==, def);
     }
-    /* A socket netdev carries no offload: none offered, even when asked
-     * for (vmu says so on stderr). */
+    /* A socket netdev: vmu checksums and segments what the guest sends
+     * in software, so it offers csum, host_tso4/6 and guest_csum (not
+     * guest_tso4/6: it never hands the guest a TSO frame); QEMU 7.2 offers
+     * no offload without a vnet_hdr peer. */
     uint64_t offloads = F(NET_F_CSUM) | F(NET_F_GUEST_CSUM) |
-                        F(NET_F_GUEST_TSO4) | F(NET_F_HOST_TSO4);
-    g_assert_cmphex(def & offloads, ==, 0);
-    g_assert_cmphex(features_with(",csum=on,guest_csum=on") & offloads, ==, 0);
+                        F(NET_F_GUEST_TSO4) | F(NET_F_HOST_TSO4) |
+                        F(NET_F_HOST_TSO6);
+    uint64_t soft = qtest_using_qemu() ? 0 : F(NET_F_CSUM) |
+                    F(NET_F_GUEST_CSUM) | F(NET_F_HOST_TSO4) |
+                    F(NET_F_HOST_TSO6);
+    g_assert_cmphex(def & offloads, ==, soft);
+    g_assert_cmphex(features_with(",csum=off") & offloads, ==,
+                    soft & F(NET_F_GUEST_CSUM));
 }
 
 static void test_speed_duplex(void)
@@ -701,7 +921,7 @@ static void test_property_warnings(void)
     int saved = dup(2);
     dup2(fd, 2);
     Ctx c;
-    start(&c, ",csum=on,ctrl_rx_extra=on,x-txburst=256,any_layout=on");
+    start(&c, ",guest_tso4=on,ctrl_rx_extra=on,x-txburst=256,any_layout=on");
     stop(&c);
     fflush(stderr);
     dup2(saved, 2);
@@ -711,8 +931,9 @@ static void test_property_warnings(void)
     g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
     g_unlink(log);
     g_test_message("stderr: %s", text);
-    g_assert_nonnull(strstr(text, "csum=on is not offered to the guest on "
-                                  "netdev n0: its data path does not carry"));
+    g_assert_nonnull(strstr(text, "guest_tso4=on is not offered to the guest "
+                                  "on netdev n0: its data path does not "
+                                  "carry"));
     g_assert_nonnull(strstr(text, "ctrl_rx_extra=on is not offered to the "
                                   "guest on netdev n0: vmu does not "
                                   "implement it"));
@@ -766,6 +987,13 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/ctrl-queue", test_ctrl);
     g_test_add_func("/virtio-net/ctrl-queue/mac-table-600-accepts-all",
                     test_mac_table_overflow);
+    g_test_add_func("/virtio-net/ctrl-queue/guest-offloads",
+                    test_ctrl_guest_offloads);
+    g_test_add_func("/virtio-net/offload/csum-filled", test_offload_csum);
+    g_test_add_data_func("/virtio-net/offload/tso4-64k-segmented",
+                         GINT_TO_POINTER(0), test_offload_tso);
+    g_test_add_data_func("/virtio-net/offload/tso6-64k-segmented",
+                         GINT_TO_POINTER(1), test_offload_tso);
     g_test_add_func("/virtio-net/msix/masked-vector-keeps-interrupt",
                     test_masked_vector);
     static const char *const bad[] = { "descriptor-loop", "head-past-ring",

@@ -60,9 +60,11 @@
      (1ULL << VIRTIO_RING_F_INDIRECT_DESC))
 
 /* Offloads: only a data path that handles the virtio-net header's
- * checksum and segmentation fields (a vhost back-end) carries them. */
+ * checksum and segmentation fields (a vhost back-end, or vmu's own frame
+ * path for those in VIRTIO_NET_FRAME_FEATURES) carries them. */
 #define VIRTIO_NET_OFFLOAD_FEATURES                                         \
     (VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) |                                   \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |                    \
      VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                             \
      VIRTIO_NET_BIT(VIRTIO_NET_F_GSO) |                                    \
      VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) |                             \
@@ -74,13 +76,27 @@
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_ECN) |                               \
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_UFO))
 
+/*
+ * What vmu's own rings carry for a netdev that takes plain frames (socket,
+ * user, tap): the ring features; checksums and TCP segmentation of what the
+ * guest sends, done in software (hw/net/virtio-net-offload.c); GUEST_CSUM
+ * (frames reach the guest with complete checksums, which a driver that
+ * negotiated it accepts) and the control of it.
+ */
+#define VIRTIO_NET_FRAME_FEATURES                                           \
+    (VIRTIO_NET_RING_FEATURES | VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) |         \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO4) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO6) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS))
+
 typedef struct VirtIONet VirtIONet;
 
 /*
  * The features virtio-net-pci offers the guest (VERSION_1 is added by the
  * transport): of those its properties @requested, the ones it emulates and
  * the ring and offload features its data path @carried (what a vhost
- * back-end offers; VIRTIO_NET_RING_FEATURES for vmu's own rings), less any
+ * back-end offers; VIRTIO_NET_FRAME_FEATURES for vmu's own rings), less any
  * whose prerequisite is then missing (virtio 1.2, 5.1.3.1).
  */
 uint64_t virtio_net_offered_features(uint64_t requested, uint64_t carried);

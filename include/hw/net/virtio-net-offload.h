@@ -1,0 +1,58 @@
+/*
+ * virtio-net's offloads done in software, for a netdev that takes plain
+ * frames (socket, user): the checksum a driver left partial, TCP
+ * segmentation of a TSO frame; and the flow hash that spreads received
+ * frames over the queue pairs.
+ */
+#ifndef VMU_HW_NET_VIRTIO_NET_OFFLOAD_H
+#define VMU_HW_NET_VIRTIO_NET_OFFLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/error.h"
+
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM     1
+#define VIRTIO_NET_HDR_F_DATA_VALID     2
+#define VIRTIO_NET_HDR_GSO_NONE         0
+#define VIRTIO_NET_HDR_GSO_TCPV4        1
+#define VIRTIO_NET_HDR_GSO_UDP          3
+#define VIRTIO_NET_HDR_GSO_TCPV6        4
+#define VIRTIO_NET_HDR_GSO_ECN          0x80
+
+/* The header's fields (virtio 1.2, 5.1.6), host byte order. */
+typedef struct VirtioNetHdr {
+    uint8_t flags;
+    uint8_t gso_type;
+    uint16_t hdr_len;
+    uint16_t gso_size;
+    uint16_t csum_start;
+    uint16_t csum_offset;
+} VirtioNetHdr;
+
+void virtio_net_hdr_parse(VirtioNetHdr *h, const uint8_t *raw);
+
+/* Where a finished frame goes; false: the netdev cannot take more now. */
+typedef bool VirtioNetFrameOut(void *opaque, const uint8_t *frame,
+                               size_t len);
+
+/*
+ * Carry out what header @h asks of @frame (modified in place): fill the
+ * partial checksum (NEEDS_CSUM), or cut a TCPv4/TCPv6 GSO frame into
+ * gso_size segments, each with its IP and TCP headers and checksums, and
+ * hand each result to @out.  @tso4/@tso6: what the driver negotiated
+ * (HOST_TSO4/6).  false with @errp: a header the frame does not match.
+ */
+bool virtio_net_tx_offload(const VirtioNetHdr *h, uint8_t *frame, size_t len,
+                           bool tso4, bool tso6, VirtioNetFrameOut *out,
+                           void *opaque, Error **errp);
+
+/*
+ * The Toeplitz hash (Microsoft RSS, the one VIRTIO_NET_F_RSS names) of a
+ * frame's IPv4/IPv6 addresses and, for TCP and UDP, ports, with the
+ * standard 40-byte key; 0 for anything else.  Both directions of a flow
+ * do not hash alike; one direction always hashes the same.
+ */
+uint32_t virtio_net_flow_hash(const uint8_t *frame, size_t len);
+
+#endif
