@@ -72,8 +72,8 @@ static uint16_t csum_fold(uint64_t sum)
     return ~sum & 0xffff;
 }
 
-static bool fill_csum(const VirtioNetHdr *h, uint8_t *frame, size_t len,
-                      Error **errp)
+bool virtio_net_fill_csum(const VirtioNetHdr *h, uint8_t *frame, size_t len,
+                          Error **errp)
 {
     size_t start = h->csum_start, field = start + h->csum_offset;
     if (field + 2 > len) {
@@ -219,7 +219,7 @@ bool virtio_net_tx_offload(const VirtioNetHdr *h, uint8_t *frame, size_t len,
     unsigned type = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
     if (type == VIRTIO_NET_HDR_GSO_NONE) {
         if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-            !fill_csum(h, frame, len, errp)) {
+            !virtio_net_fill_csum(h, frame, len, errp)) {
             return false;
         }
         out(opaque, frame, len);
@@ -232,6 +232,17 @@ bool virtio_net_tx_offload(const VirtioNetHdr *h, uint8_t *frame, size_t len,
     error_setg(errp, "a frame with gso_type 0x%x, which the driver did not "
                "negotiate (HOST_TSO4/HOST_TSO6 only)", h->gso_type);
     return false;
+}
+
+bool virtio_net_gso_ok(uint8_t gso_type, bool tso4, bool tso6, bool ecn)
+{
+    unsigned type = gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+    if ((gso_type & VIRTIO_NET_HDR_GSO_ECN) && !ecn) {
+        return false;
+    }
+    return type == VIRTIO_NET_HDR_GSO_NONE ||
+           (type == VIRTIO_NET_HDR_GSO_TCPV4 && tso4) ||
+           (type == VIRTIO_NET_HDR_GSO_TCPV6 && tso6);
 }
 
 /* ---- the RSS hash ---- */

@@ -48,7 +48,8 @@ struct VirtIONet {
     unsigned uni_count, multi_count;
     uint8_t macs[MAC_TABLE_ENTRIES][6];     /* unicast first, then multi */
     uint32_t vlans[4096 / 32];
-    uint64_t guest_offloads;    /* CTRL_GUEST_OFFLOADS (receive side) */
+    uint64_t guest_offloads;    /* receive offloads the guest takes now */
+    bool peer_hdr;              /* the netdev's frames carry the header */
     bool vhost_started;
     RateLimit start_error;      /* a guest may loop on DRIVER_OK */
     NetVhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];
@@ -146,9 +147,22 @@ static void vhost_start(VirtIONet *n)
     }
 }
 
+static void set_guest_offloads(VirtIONet *n, uint64_t off)
+{
+    n->guest_offloads = off;
+    if (n->peer_hdr) {
+        net_peer_set_offload(&n->nic, off);
+    }
+}
+
 static void set_status(VirtIODevice *vdev, uint8_t old, uint8_t status)
 {
     VirtIONet *n = (VirtIONet *)vdev;
+    if ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+        !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
+        /* every negotiated receive offload is on (virtio 1.2, 5.1.6.5.6) */
+        set_guest_offloads(n, vdev->guest_features & GUEST_OFFLOADS);
+    }
     if (status & VIRTIO_CONFIG_S_DRIVER_OK) {
         vhost_start(n);
         net_resume(&n->nic);
@@ -168,7 +182,7 @@ static void reset(VirtIODevice *vdev)
     n->curr_pairs = 1;
     memcpy(n->mac, n->perm_mac, 6);
     memset(n->vlans, 0, sizeof(n->vlans));
-    n->guest_offloads = 0;
+    set_guest_offloads(n, 0);
     n->status &= ~VIRTIO_NET_S_ANNOUNCE;
 }
 
@@ -243,9 +257,73 @@ static VirtQueue *rx_queue(VirtIONet *n, const uint8_t *buf, size_t len)
     return virtio_get_queue(&n->vdev, 2 * pair);
 }
 
+/*
+ * The header a vnet_hdr netdev gave, made fit for what the guest takes:
+ * a partial checksum it did not take is filled here (into *copy), a TSO
+ * frame it did not take is dropped (false).
+ */
+static bool rx_peer_hdr(VirtIONet *n, const uint8_t **buf, size_t *len,
+                        uint8_t ghdr[VIRTIO_NET_HDR_LEN], uint8_t **copy)
+{
+    static RateLimit rl;
+    uint64_t off = n->guest_offloads;
+    VirtioNetHdr h;
+    Error *err = NULL;
+
+    if (*len < VIRTIO_NET_HDR_LEN) {
+        return false;
+    }
+    virtio_net_hdr_parse(&h, *buf);
+    memcpy(ghdr, *buf, VIRTIO_NET_HDR_LEN);
+    *buf += VIRTIO_NET_HDR_LEN;
+    *len -= VIRTIO_NET_HDR_LEN;
+    if (!virtio_net_gso_ok(h.gso_type,
+                           off & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4),
+                           off & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6),
+                           off & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN))) {
+        error_report_ratelimited(&rl, "%s: dropped a %zu-byte frame with "
+                                 "gso_type 0x%x from the netdev: the guest "
+                                 "did not take that offload", n->name, *len,
+                                 h.gso_type);
+        return false;
+    }
+    if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+        !(off & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM))) {
+        *copy = g_memdup2(*buf, *len);
+        if (!virtio_net_fill_csum(&h, *copy, *len, &err)) {
+            error_report_ratelimited(&rl, "%s: dropped %s (from the netdev)",
+                                     n->name, error_get_pretty(err));
+            error_free(err);
+            return false;
+        }
+        *buf = *copy;
+        ghdr[0] &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    }
+    if (!virtio_has_feature(&n->vdev, VIRTIO_NET_F_GUEST_CSUM)) {
+        memset(ghdr, 0, VIRTIO_NET_HDR_LEN);    /* flags must be 0 */
+    }
+    return true;
+}
+
+static bool nic_receive_frame(VirtIONet *n, const uint8_t *buf, size_t len,
+                              const uint8_t *ghdr);
+
 static bool nic_receive(NetClientState *nc, const uint8_t *buf, size_t len)
 {
     VirtIONet *n = nc->opaque;
+    uint8_t ghdr[VIRTIO_NET_HDR_LEN] = { 0 };
+    uint8_t *copy = NULL;
+    bool ret = true;
+    if (!n->peer_hdr || rx_peer_hdr(n, &buf, &len, ghdr, &copy)) {
+        ret = nic_receive_frame(n, buf, len, ghdr);
+    }
+    g_free(copy);
+    return ret;
+}
+
+static bool nic_receive_frame(VirtIONet *n, const uint8_t *buf, size_t len,
+                              const uint8_t *ghdr)
+{
     VirtQueue *vq = rx_queue(n, buf, len);
     static RateLimit rl;
     bool mrg = virtio_has_feature(&n->vdev, VIRTIO_NET_F_MRG_RXBUF);
@@ -297,7 +375,8 @@ static bool nic_receive(NetClientState *nc, const uint8_t *buf, size_t len)
         lens[count] = off + k;
         elems[count++] = e;
     }
-    uint8_t hdr[VIRTIO_NET_HDR_LEN] = { 0 };
+    uint8_t hdr[VIRTIO_NET_HDR_LEN];
+    memcpy(hdr, ghdr, VIRTIO_NET_HDR_LEN);
     pci_set_word(hdr + 10, count);
     iov_from_buf(elems[0]->in_sg, elems[0]->in_num, 0, hdr, sizeof(hdr));
     for (unsigned i = 0; i < count; i++) {
@@ -324,6 +403,38 @@ static bool tx_out(void *opaque, const uint8_t *frame, size_t len)
     return net_send(&n->nic, frame, len);
 }
 
+/* One frame the guest sent, with its header, to a netdev that does the
+ * offloads (the kernel, for a tap): only those the driver negotiated. */
+static void tx_frame_hdr(VirtIONet *n, const VirtQueueElement *e,
+                         size_t flen)
+{
+    static RateLimit rl;
+    VirtIODevice *vdev = &n->vdev;
+    uint8_t *buf = g_malloc(VIRTIO_NET_HDR_LEN + flen);
+    VirtioNetHdr h;
+
+    iov_to_buf(e->out_sg, e->out_num, 0, buf, VIRTIO_NET_HDR_LEN + flen);
+    virtio_net_hdr_parse(&h, buf);
+    if (!virtio_net_gso_ok(h.gso_type,
+                           virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO4),
+                           virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO6),
+                           virtio_has_feature(vdev, VIRTIO_NET_F_HOST_ECN))) {
+        error_report_ratelimited(&rl, "%s: dropped a frame with gso_type "
+                                 "0x%x, which the driver did not negotiate",
+                                 n->name, h.gso_type);
+    } else {
+        if (!virtio_has_feature(vdev, VIRTIO_NET_F_CSUM)) {
+            buf[0] &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+        }
+        buf[0] &= VIRTIO_NET_HDR_F_NEEDS_CSUM;
+        buf[10] = buf[11] = 0;          /* num_buffers: receive only */
+        trace(virtio_net_transmit_hdr, "%s len %zu gso 0x%x", n->name, flen,
+              h.gso_type);
+        net_send(&n->nic, buf, VIRTIO_NET_HDR_LEN + flen);
+    }
+    g_free(buf);
+}
+
 /* One frame the guest sent, its offloads done here (the netdev takes
  * plain frames). */
 static void tx_frame(VirtIONet *n, const VirtQueueElement *e, size_t flen)
@@ -332,6 +443,11 @@ static void tx_frame(VirtIONet *n, const VirtQueueElement *e, size_t flen)
     uint8_t raw[VIRTIO_NET_HDR_LEN];
     VirtioNetHdr h;
     Error *err = NULL;
+
+    if (n->peer_hdr) {
+        tx_frame_hdr(n, e, flen);
+        return;
+    }
     uint8_t *buf = g_malloc(flen);
 
     iov_to_buf(e->out_sg, e->out_num, 0, raw, sizeof(raw));
@@ -433,8 +549,6 @@ static uint8_t ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd,
                             const uint8_t *d, size_t len)
 {
     VirtIODevice *vdev = &n->vdev;
-    trace(virtio_net_ctrl, "%s class %u cmd %u len %zu", n->name, cls, cmd,
-          len);
     switch (cls) {
     case CTRL_RX:
         if (!virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX) || len != 1 ||
@@ -507,7 +621,7 @@ static uint8_t ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd,
         if (off & ~(vdev->guest_features & GUEST_OFFLOADS)) {
             return 1;
         }
-        n->guest_offloads = off;
+        set_guest_offloads(n, off);
         return 0;
     }
     }
@@ -527,9 +641,9 @@ static void ctrl_handle(VirtIODevice *vdev, VirtQueue *vq)
         }
         uint8_t hdr[2], ack;
         iov_to_buf(e->out_sg, e->out_num, 0, hdr, 2);
+        trace(virtio_net_ctrl, "%s class %u cmd %u len %zu", n->name,
+              hdr[0], hdr[1], e->out_len - 2);
         if (hdr[0] == CTRL_MAC && hdr[1] == 0) {
-            trace(virtio_net_ctrl, "%s class %u cmd %u len %zu", n->name,
-                  hdr[0], hdr[1], e->out_len - 2);
             ack = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX) ?
                   ctrl_mac_table(n, e, 2) : 1;
         } else if (e->out_len > CTRL_MAX_LEN) {
@@ -958,7 +1072,10 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
     asked |= mq ? VIRTIO_NET_BIT(VIRTIO_NET_F_MQ) : 0;
     uint64_t carried = peer->ops->vhost_features ?
                        peer->ops->vhost_features(peer) :
+                       net_has_vnet_hdr(peer) ?
+                       VIRTIO_NET_VNET_HDR_FEATURES :
                        VIRTIO_NET_FRAME_FEATURES;
+    n->peer_hdr = !peer->ops->vhost_features && net_has_vnet_hdr(peer);
     n->vdev.host_features = virtio_net_offered_features(requested, carried);
     warn_unmet(n, netdev, asked, n->vdev.host_features, carried);
     n->speed = opts_has(o, "speed") ?

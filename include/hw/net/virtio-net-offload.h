@@ -47,6 +47,13 @@ bool virtio_net_tx_offload(const VirtioNetHdr *h, uint8_t *frame, size_t len,
                            bool tso4, bool tso6, VirtioNetFrameOut *out,
                            void *opaque, Error **errp);
 
+/* Fill the partial checksum @h names (NEEDS_CSUM) in @frame. */
+bool virtio_net_fill_csum(const VirtioNetHdr *h, uint8_t *frame, size_t len,
+                          Error **errp);
+
+/* A GSO type that these negotiated offloads allow (TCPv4, TCPv6, ECN). */
+bool virtio_net_gso_ok(uint8_t gso_type, bool tso4, bool tso6, bool ecn);
+
 /*
  * The Toeplitz hash (Microsoft RSS, the one VIRTIO_NET_F_RSS names) of a
  * frame's IPv4/IPv6 addresses and, for TCP and UDP, ports, with the

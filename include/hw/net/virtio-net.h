@@ -90,6 +90,15 @@
      VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                             \
      VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS))
 
+/* ... and what it adds for a netdev whose frames carry the virtio-net
+ * header (a tap with vnet_hdr): the kernel takes the guest's TSO frames
+ * and hands over its own. */
+#define VIRTIO_NET_VNET_HDR_FEATURES                                        \
+    (VIRTIO_NET_FRAME_FEATURES | VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) |  \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_ECN))
+
 typedef struct VirtIONet VirtIONet;
 
 /*
