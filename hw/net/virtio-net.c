@@ -274,6 +274,8 @@ static bool rx_peer_hdr(VirtIONet *n, const uint8_t **buf, size_t *len,
         return false;
     }
     virtio_net_hdr_parse(&h, *buf);
+    trace(virtio_net_receive_hdr, "%s flags 0x%x gso 0x%x offloads 0x%"
+          PRIx64, n->name, h.flags, h.gso_type, off);
     memcpy(ghdr, *buf, VIRTIO_NET_HDR_LEN);
     *buf += VIRTIO_NET_HDR_LEN;
     *len -= VIRTIO_NET_HDR_LEN;

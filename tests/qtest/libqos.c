@@ -452,3 +452,19 @@ bool qvirtqueue_get_used(QVirtQueue *vq, uint32_t *id, uint32_t *len,
     }
     return true;
 }
+
+uint32_t qnet_sum(uint32_t sum, const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        sum += i & 1 ? p[i] : p[i] << 8;
+    }
+    return sum;
+}
+
+uint16_t qnet_fold(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return sum;
+}

@@ -152,4 +152,10 @@ void qvirtqueue_kick(QVirtQueue *vq);
 bool qvirtqueue_get_used(QVirtQueue *vq, uint32_t *id, uint32_t *len,
                          unsigned timeout_ms);
 
+/* ---- frames: the Internet checksum (RFC 1071) ---- */
+/* The running sum of len bytes (big-endian 16-bit words) added to sum. */
+uint32_t qnet_sum(uint32_t sum, const uint8_t *p, size_t len);
+/* The sum folded to 16 bits (not complemented: 0xffff checks out). */
+uint16_t qnet_fold(uint32_t sum);
+
 #endif

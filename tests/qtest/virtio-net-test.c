@@ -518,26 +518,11 @@ static void test_mac_table_overflow(void)
 
 /* ---- offloads on a socket netdev: done in software by vmu ---- */
 
-static uint32_t sum16(uint32_t s, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        s += i & 1 ? p[i] : p[i] << 8;
-    }
-    return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-    while (s >> 16) {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    return s;
-}
-
 /* The TCP pseudo-header's sum (RFC 793, RFC 8200 8.1). */
 static uint32_t pseudo(const uint8_t *f, bool v6, size_t tcp_len)
 {
-    uint32_t s = v6 ? sum16(0, f + 14 + 8, 32) : sum16(0, f + 14 + 12, 8);
+    uint32_t s = v6 ? qnet_sum(0, f + 14 + 8, 32) :
+                      qnet_sum(0, f + 14 + 12, 8);
     return s + 6 + tcp_len;
 }
 
@@ -563,7 +548,7 @@ static size_t tcp_frame(uint8_t *f, bool v6, size_t payload)
         ip[6] = 0x40;                   /* DF */
         ip[8] = 64, ip[9] = 6;
         memcpy(ip + 12, "\x0a\x00\x02\x0f\x0a\x00\x02\x02", 8);
-        uint16_t c = ~fold(sum16(0, ip, 20));
+        uint16_t c = ~qnet_fold(qnet_sum(0, ip, 20));
         ip[10] = c >> 8, ip[11] = c;
     }
     tcp[0] = 0x9c, tcp[1] = 0x40;       /* port 40000 -> 22 */
@@ -604,13 +589,13 @@ static void check_tcp_csums(const uint8_t *f, size_t len, bool v6)
 {
     size_t l4 = v6 ? 54 : 34;
     if (!v6) {
-        g_assert_cmphex(fold(sum16(0, f + 14, 20)), ==, 0xffff);
+        g_assert_cmphex(qnet_fold(qnet_sum(0, f + 14, 20)), ==, 0xffff);
         g_assert_cmpuint(f[16] << 8 | f[17], ==, len - 14);
     } else {
         g_assert_cmpuint(f[18] << 8 | f[19], ==, len - l4);
     }
-    g_assert_cmphex(fold(sum16(pseudo(f, v6, len - l4), f + l4, len - l4)),
-                    ==, 0xffff);
+    g_assert_cmphex(qnet_fold(qnet_sum(pseudo(f, v6, len - l4), f + l4,
+                                       len - l4)), ==, 0xffff);
 }
 
 static void test_offload_csum(void)
@@ -626,7 +611,7 @@ static void test_offload_csum(void)
         size_t l4 = v6 ? 54 : 34, len = tcp_frame(f, v6, 1000 + v6);
         /* CHECKSUM_PARTIAL as Linux leaves it: the pseudo-header's sum in
          * the field, csum_start at the TCP header, csum_offset 16. */
-        uint16_t ph = fold(pseudo(f, v6, len - l4));
+        uint16_t ph = qnet_fold(pseudo(f, v6, len - l4));
         f[l4 + 16] = ph >> 8, f[l4 + 17] = ph;
         uint8_t hdr[HDR] = { 1 /* NEEDS_CSUM */, 0, 0, 0, 0, 0,
                              l4, 0, 16, 0 };
@@ -662,7 +647,7 @@ static void test_offload_tso(gconstpointer opaque)
     size_t l4 = v6 ? 54 : 34, hl = l4 + 32, mss = 1448;
     uint8_t *f = g_malloc(65536), *got = g_malloc(65536);
     size_t len = tcp_frame(f, v6, 65536 - hl);
-    uint16_t ph = fold(pseudo(f, v6, 0));   /* GSO: no length in it */
+    uint16_t ph = qnet_fold(pseudo(f, v6, 0));   /* GSO: no length in it */
     f[l4 + 16] = ph >> 8, f[l4 + 17] = ph;
     uint8_t hdr[HDR] = { 1, v6 ? 4 : 1, hl, 0, mss & 0xff, mss >> 8,
                          l4, 0, 16, 0 };
