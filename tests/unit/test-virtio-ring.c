@@ -20,7 +20,7 @@
  */
 #include <glib.h>
 #include <pthread.h>
-#include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 
 #include "hw/virtio/virtio.h"
@@ -122,14 +122,35 @@ static void barrier_wait(int *local)
         __atomic_store_n(&arrived, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&sense, *local, __ATOMIC_RELEASE);
     } else {
-        while (__atomic_load_n(&sense, __ATOMIC_ACQUIRE) != *local) {
-            __builtin_ia32_pause();
+        /* spin (the race needs both threads running), but give the CPU
+         * away when the other thread is not (a loaded machine) */
+        for (unsigned spins = 0;
+             __atomic_load_n(&sense, __ATOMIC_ACQUIRE) != *local; spins++) {
+            if (spins % 4096 == 4095) {
+                sched_yield();
+            } else {
+                __builtin_ia32_pause();
+            }
         }
     }
 }
 
 static volatile bool stop_rounds;
-static unsigned spin_max = 32;
+/*
+ * Who waits how long after the release, in pause loops: > 0 the driver,
+ * < 0 the device.  It follows the outcome of each round towards the point
+ * where the device's load and the driver's store meet, which is where the
+ * race lives, whatever the speed of the machine; plus some jitter.
+ */
+static int delay;
+static int device_delay;
+
+static void pause_for(int n)
+{
+    for (int i = 0; i < n; i++) {
+        __builtin_ia32_pause();
+    }
+}
 static bool dev_saw_empty;
 
 static void *device_thread(void *opaque)
@@ -140,6 +161,7 @@ static void *device_thread(void *opaque)
         if (stop_rounds) {
             return NULL;
         }
+        pause_for(device_delay);
         /* Back to back, as the RX path takes buffers for one frame. */
         VirtQueueElement *e1 = virtqueue_pop(vq);  /* avail_event A */
         VirtQueueElement *e2 = virtqueue_pop(vq);  /* A, if the driver's
@@ -170,15 +192,16 @@ static void test_event_idx_race(void)
     stop_rounds = false;
     g_assert_cmpint(pthread_create(&th, NULL, device_thread, NULL), ==, 0);
     while (rounds < 2000000 && g_get_monotonic_time() < end) {
-        unsigned spin = g_random_int_range(0, spin_max);
+        int d = delay + g_random_int_range(-4, 5);
+        device_delay = d < 0 ? -d : 0;
         barrier_wait(&local);
-        for (unsigned i = 0; i < spin; i++) {
-            __builtin_ia32_pause();
-        }
+        pause_for(d);
         bool kick = driver_publish(++idx);
         barrier_wait(&local);
         rounds++;
         device_empty += dev_saw_empty;
+        /* the device came first: the driver goes earlier next time */
+        delay = CLAMP(delay + (dev_saw_empty ? -1 : 1), -256, 256);
         no_kick += !kick;
         if (dev_saw_empty && !kick) {
             lost++;
@@ -225,9 +248,6 @@ static void test_event_idx_published(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    if (g_getenv("SPIN_MAX")) {
-        spin_max = atoi(g_getenv("SPIN_MAX"));
-    }
     g_test_add_func("/virtio-ring/event-idx/avail-event-after-empty",
                     test_event_idx_published);
     g_test_add_func("/virtio-ring/event-idx/no-lost-kick-two-cpus",
