@@ -77,8 +77,8 @@ bool virtio_net_fill_csum(const VirtioNetHdr *h, uint8_t *frame, size_t len,
 {
     size_t start = h->csum_start, field = start + h->csum_offset;
     if (field + 2 > len) {
-        error_setg(errp, "a partial checksum at %zu+%u is past the end of "
-                   "the %zu-byte frame", start, h->csum_offset, len);
+        error_setg(errp, "a %zu-byte frame whose partial checksum at "
+                   "%zu+%u is past the end", len, start, h->csum_offset);
         return false;
     }
     /* The driver left the pseudo-header's sum in the field. */
@@ -132,7 +132,7 @@ static bool parse_tcp(const uint8_t *f, size_t len, TcpFrame *t, Error **errp)
     }
     return true;
 bad:
-    error_setg(errp, "a TSO frame of %zu bytes is not Ethernet + IPv4 or "
+    error_setg(errp, "a %zu-byte TSO frame that is not Ethernet + IPv4 or "
                "IPv6 (no extension headers) + TCP", len);
     return false;
 }
@@ -161,7 +161,7 @@ static bool segment(const VirtioNetHdr *h, const uint8_t *frame, size_t len,
         return false;
     }
     if (t.v6 != (type == VIRTIO_NET_HDR_GSO_TCPV6)) {
-        error_setg(errp, "a TSO frame's gso_type %s does not match its "
+        error_setg(errp, "a TSO frame whose gso_type %s does not match its "
                    "IPv%u header", type == VIRTIO_NET_HDR_GSO_TCPV6 ?
                    "TCPV6" : "TCPV4", t.v6 ? 6 : 4);
         return false;
@@ -230,7 +230,7 @@ bool virtio_net_tx_offload(const VirtioNetHdr *h, uint8_t *frame, size_t len,
         return segment(h, frame, len, out, opaque, errp);
     }
     error_setg(errp, "a frame with gso_type 0x%x, which the driver did not "
-               "negotiate (HOST_TSO4/HOST_TSO6 only)", h->gso_type);
+               "negotiate (vmu segments TCPv4 and TCPv6 only)", h->gso_type);
     return false;
 }
 

@@ -425,10 +425,9 @@ static void tx_frame_hdr(VirtIONet *n, const VirtQueueElement *e,
                                  "0x%x, which the driver did not negotiate",
                                  n->name, h.gso_type);
     } else {
-        if (!virtio_has_feature(vdev, VIRTIO_NET_F_CSUM)) {
-            buf[0] &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
-        }
-        buf[0] &= VIRTIO_NET_HDR_F_NEEDS_CSUM;
+        /* NEEDS_CSUM is the only flag a driver sends, with CSUM only */
+        buf[0] &= virtio_has_feature(vdev, VIRTIO_NET_F_CSUM) ?
+                  VIRTIO_NET_HDR_F_NEEDS_CSUM : 0;
         buf[10] = buf[11] = 0;          /* num_buffers: receive only */
         trace(virtio_net_transmit_hdr, "%s len %zu gso 0x%x", n->name, flen,
               h.gso_type);
@@ -617,9 +616,10 @@ static uint8_t ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd,
             return 1;
         }
         memcpy(&off, d, 8);
-        /* Only offloads the driver negotiated (virtio 1.2, 5.1.6.5.6.1);
-         * frames reach the guest whole, so each is honoured by sending
-         * none of what it covers. */
+        /* Only offloads the driver negotiated (virtio 1.2, 5.1.6.5.6.1).
+         * A vnet_hdr tap is told (TUNSETOFFLOAD); what arrives anyway is
+         * made whole or dropped (rx_peer_hdr); the other frame netdevs
+         * only ever give whole frames. */
         if (off & ~(vdev->guest_features & GUEST_OFFLOADS)) {
             return 1;
         }
