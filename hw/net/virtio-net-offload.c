@@ -247,16 +247,16 @@ bool virtio_net_gso_ok(uint8_t gso_type, bool tso4, bool tso6, bool ecn)
 
 /* ---- the RSS hash ---- */
 
-static const uint8_t rss_key[40] = {
+const uint8_t virtio_net_rss_default_key[VIRTIO_NET_RSS_KEY_LEN] = {
     0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
     0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
     0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
     0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 };
 
-static uint32_t toeplitz(const uint8_t *in, size_t n)
+static uint32_t toeplitz(const uint8_t *key, const uint8_t *in, size_t n)
 {
-    uint32_t result = 0, window = be32(rss_key);
+    uint32_t result = 0, window = be32(key);
     for (size_t i = 0; i < n; i++) {
         for (int b = 7; b >= 0; b--) {
             if (in[i] & (1u << b)) {
@@ -264,17 +264,21 @@ static uint32_t toeplitz(const uint8_t *in, size_t n)
             }
             size_t next = 32 + i * 8 + (7 - b);     /* next key bit */
             window = window << 1 |
-                     ((rss_key[next / 8 % 40] >> (7 - next % 8)) & 1);
+                     ((key[next / 8 % VIRTIO_NET_RSS_KEY_LEN] >>
+                       (7 - next % 8)) & 1);
         }
     }
     return result;
 }
 
-uint32_t virtio_net_flow_hash(const uint8_t *f, size_t len)
+uint32_t virtio_net_rss_hash(const uint8_t *f, size_t len, const uint8_t *key,
+                             uint32_t types, bool *classified)
 {
     uint8_t in[36];
     size_t n, l3 = 14, l4;
     unsigned proto;
+    uint32_t ip_type, tcp_type, udp_type;
+    *classified = false;
     if (len < 14) {
         return 0;
     }
@@ -292,17 +296,35 @@ uint32_t virtio_net_flow_hash(const uint8_t *f, size_t len)
         if (be16(f + l3 + 6) & 0x1fff) {
             proto = 0;
         }
+        ip_type = VIRTIO_NET_RSS_HASH_TYPE_IPV4;
+        tcp_type = VIRTIO_NET_RSS_HASH_TYPE_TCPV4;
+        udp_type = VIRTIO_NET_RSS_HASH_TYPE_UDPV4;
     } else if (type == ETH_P_IPV6 && len >= l3 + 40) {
         memcpy(in, f + l3 + 8, 32);
         n = 32;
         proto = f[l3 + 6];
         l4 = l3 + 40;
+        ip_type = VIRTIO_NET_RSS_HASH_TYPE_IPV6;
+        tcp_type = VIRTIO_NET_RSS_HASH_TYPE_TCPV6;
+        udp_type = VIRTIO_NET_RSS_HASH_TYPE_UDPV6;
     } else {
         return 0;
     }
-    if ((proto == IPPROTO_TCP_ || proto == IPPROTO_UDP_) && len >= l4 + 4) {
+    if (len >= l4 + 4 &&
+        ((proto == IPPROTO_TCP_ && (types & tcp_type)) ||
+         (proto == IPPROTO_UDP_ && (types & udp_type)))) {
         memcpy(in + n, f + l4, 4);
         n += 4;
+    } else if (!(types & ip_type)) {
+        return 0;
     }
-    return toeplitz(in, n);
+    *classified = true;
+    return toeplitz(key, in, n);
+}
+
+uint32_t virtio_net_flow_hash(const uint8_t *f, size_t len)
+{
+    bool classified;
+    return virtio_net_rss_hash(f, len, virtio_net_rss_default_key,
+                               VIRTIO_NET_RSS_HASH_TYPES, &classified);
 }

@@ -18,10 +18,24 @@
 #include "util/trace.h"
 
 #define MAC_TABLE_ENTRIES   64
+#define RSS_TABLE_MAX       128     /* indirection table entries */
+#define CONFIG_LEN          17      /* up to duplex */
+#define CONFIG_LEN_RSS      24      /* and the RSS limits */
 #define CTRL_MAX_LEN        512     /* every command but MAC_TABLE_SET */
 
 enum { CTRL_RX = 0, CTRL_MAC = 1, CTRL_VLAN = 2, CTRL_ANNOUNCE = 3,
        CTRL_MQ = 4, CTRL_GUEST_OFFLOADS = 5 };
+enum { CTRL_MQ_PAIRS_SET = 0, CTRL_MQ_RSS_CONFIG = 1 };
+
+/* What the driver set with CTRL_MQ_RSS_CONFIG. */
+typedef struct NetRss {
+    bool enabled;
+    uint32_t types;
+    uint16_t mask;              /* table entries - 1 */
+    uint16_t unclassified;      /* rx queue pair */
+    uint16_t table[RSS_TABLE_MAX];
+    uint8_t key[VIRTIO_NET_RSS_KEY_LEN];
+} NetRss;
 
 /* The receive offloads CTRL_GUEST_OFFLOADS may turn on and off. */
 #define GUEST_OFFLOADS                                                      \
@@ -50,6 +64,7 @@ struct VirtIONet {
     uint32_t vlans[4096 / 32];
     uint64_t guest_offloads;    /* receive offloads the guest takes now */
     bool peer_hdr;              /* the netdev's frames carry the header */
+    NetRss rss;
     bool vhost_started;
     RateLimit start_error;      /* a guest may loop on DRIVER_OK */
     NetVhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];
@@ -69,6 +84,11 @@ static void get_config(VirtIODevice *vdev, uint8_t *cfg)
     pci_set_word(cfg + 10, n->mtu);
     pci_set_long(cfg + 12, (uint32_t)n->speed);
     cfg[16] = n->duplex;
+    if (vdev->host_features & VIRTIO_NET_BIT(VIRTIO_NET_F_RSS)) {
+        cfg[17] = VIRTIO_NET_RSS_KEY_LEN;
+        pci_set_word(cfg + 18, RSS_TABLE_MAX);
+        pci_set_long(cfg + 20, VIRTIO_NET_RSS_HASH_TYPES);
+    }
 }
 
 static bool validate_features(VirtIODevice *vdev, uint64_t f)
@@ -79,7 +99,8 @@ static bool validate_features(VirtIODevice *vdev, uint64_t f)
                          1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE |
                          1ULL << VIRTIO_NET_F_MQ |
                          1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR |
-                         1ULL << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS;
+                         1ULL << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS |
+                         1ULL << VIRTIO_NET_F_RSS;
     return !(f & need_ctrl) || (f & (1ULL << VIRTIO_NET_F_CTRL_VQ));
 }
 
@@ -183,6 +204,7 @@ static void reset(VirtIODevice *vdev)
     memcpy(n->mac, n->perm_mac, 6);
     memset(n->vlans, 0, sizeof(n->vlans));
     set_guest_offloads(n, 0);
+    memset(&n->rss, 0, sizeof(n->rss));
     n->status &= ~VIRTIO_NET_S_ANNOUNCE;
 }
 
@@ -251,7 +273,14 @@ static bool rx_filter(VirtIONet *n, const uint8_t *buf, size_t len)
 static VirtQueue *rx_queue(VirtIONet *n, const uint8_t *buf, size_t len)
 {
     unsigned pair = 0;
-    if (n->curr_pairs > 1) {
+    if (n->rss.enabled) {
+        /* the driver's key, hash types and indirection table */
+        bool classified;
+        uint32_t h = virtio_net_rss_hash(buf, len, n->rss.key, n->rss.types,
+                                         &classified);
+        pair = classified ? n->rss.table[h & n->rss.mask] :
+                            n->rss.unclassified;
+    } else if (n->curr_pairs > 1) {
         pair = virtio_net_flow_hash(buf, len) % n->curr_pairs;
     }
     return virtio_get_queue(&n->vdev, 2 * pair);
@@ -546,6 +575,54 @@ static uint8_t ctrl_mac_table(VirtIONet *n, const VirtQueueElement *e,
     return 0;
 }
 
+static uint16_t get_le16(const uint8_t *p)
+{
+    return p[0] | p[1] << 8;
+}
+
+/*
+ * VIRTIO_NET_CTRL_MQ_RSS_CONFIG (virtio 1.2, 5.1.6.5.7.1): hash types,
+ * indirection table (a power of two, at most RSS_TABLE_MAX), the queue for
+ * what no type covers, the pairs the driver uses, the key.  Checked whole
+ * before anything changes.
+ */
+static uint8_t ctrl_rss_config(VirtIONet *n, const uint8_t *d, size_t len)
+{
+    NetRss r = { .enabled = true };
+    if (len < 8) {
+        return 1;
+    }
+    r.types = d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24;
+    r.mask = get_le16(d + 4);
+    r.unclassified = get_le16(d + 6);
+    size_t entries = (size_t)r.mask + 1, at = 8 + 2 * entries;
+    if (entries > RSS_TABLE_MAX || (entries & r.mask) ||
+        (r.types & ~VIRTIO_NET_RSS_HASH_TYPES) || len < at + 3) {
+        return 1;
+    }
+    unsigned used = r.unclassified + 1;
+    for (size_t i = 0; i < entries; i++) {
+        r.table[i] = get_le16(d + 8 + 2 * i);
+        used = MAX(used, r.table[i] + 1u);
+    }
+    uint16_t max_tx = get_le16(d + at);
+    uint8_t key_len = d[at + 2];
+    if (key_len > VIRTIO_NET_RSS_KEY_LEN || len != at + 3 + key_len ||
+        max_tx < 1 || used > n->max_pairs || max_tx > n->max_pairs) {
+        return 1;
+    }
+    memcpy(r.key, d + at + 3, key_len);     /* the rest stays 0 */
+    trace(virtio_net_rss_config, "%s types 0x%x table %zu unclassified %u "
+          "tx %u key %u", n->name, r.types, entries, r.unclassified, max_tx,
+          key_len);
+    n->rss = r;
+    n->curr_pairs = MAX(max_tx, used);
+    if (n->vhost_started && n->nic.peer->ops->vhost_set_queue_pairs) {
+        n->nic.peer->ops->vhost_set_queue_pairs(n->nic.peer, n->curr_pairs);
+    }
+    return 0;
+}
+
 static uint8_t ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd,
                             const uint8_t *d, size_t len)
 {
@@ -595,14 +672,19 @@ static uint8_t ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd,
         return 0;
     case CTRL_MQ: {
         uint16_t pairs;
-        if (!virtio_has_feature(vdev, VIRTIO_NET_F_MQ) || cmd != 0 ||
-            len != 2) {
+        if (cmd == CTRL_MQ_RSS_CONFIG &&
+            virtio_has_feature(vdev, VIRTIO_NET_F_RSS)) {
+            return ctrl_rss_config(n, d, len);
+        }
+        if (!virtio_has_feature(vdev, VIRTIO_NET_F_MQ) ||
+            cmd != CTRL_MQ_PAIRS_SET || len != 2) {
             return 1;
         }
         memcpy(&pairs, d, 2);
         if (pairs < 1 || pairs > n->max_pairs) {
             return 1;
         }
+        n->rss.enabled = false;         /* the plain flow hash again */
         n->curr_pairs = pairs;
         if (n->vhost_started && n->nic.peer->ops->vhost_set_queue_pairs) {
             n->nic.peer->ops->vhost_set_queue_pairs(n->nic.peer, pairs);
@@ -749,6 +831,8 @@ static const VirtioDeviceOps virtio_net_ops = {
       "the guest announces itself after migration")                        \
     X("ctrl_mac_addr", VIRTIO_NET_F_CTRL_MAC_ADDR, true,                   \
       "MAC address set over the control queue")                            \
+    X("rss", VIRTIO_NET_F_RSS, false,                                      \
+      "receive-side scaling: the driver's key and table (mq=on)")          \
     X("event_idx", VIRTIO_RING_F_EVENT_IDX, true, "ring event index")      \
     X("indirect_desc", VIRTIO_RING_F_INDIRECT_DESC, true,                  \
       "indirect descriptors")                                              \
@@ -968,6 +1052,8 @@ static const struct {
     { VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
     { VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
       VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
+    /* RSS steers over the pairs: only with mq=on (MQ after CTRL_VQ) */
+    { VIRTIO_NET_F_RSS, VIRTIO_NET_BIT(VIRTIO_NET_F_MQ) },
 };
 
 uint64_t virtio_net_offered_features(uint64_t requested, uint64_t carried)
@@ -1009,7 +1095,7 @@ static void warn_unmet(const VirtIONet *n, const char *netdev,
                   "created";
         } else {
             why = "a feature it needs is off (e.g. csum for host_*, "
-                  "guest_csum for guest_*, ctrl_vq for ctrl_*)";
+                  "guest_csum for guest_*, ctrl_vq for ctrl_*, mq for rss)";
         }
         warn_report("%s: %s=on is not offered to the guest on netdev %s: %s",
                     n->name, feature_props[i].name, netdev, why);
@@ -1047,7 +1133,7 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
     unsigned vectors = opts_get_number(o, "vectors", 2 * n->max_pairs + 2);
 
     /* the config space up to duplex (SPEED_DUPLEX is always offered) */
-    if (!virtio_init(&n->vdev, n->name, VIRTIO_ID_NET, 17, nq,
+    if (!virtio_init(&n->vdev, n->name, VIRTIO_ID_NET, CONFIG_LEN, nq,
                      &virtio_net_ops, errp)) {
         return false;
     }
@@ -1080,6 +1166,9 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
     n->peer_hdr = !peer->ops->vhost_features && net_has_vnet_hdr(peer);
     n->vdev.host_features = virtio_net_offered_features(requested, carried);
     warn_unmet(n, netdev, asked, n->vdev.host_features, carried);
+    if (n->vdev.host_features & VIRTIO_NET_BIT(VIRTIO_NET_F_RSS)) {
+        n->vdev.config_len = CONFIG_LEN_RSS;
+    }
     n->speed = opts_has(o, "speed") ?
                (int32_t)strtoll(opts_get(o, "speed"), NULL, 0) : -1;
     n->duplex = !opts_has(o, "duplex") ? 0xff :

@@ -141,6 +141,7 @@ static void host_send(Guest *g, const uint8_t *frame, size_t len)
  * NIC to DRIVER_OK with rx buffers on every pair.  No MSI-X: the test
  * polls the used rings. */
 static uint64_t boot_features;  /* more features for the next boot */
+static const char *boot_devopts = "";   /* and device properties */
 
 static void guest_boot(Guest *g, const char *ifname, unsigned pairs,
                        const char *netdev)
@@ -157,8 +158,8 @@ static void guest_boot(Guest *g, const char *ifname, unsigned pairs,
     dup2(fd, 2);
     close(fd);
     g->s = qtest_initf("-netdev %s -device virtio-net-pci,netdev=n0,"
-                       "disable-legacy=on,mac=52:54:00:77:00:02%s", netdev,
-                       pairs > 1 ? ",mq=on" : "");
+                       "disable-legacy=on,mac=52:54:00:77:00:02%s%s", netdev,
+                       pairs > 1 ? ",mq=on" : "", boot_devopts);
     dup2(saved, 2);
     close(saved);
     g_assert_true(qvirtio_pci_probe(g->s, 1, &g->dev));
@@ -1013,9 +1014,45 @@ static bool is_flow_frame(const uint8_t *f, int len, const void *opaque)
            f[42] == w->flow && f[43] == w->seq;
 }
 
+/* A frame of UDP flow fl (10.9.0.<fl>:<1000+fl> -> GUEST_IP:9999) from
+ * the host; the rx queue pair it arrived on. */
+static unsigned flow_queue(Guest *g, unsigned fl, unsigned i)
+{
+    uint8_t f[64] = { 0 }, in[RXBUF];
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, peer_mac, 6);
+    f[12] = 0x08, f[14] = 0x45, f[17] = 50, f[22] = 64, f[23] = 17;
+    f[26] = 10, f[27] = 9, f[29] = fl;
+    inet_pton(AF_INET, GUEST_IP, f + 30);
+    f[34] = (1000 + fl) >> 8, f[35] = (1000 + fl) & 0xff;
+    f[36] = 0x27, f[37] = 0x0f, f[39] = 30;
+    f[42] = fl, f[43] = i;
+    host_send(g, f, sizeof(f));
+    FlowWant w = { fl, i };
+    int len;
+    g_assert_true(guest_wait(g, is_flow_frame, &w, in, &len));
+    return g->last_queue;
+}
+
+/* 16 flows of 4 frames: each flow on one queue; how many on each. */
+static void flows_spread(Guest *g, unsigned used[2])
+{
+    static unsigned round;
+    used[0] = used[1] = 0;
+    for (unsigned fl = 0; fl < 16; fl++) {
+        unsigned queue = flow_queue(g, fl, round * 4);
+        for (unsigned i = 1; i < 4; i++) {
+            g_assert_cmpuint(flow_queue(g, fl, round * 4 + i), ==, queue);
+        }
+        used[queue]++;
+    }
+    round++;
+    g_test_message("%u flows on rx queue 0, %u on rx queue 1", used[0],
+                   used[1]);
+}
+
 static void test_flow_hash(void)
 {
-    enum { FLOWS = 16, PER_FLOW = 4 };
     if (!need_netns()) {
         return;
     }
@@ -1024,35 +1061,99 @@ static void test_flow_hash(void)
                 "downscript=no,queues=2");
     static const uint8_t pairs_set[4] = { 4, 0, 2, 0 };
     g_assert_cmpuint(guest_ctrl(&g, pairs_set, sizeof(pairs_set)), ==, 0);
-    unsigned used[2] = { 0, 0 };
-    for (unsigned fl = 0; fl < FLOWS; fl++) {
-        int queue = -1;
-        for (unsigned i = 0; i < PER_FLOW; i++) {
-            /* UDP 10.9.0.<fl>:<1000+fl> -> GUEST_IP:9999 */
-            uint8_t f[64] = { 0 }, in[RXBUF];
-            memcpy(f, guest_mac, 6);
-            memcpy(f + 6, peer_mac, 6);
-            f[12] = 0x08, f[14] = 0x45, f[17] = 50, f[22] = 64, f[23] = 17;
-            f[26] = 10, f[27] = 9, f[29] = fl;
-            inet_pton(AF_INET, GUEST_IP, f + 30);
-            f[34] = (1000 + fl) >> 8, f[35] = (1000 + fl) & 0xff;
-            f[36] = 0x27, f[37] = 0x0f, f[39] = 30;
-            f[42] = fl, f[43] = i;
-            host_send(&g, f, sizeof(f));
-            FlowWant w = { fl, i };
-            int len;
-            g_assert_true(guest_wait(&g, is_flow_frame, &w, in, &len));
-            if (queue < 0) {
-                queue = g.last_queue;
-            }
-            g_assert_cmpint(g.last_queue, ==, queue);
-        }
-        used[queue]++;
-    }
-    g_test_message("%u flows on rx queue 0, %u on rx queue 1", used[0],
-                   used[1]);
+    unsigned used[2];
+    flows_spread(&g, used);
     g_assert_cmpuint(used[0], >, 0);
     g_assert_cmpuint(used[1], >, 0);
+    guest_stop(&g);
+}
+
+/* VIRTIO_NET_CTRL_MQ_RSS_CONFIG (virtio 1.2, 5.1.6.5.7.1). */
+static size_t rss_cmd(uint8_t *c, uint32_t types, const uint16_t *table,
+                      unsigned n, uint16_t unclassified, const uint8_t *key,
+                      unsigned key_len)
+{
+    size_t at = 10 + 2 * n;
+    c[0] = 4, c[1] = 1;
+    for (unsigned i = 0; i < 4; i++) {
+        c[2 + i] = types >> (8 * i);
+    }
+    c[6] = (n - 1) & 0xff, c[7] = (n - 1) >> 8;
+    c[8] = unclassified, c[9] = 0;
+    for (unsigned i = 0; i < n; i++) {
+        c[10 + 2 * i] = table[i], c[11 + 2 * i] = 0;
+    }
+    c[at] = 2, c[at + 1] = 0;                   /* max_tx_vq */
+    c[at + 2] = key_len;
+    memcpy(c + at + 3, key, key_len);
+    return at + 3 + key_len;
+}
+
+static void test_rss(void)
+{
+    enum { IPV4 = 1, TCPV4 = 2, UDPV4 = 4 };
+    static const uint8_t ms_key[40] = {
+        0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+        0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+        0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+        0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+    };
+    static const uint8_t zero_key[41];
+    static const uint16_t to1[2] = { 1, 0 }, to0[2] = { 0, 1 };
+    static const uint16_t bad_q[2] = { 0, 5 };
+    if (!need_netns()) {
+        return;
+    }
+    Guest g;
+    boot_features = 1ULL << 60;                 /* VIRTIO_NET_F_RSS */
+    boot_devopts = ",rss=on";
+    guest_start(&g, "vmutrss", 2, "tap,id=n0,ifname=vmutrss,script=no,"
+                "downscript=no,queues=2");
+    boot_features = 0;
+    boot_devopts = "";
+    g_assert_cmpuint(qvirtio_config_readb(&g.dev, 17), ==, 40);
+    g_assert_cmpuint(qvirtio_config_readw(&g.dev, 18), ==, 128);
+    g_assert_cmphex(qvirtio_config_readl(&g.dev, 20) & 0x3f, ==, 0x3f);
+    uint8_t c[512];
+    unsigned used[2];
+
+    /* An all-zero key hashes everything to 0: table[0] takes it all. */
+    g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, IPV4 | UDPV4, to1, 2, 0,
+                                               zero_key, 40)), ==, 0);
+    flows_spread(&g, used);
+    g_assert_cmpuint(used[1], ==, 16);
+    g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, IPV4 | UDPV4, to0, 2, 1,
+                                               zero_key, 40)), ==, 0);
+    flows_spread(&g, used);
+    g_assert_cmpuint(used[0], ==, 16);
+    /* No hash type covers UDP over IPv4: the unclassified queue. */
+    g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, TCPV4, to0, 2, 1,
+                                               ms_key, 40)), ==, 0);
+    flows_spread(&g, used);
+    g_assert_cmpuint(used[1], ==, 16);
+    /* Microsoft's key over the UDP ports: the flows spread. */
+    g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, UDPV4, to0, 2, 1,
+                                               ms_key, 40)), ==, 0);
+    flows_spread(&g, used);
+    g_assert_cmpuint(used[0], >, 0);
+    g_assert_cmpuint(used[1], >, 0);
+
+    /* Refused, and the table in force stays: a table that is not a power
+     * of two, a queue past the pairs, a key longer than 40 bytes. */
+    if (!qtest_using_qemu()) {
+        size_t len = rss_cmd(c, UDPV4, to1, 2, 0, zero_key, 40);
+        c[6] = 2;                               /* 3 entries */
+        g_assert_cmpuint(guest_ctrl(&g, c, len), ==, 1);
+        g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, UDPV4, bad_q, 2, 0,
+                                                   zero_key, 40)), ==, 1);
+        g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, UDPV4, to1, 2, 0,
+                                                   zero_key, 41)), ==, 1);
+        g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, UDPV4, to1, 2, 0,
+                                                   zero_key, 40) - 1), ==, 1);
+        flows_spread(&g, used);
+        g_assert_cmpuint(used[0], >, 0);
+        g_assert_cmpuint(used[1], >, 0);
+    }
     guest_stop(&g);
 }
 
@@ -1087,5 +1188,6 @@ int main(int argc, char **argv)
                     test_offload);
     g_test_add_func("/netdev-tap/multiqueue/flows-spread-by-hash",
                     test_flow_hash);
+    g_test_add_func("/netdev-tap/multiqueue/rss-key-table-types", test_rss);
     return g_test_run();
 }

@@ -60,6 +60,14 @@ static void test_frame_netdev(void)
     g_assert_false(f & B(VIRTIO_NET_F_HOST_TSO6));
     g_assert_false(f & B(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
     g_assert_true(f & B(VIRTIO_NET_F_GUEST_CSUM));
+    /* rss=on: with mq only */
+    f = virtio_net_offered_features(all_on | B(VIRTIO_NET_F_RSS),
+                                    VIRTIO_NET_FRAME_FEATURES);
+    g_assert_false(f & B(VIRTIO_NET_F_RSS));
+    f = virtio_net_offered_features(all_on | B(VIRTIO_NET_F_RSS) |
+                                    B(VIRTIO_NET_F_MQ),
+                                    VIRTIO_NET_FRAME_FEATURES);
+    g_assert_true(f & B(VIRTIO_NET_F_RSS));
 }
 
 static void test_vhost_backend(void)

@@ -54,12 +54,31 @@ bool virtio_net_fill_csum(const VirtioNetHdr *h, uint8_t *frame, size_t len,
 /* A GSO type that these negotiated offloads allow (TCPv4, TCPv6, ECN). */
 bool virtio_net_gso_ok(uint8_t gso_type, bool tso4, bool tso6, bool ecn);
 
+/* RSS (virtio 1.2, 5.1.6.5.7): the hash types vmu supports. */
+#define VIRTIO_NET_RSS_HASH_TYPE_IPV4   (1u << 0)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCPV4  (1u << 1)
+#define VIRTIO_NET_RSS_HASH_TYPE_UDPV4  (1u << 2)
+#define VIRTIO_NET_RSS_HASH_TYPE_IPV6   (1u << 3)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCPV6  (1u << 4)
+#define VIRTIO_NET_RSS_HASH_TYPE_UDPV6  (1u << 5)
+#define VIRTIO_NET_RSS_HASH_TYPES       0x3f
+#define VIRTIO_NET_RSS_KEY_LEN          40
+
+/* Microsoft's RSS key, which vmu uses until a driver sets its own. */
+extern const uint8_t virtio_net_rss_default_key[VIRTIO_NET_RSS_KEY_LEN];
+
 /*
- * The Toeplitz hash (Microsoft RSS, the one VIRTIO_NET_F_RSS names) of a
- * frame's IPv4/IPv6 addresses and, for TCP and UDP, ports, with the
- * standard 40-byte key; 0 for anything else.  Both directions of a flow
- * do not hash alike; one direction always hashes the same.
+ * The Toeplitz hash (Microsoft RSS) of a frame with a 40-byte @key: the
+ * IPv4/IPv6 source and destination addresses and, for TCP or UDP when
+ * @types has that type, the ports; the addresses alone when @types has the
+ * IP type.  *classified false (and 0) when no type in @types applies.
  */
+uint32_t virtio_net_rss_hash(const uint8_t *frame, size_t len,
+                             const uint8_t *key, uint32_t types,
+                             bool *classified);
+
+/* The same with the default key and every type: one direction of a flow
+ * always hashes the same. */
 uint32_t virtio_net_flow_hash(const uint8_t *frame, size_t len);
 
 #endif

@@ -32,6 +32,7 @@
 #define VIRTIO_NET_F_GUEST_ANNOUNCE     21
 #define VIRTIO_NET_F_MQ                 22
 #define VIRTIO_NET_F_CTRL_MAC_ADDR      23
+#define VIRTIO_NET_F_RSS                60
 #define VIRTIO_NET_F_SPEED_DUPLEX       63
 
 #define VIRTIO_NET_S_LINK_UP            1
@@ -74,21 +75,23 @@
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO4) |                              \
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO6) |                              \
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_ECN) |                               \
-     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_UFO))
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_UFO) |                               \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_RSS))
 
 /*
  * What vmu's own rings carry for a netdev that takes plain frames (socket,
  * user, tap): the ring features; checksums and TCP segmentation of what the
  * guest sends, done in software (hw/net/virtio-net-offload.c); GUEST_CSUM
  * (frames reach the guest with complete checksums, which a driver that
- * negotiated it accepts) and the control of it.
+ * negotiated it accepts) and the control of it; RSS over the rx queues.
  */
 #define VIRTIO_NET_FRAME_FEATURES                                           \
     (VIRTIO_NET_RING_FEATURES | VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) |         \
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO4) |                              \
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO6) |                              \
      VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                             \
-     VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS))
+     VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |                    \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_RSS))
 
 /* ... and what it adds for a netdev whose frames carry the virtio-net
  * header (a tap with vnet_hdr): the kernel takes the guest's TSO frames
