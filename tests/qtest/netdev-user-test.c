@@ -594,12 +594,12 @@ typedef struct TcpPeer {
     uint16_t port, our_port;
 } TcpPeer;
 
-/* One TCP segment from the guest's our_port to the peer. */
-static void tcp_send(Guest *g, const TcpPeer *to, uint32_t seq, uint32_t ack,
-                     uint8_t flags, const char *data)
+/* A TCP segment from the guest's our_port to the peer, built in f (room
+ * for 54 + dlen bytes) with its checksum field 0; its length. */
+static size_t tcp_frame(Guest *g, const TcpPeer *to, uint32_t seq,
+                        uint32_t ack, uint8_t flags, const uint8_t *data,
+                        size_t dlen, uint8_t *f)
 {
-    size_t dlen = strlen(data);
-    uint8_t f[256];
     size_t o = eth_hdr(f, g->gw_mac, g->mac, 0x0800);
     uint8_t *ip = f + o, *tcp = ip + 20;
     memset(ip, 0, 40);
@@ -618,6 +618,18 @@ static void tcp_send(Guest *g, const TcpPeer *to, uint32_t seq, uint32_t ack,
     tcp[13] = flags;
     put16(tcp + 14, 65535);
     memcpy(tcp + 20, data, dlen);
+    return o + 40 + dlen;
+}
+
+/* One TCP segment from the guest's our_port to the peer. */
+static void tcp_send(Guest *g, const TcpPeer *to, uint32_t seq, uint32_t ack,
+                     uint8_t flags, const char *data)
+{
+    size_t dlen = strlen(data);
+    uint8_t f[256];
+    size_t len = tcp_frame(g, to, seq, ack, flags, (const uint8_t *)data,
+                           dlen, f);
+    uint8_t *ip = f + 14, *tcp = ip + 20;
     /* The checksum covers a pseudo header: addresses, protocol, length. */
     uint8_t pseudo[12 + 20 + 64];
     memcpy(pseudo, ip + 12, 8);
@@ -626,7 +638,33 @@ static void tcp_send(Guest *g, const TcpPeer *to, uint32_t seq, uint32_t ack,
     put16(pseudo + 10, 20 + dlen);
     memcpy(pseudo + 12, tcp, 20 + dlen);
     put16(tcp + 16, ip_checksum(pseudo, 12 + 20 + dlen));
-    guest_send(g, f, o + 40 + dlen);
+    guest_send(g, f, len);
+}
+
+/* A host connection to the hostfwd port, accepted by the guest on port
+ * 22 (its SYN answered); the host's socket. */
+static int hostfwd_open(Guest *g, int port, TcpPeer *peer,
+                        uint32_t *peer_seq)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons(port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+    g_assert_true(r == 0 || errno == EINPROGRESS);
+    uint8_t syn[2048];
+    int len;
+    g_assert_true(guest_wait(g, is_syn_to, GUINT_TO_POINTER(22), syn, &len));
+    uint32_t dst;
+    memcpy(&dst, syn + 30, 4);      /* the frame has no 4-byte alignment */
+    assert_ip(dst, "10.0.2.15");
+    *peer = (TcpPeer) { .port = get16(tcp_of(syn)), .our_port = 22 };
+    memcpy(&peer->ip, syn + 26, 4);
+    *peer_seq = get32(tcp_of(syn) + 4) + 1;
+    tcp_send(g, peer, 1000, *peer_seq, 0x12, "");
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+    return fd;
 }
 
 static void test_hostfwd(void)
@@ -638,33 +676,20 @@ static void test_hostfwd(void)
                                             port);
     guest_start(&g, opts);
     guest_dhcp(&g, &l);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET,
-                              .sin_port = htons(port) };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-    g_assert_true(r == 0 || errno == EINPROGRESS);
-    uint8_t syn[2048], f[2048];
-    int len;
-    g_assert_true(guest_wait(&g, is_syn_to, GUINT_TO_POINTER(22), syn, &len));
-    uint32_t dst;
-    memcpy(&dst, syn + 30, 4);      /* the frame has no 4-byte alignment */
-    assert_ip(dst, "10.0.2.15");
+    TcpPeer peer;
+    uint32_t peer_seq;
+    int fd = hostfwd_open(&g, port, &peer, &peer_seq);
 
-    /* The guest accepts; then bytes go host -> guest and back. */
-    TcpPeer peer = { .port = get16(tcp_of(syn)), .our_port = 22 };
-    memcpy(&peer.ip, syn + 26, 4);
-    uint32_t peer_seq = get32(tcp_of(syn) + 4) + 1;
-    tcp_send(&g, &peer, 1000, peer_seq, 0x12, "");
-    struct pollfd p = { .fd = fd, .events = POLLOUT };
-    g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+    /* The guest accepted; now bytes go host -> guest and back. */
+    uint8_t f[2048];
+    int len;
     g_assert_cmpint(send(fd, "hello", 5, 0), ==, 5);
     g_assert_true(guest_wait(&g, is_data_to, GUINT_TO_POINTER(22), f, &len));
     g_assert_cmpuint(get32(tcp_of(f) + 4), ==, peer_seq);
     g_assert_cmpmem(tcp_data(f), 5, "hello", 5);
     tcp_send(&g, &peer, 1001, peer_seq + 5, 0x18, "world");
     char buf[16];
-    p.events = POLLIN;
+    struct pollfd p = { .fd = fd, .events = POLLIN };
     g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
     g_assert_cmpint(recv(fd, buf, sizeof(buf), 0), ==, 5);
     g_assert_cmpmem(buf, 5, "world", 5);
@@ -679,28 +704,11 @@ static void tcp_send_tso(Guest *g, const TcpPeer *to, uint32_t seq,
                          uint16_t mss)
 {
     uint8_t *f = g_malloc(54 + dlen);
-    size_t o = eth_hdr(f, g->gw_mac, g->mac, 0x0800);
-    uint8_t *ip = f + o, *tcp = ip + 20;
-    memset(ip, 0, 40);
-    ip[0] = 0x45;
-    put16(ip + 2, 40 + dlen);
-    ip[8] = 64;
-    ip[9] = 6;
-    memcpy(ip + 12, &g->ip, 4);
-    memcpy(ip + 16, &to->ip, 4);
-    put16(ip + 10, ip_checksum(ip, 20));
-    put16(tcp, to->our_port);
-    put16(tcp + 2, to->port);
-    put32(tcp + 4, seq);
-    put32(tcp + 8, ack);
-    tcp[12] = 5 << 4;
-    tcp[13] = 0x18;
-    put16(tcp + 14, 65535);
-    memcpy(tcp + 20, data, dlen);
-    put16(tcp + 16, qnet_fold(qnet_sum(0, ip + 12, 8) + 6 + 20 + dlen));
+    size_t len = tcp_frame(g, to, seq, ack, 0x18, data, dlen, f);
+    put16(f + 50, qnet_fold(qnet_sum(0, f + 26, 8) + 6 + 20 + dlen));
     uint8_t hdr[HDR] = { 1 /* NEEDS_CSUM */, 1 /* GSO_TCPV4 */, 54, 0,
                          mss & 0xff, mss >> 8, 34, 0, 16, 0 };
-    guest_send_hdr(g, hdr, f, o + 40 + dlen);
+    guest_send_hdr(g, hdr, f, len);
     g_free(f);
 }
 
@@ -722,21 +730,10 @@ static void test_hostfwd_tso(void)
     guest_start(&g, opts);
     start_features = 0;
     guest_dhcp(&g, &l);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET,
-                              .sin_port = htons(port) };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-    g_assert_true(r == 0 || errno == EINPROGRESS);
-    uint8_t syn[2048];
-    int len;
-    g_assert_true(guest_wait(&g, is_syn_to, GUINT_TO_POINTER(22), syn, &len));
-    TcpPeer peer = { .port = get16(tcp_of(syn)), .our_port = 22 };
-    memcpy(&peer.ip, syn + 26, 4);
-    uint32_t peer_seq = get32(tcp_of(syn) + 4) + 1;
-    tcp_send(&g, &peer, 1000, peer_seq, 0x12, "");
-    struct pollfd p = { .fd = fd, .events = POLLOUT };
-    g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+    TcpPeer peer;
+    uint32_t peer_seq;
+    int fd = hostfwd_open(&g, port, &peer, &peer_seq);
+    struct pollfd p = { .fd = fd, .events = POLLIN };
     enum { N = 8000 };
     uint8_t data[N], got[N];
     for (unsigned i = 0; i < N; i++) {
@@ -744,7 +741,6 @@ static void test_hostfwd_tso(void)
     }
     tcp_send_tso(&g, &peer, 1001, peer_seq, data, N, 1000);
     size_t done = 0;
-    p.events = POLLIN;
     while (done < N) {
         g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
         ssize_t k = recv(fd, got + done, N - done, 0);
