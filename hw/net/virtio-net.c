@@ -1088,9 +1088,10 @@ static void warn_unmet(const VirtIONet *n, const char *netdev,
         } else if (!(bit & VIRTIO_NET_EMULATED_FEATURES) &&
                    !(bit & carried)) {
             why = bit & VIRTIO_NET_OFFLOAD_FEATURES ?
-                  "its data path does not carry this offload (vmu's own "
-                  "carries csum, guest_csum, host_tso4/6; a vhost back-end "
-                  "what it offers)" :
+                  "its data path does not carry this offload (socket, "
+                  "user: csum, guest_csum, host_tso4/6, ctrl_guest_offloads, "
+                  "rss; a vnet_hdr tap adds guest_tso4/6 and ECN; "
+                  "vhost-user: what the back-end offers)" :
                   "its back-end did not offer it when the device was "
                   "created";
         } else {

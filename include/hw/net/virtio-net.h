@@ -60,9 +60,10 @@
     ((1ULL << VIRTIO_NET_F_MRG_RXBUF) | (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
      (1ULL << VIRTIO_RING_F_INDIRECT_DESC))
 
-/* Offloads: only a data path that handles the virtio-net header's
- * checksum and segmentation fields (a vhost back-end, or vmu's own frame
- * path for those in VIRTIO_NET_FRAME_FEATURES) carries them. */
+/* Offloads (and the receive steering and offload control that go with
+ * them): only a data path that handles the virtio-net header's checksum
+ * and segmentation fields (a vhost back-end, or vmu's own frame path for
+ * those in VIRTIO_NET_FRAME_FEATURES) carries them. */
 #define VIRTIO_NET_OFFLOAD_FEATURES                                         \
     (VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) |                                   \
      VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |                    \
