@@ -100,3 +100,16 @@ bool net_peer_can_vhost(NetClientState *nic)
 {
     return nic->peer && nic->peer->ops->vhost_start;
 }
+
+bool net_has_vnet_hdr(NetClientState *netdev)
+{
+    return netdev->ops->vnet_hdr && netdev->ops->vnet_hdr(netdev);
+}
+
+void net_peer_set_offload(NetClientState *nic, uint64_t guest_offloads)
+{
+    NetClientState *nd = nic->peer;
+    if (nd && nd->ops->set_offload) {
+        nd->ops->set_offload(nd, guest_offloads);
+    }
+}

@@ -18,7 +18,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -436,27 +435,18 @@ static void tap_watch(NetTap *t)
     }
 }
 
-/* The frame in t->buf to the NIC; false: the NIC is full, it stays. */
+/* The frame in t->buf to the NIC; false: the NIC is full, it stays.
+ * With vnet_hdr the header goes too: the NIC checks it against the
+ * offloads the guest took (set_offload). */
 static bool tap_deliver(NetTap *t)
 {
-    const uint8_t *f = t->buf;
     size_t len = t->held_len;
-    if (t->vnet_hdr) {
-        /* Offloads are off (TUNSETOFFLOAD 0): the header is all zeros
-         * apart from num_buffers, which the kernel does not fill. */
-        if (len < TAP_VNET_HDR_LEN || f[0] || f[1]) {
-            error_report_ratelimited(&t->rl_rx, "netdev %s: tap %s gave a "
-                                     "frame with a partial checksum or GSO "
-                                     "although offloads are off; dropped",
-                                     t->nc->name, t->ifname);
-            t->held_len = 0;
-            return true;
-        }
-        f += TAP_VNET_HDR_LEN;
-        len -= TAP_VNET_HDR_LEN;
+    if (t->vnet_hdr && len < TAP_VNET_HDR_LEN) {
+        t->held_len = 0;
+        return true;
     }
     trace(net_tap_receive, "%s len %zu", t->nc->name, len);
-    if (!net_deliver(t->nc, f, len)) {
+    if (!net_deliver(t->nc, t->buf, len)) {
         return false;
     }
     t->held_len = 0;
@@ -514,16 +504,13 @@ static void tap_resume(NetClientState *nc)
     tap_watch(t);
 }
 
-/* A frame from the guest.  A tap write does not wait: what the kernel
- * refuses (sndbuf full, interface down) is dropped, and said. */
+/* A frame from the guest (with vnet_hdr, its virtio-net header in
+ * front: the kernel fills checksums and segments).  A tap write does not
+ * wait: what the kernel refuses (sndbuf full, interface down, a header
+ * it does not take) is dropped, and said. */
 static bool tap_receive(NetClientState *nc, const uint8_t *buf, size_t len)
 {
     NetTap *t = nc->opaque;
-    static const uint8_t zero_hdr[TAP_VNET_HDR_LEN];
-    struct iovec iov[2] = {
-        { (void *)zero_hdr, TAP_VNET_HDR_LEN },
-        { (void *)buf, len },
-    };
     int fd = -1, err = 0;
     ssize_t n;
     /* Any queue takes any frame: the first one still open. */
@@ -534,7 +521,7 @@ static bool tap_receive(NetClientState *nc, const uint8_t *buf, size_t len)
         return true;
     }
     do {
-        n = t->vnet_hdr ? writev(fd, iov, 2) : write(fd, buf, len);
+        n = write(fd, buf, len);
         err = n < 0 ? errno : 0;
     } while (err == EINTR);
     trace(net_tap_send, "%s len %zu ret %zd", nc->name, len, n);
@@ -558,10 +545,47 @@ static bool tap_receive(NetClientState *nc, const uint8_t *buf, size_t len)
     return true;
 }
 
+static bool tap_vnet_hdr(NetClientState *nc)
+{
+    NetTap *t = nc->opaque;
+    return t->vnet_hdr;
+}
+
+/* TUNSETOFFLOAD on every queue: what the kernel may hand us (partial
+ * checksums, TSO frames), as the guest takes them. */
+static void tap_set_offload(NetClientState *nc, uint64_t guest)
+{
+    NetTap *t = nc->opaque;
+    unsigned flags = 0;
+    if (guest & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM)) {
+        flags |= TUN_F_CSUM;
+        flags |= guest & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) ?
+                 TUN_F_TSO4 : 0;
+        flags |= guest & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6) ?
+                 TUN_F_TSO6 : 0;
+        if (flags & (TUN_F_TSO4 | TUN_F_TSO6)) {
+            flags |= guest & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN) ?
+                     TUN_F_TSO_ECN : 0;
+        }
+    }
+    trace(net_tap_set_offload, "%s flags 0x%x", nc->name, flags);
+    for (unsigned i = 0; i < t->nq; i++) {
+        if (t->q[i].fd >= 0 && ioctl(t->q[i].fd, TUNSETOFFLOAD, flags) < 0) {
+            error_report_ratelimited(&t->rl_rx, "netdev %s: tap %s: "
+                                     "TUNSETOFFLOAD 0x%x failed: %s; the "
+                                     "guest gets what the kernel sends",
+                                     nc->name, t->ifname, flags,
+                                     strerror(errno));
+        }
+    }
+}
+
 static const NetClientOps tap_ops = {
     .type = "tap",
     .receive = tap_receive,
     .resume = tap_resume,
+    .vnet_hdr = tap_vnet_hdr,
+    .set_offload = tap_set_offload,
 };
 
 /* ---- creation ---- */
@@ -665,8 +689,7 @@ static bool tap_setup_fd(const Opts *o, NetTap *t, int fd, int sndbuf,
     int hdr = TAP_VNET_HDR_LEN;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     fcntl(fd, F_SETFD, FD_CLOEXEC);
-    /* No offload: the NIC offers none on a frame netdev, and the header
-     * then never carries a partial checksum or GSO. */
+    /* No offload until the guest takes some (tap_set_offload). */
     if (ioctl(fd, TUNSETOFFLOAD, 0) < 0 ||
         (t->vnet_hdr && ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) ||
         ioctl(fd, TUNSETSNDBUF, &sndbuf) < 0) {

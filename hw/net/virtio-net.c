@@ -12,16 +12,39 @@
 #include <unistd.h>
 
 #include "hw/net/virtio-net.h"
+#include "hw/net/virtio-net-offload.h"
 #include "system/options.h"
 #include "system/bootdevice.h"
 #include "system/registry.h"
 #include "util/trace.h"
 
 #define MAC_TABLE_ENTRIES   64
-#define CTRL_MAX_LEN        (8 + 2 * (4 + 6 * 256))
+#define RSS_TABLE_MAX       128     /* indirection table entries */
+#define CONFIG_LEN          17      /* up to duplex */
+#define CONFIG_LEN_RSS      24      /* and the RSS limits */
+#define CTRL_MAX_LEN        512     /* every command but MAC_TABLE_SET */
 
 enum { CTRL_RX = 0, CTRL_MAC = 1, CTRL_VLAN = 2, CTRL_ANNOUNCE = 3,
-       CTRL_MQ = 4 };
+       CTRL_MQ = 4, CTRL_GUEST_OFFLOADS = 5 };
+enum { CTRL_MQ_PAIRS_SET = 0, CTRL_MQ_RSS_CONFIG = 1 };
+
+/* What the driver set with CTRL_MQ_RSS_CONFIG. */
+typedef struct NetRss {
+    bool enabled;
+    uint32_t types;
+    uint16_t mask;              /* table entries - 1 */
+    uint16_t unclassified;      /* rx queue pair */
+    uint16_t table[RSS_TABLE_MAX];
+    uint8_t key[VIRTIO_NET_RSS_KEY_LEN];
+} NetRss;
+
+/* The receive offloads CTRL_GUEST_OFFLOADS may turn on and off. */
+#define GUEST_OFFLOADS                                                      \
+    (VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_UFO))
 
 struct VirtIONet {
     VirtIODevice vdev;
@@ -40,6 +63,9 @@ struct VirtIONet {
     unsigned uni_count, multi_count;
     uint8_t macs[MAC_TABLE_ENTRIES][6];     /* unicast first, then multi */
     uint32_t vlans[4096 / 32];
+    uint64_t guest_offloads;    /* receive offloads the guest takes now */
+    bool peer_hdr;              /* the netdev's frames carry the header */
+    NetRss rss;
     bool vhost_started;
     uint64_t tx_dropped;        /* frames sent while the link was down */
     RateLimit start_error;      /* a guest may loop on DRIVER_OK */
@@ -60,6 +86,11 @@ static void get_config(VirtIODevice *vdev, uint8_t *cfg)
     pci_set_word(cfg + 10, n->mtu);
     pci_set_long(cfg + 12, (uint32_t)n->speed);
     cfg[16] = n->duplex;
+    if (vdev->host_features & VIRTIO_NET_BIT(VIRTIO_NET_F_RSS)) {
+        cfg[17] = VIRTIO_NET_RSS_KEY_LEN;
+        pci_set_word(cfg + 18, RSS_TABLE_MAX);
+        pci_set_long(cfg + 20, VIRTIO_NET_RSS_HASH_TYPES);
+    }
 }
 
 static bool validate_features(VirtIODevice *vdev, uint64_t f)
@@ -69,7 +100,9 @@ static bool validate_features(VirtIODevice *vdev, uint64_t f)
                          1ULL << VIRTIO_NET_F_CTRL_VLAN |
                          1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE |
                          1ULL << VIRTIO_NET_F_MQ |
-                         1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR;
+                         1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR |
+                         1ULL << VIRTIO_NET_F_CTRL_GUEST_OFFLOADS |
+                         1ULL << VIRTIO_NET_F_RSS;
     return !(f & need_ctrl) || (f & (1ULL << VIRTIO_NET_F_CTRL_VQ));
 }
 
@@ -140,9 +173,22 @@ static void vhost_start(VirtIONet *n)
     }
 }
 
+static void set_guest_offloads(VirtIONet *n, uint64_t off)
+{
+    n->guest_offloads = off;
+    if (n->peer_hdr) {
+        net_peer_set_offload(&n->nic, off);
+    }
+}
+
 static void set_status(VirtIODevice *vdev, uint8_t old, uint8_t status)
 {
     VirtIONet *n = (VirtIONet *)vdev;
+    if ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+        !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
+        /* every negotiated receive offload is on (virtio 1.2, 5.1.6.5.6) */
+        set_guest_offloads(n, vdev->guest_features & GUEST_OFFLOADS);
+    }
     if (status & VIRTIO_CONFIG_S_DRIVER_OK) {
         vhost_start(n);
         net_resume(&n->nic);
@@ -163,6 +209,8 @@ static void reset(VirtIODevice *vdev)
     n->curr_pairs = 1;
     memcpy(n->mac, n->perm_mac, 6);
     memset(n->vlans, 0, sizeof(n->vlans));
+    set_guest_offloads(n, 0);
+    memset(&n->rss, 0, sizeof(n->rss));
     n->status &= ~VIRTIO_NET_S_ANNOUNCE;
 }
 
@@ -223,10 +271,97 @@ static bool rx_filter(VirtIONet *n, const uint8_t *buf, size_t len)
     return false;
 }
 
+/*
+ * With more than one pair in use, a frame goes to the RX queue its flow's
+ * RSS hash picks (IPv4/IPv6 addresses and TCP/UDP ports), so one flow
+ * stays on one queue, in order, and flows spread over the pairs.
+ */
+static VirtQueue *rx_queue(VirtIONet *n, const uint8_t *buf, size_t len)
+{
+    unsigned pair = 0;
+    if (n->rss.enabled) {
+        /* the driver's key, hash types and indirection table */
+        bool classified;
+        uint32_t h = virtio_net_rss_hash(buf, len, n->rss.key, n->rss.types,
+                                         &classified);
+        pair = classified ? n->rss.table[h & n->rss.mask] :
+                            n->rss.unclassified;
+    } else if (n->curr_pairs > 1) {
+        pair = virtio_net_flow_hash(buf, len) % n->curr_pairs;
+    }
+    return virtio_get_queue(&n->vdev, 2 * pair);
+}
+
+/*
+ * The header a vnet_hdr netdev gave, made fit for what the guest takes:
+ * a partial checksum it did not take is filled here (into *copy), a TSO
+ * frame it did not take is dropped (false).
+ */
+static bool rx_peer_hdr(VirtIONet *n, const uint8_t **buf, size_t *len,
+                        uint8_t ghdr[VIRTIO_NET_HDR_LEN], uint8_t **copy)
+{
+    static RateLimit rl;
+    uint64_t off = n->guest_offloads;
+    VirtioNetHdr h;
+    Error *err = NULL;
+
+    if (*len < VIRTIO_NET_HDR_LEN) {
+        return false;
+    }
+    virtio_net_hdr_parse(&h, *buf);
+    trace(virtio_net_receive_hdr, "%s flags 0x%x gso 0x%x offloads 0x%"
+          PRIx64, n->name, h.flags, h.gso_type, off);
+    memcpy(ghdr, *buf, VIRTIO_NET_HDR_LEN);
+    *buf += VIRTIO_NET_HDR_LEN;
+    *len -= VIRTIO_NET_HDR_LEN;
+    if (!virtio_net_gso_ok(h.gso_type,
+                           off & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4),
+                           off & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6),
+                           off & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN))) {
+        error_report_ratelimited(&rl, "%s: dropped a %zu-byte frame with "
+                                 "gso_type 0x%x from the netdev: the guest "
+                                 "did not take that offload", n->name, *len,
+                                 h.gso_type);
+        return false;
+    }
+    if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+        !(off & VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM))) {
+        *copy = g_memdup2(*buf, *len);
+        if (!virtio_net_fill_csum(&h, *copy, *len, &err)) {
+            error_report_ratelimited(&rl, "%s: dropped %s (from the netdev)",
+                                     n->name, error_get_pretty(err));
+            error_free(err);
+            return false;
+        }
+        *buf = *copy;
+        ghdr[0] &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    }
+    if (!virtio_has_feature(&n->vdev, VIRTIO_NET_F_GUEST_CSUM)) {
+        memset(ghdr, 0, VIRTIO_NET_HDR_LEN);    /* flags must be 0 */
+    }
+    return true;
+}
+
+static bool nic_receive_frame(VirtIONet *n, const uint8_t *buf, size_t len,
+                              const uint8_t *ghdr);
+
 static bool nic_receive(NetClientState *nc, const uint8_t *buf, size_t len)
 {
     VirtIONet *n = nc->opaque;
-    VirtQueue *vq = virtio_get_queue(&n->vdev, 0);
+    uint8_t ghdr[VIRTIO_NET_HDR_LEN] = { 0 };
+    uint8_t *copy = NULL;
+    bool ret = true;
+    if (!n->peer_hdr || rx_peer_hdr(n, &buf, &len, ghdr, &copy)) {
+        ret = nic_receive_frame(n, buf, len, ghdr);
+    }
+    g_free(copy);
+    return ret;
+}
+
+static bool nic_receive_frame(VirtIONet *n, const uint8_t *buf, size_t len,
+                              const uint8_t *ghdr)
+{
+    VirtQueue *vq = rx_queue(n, buf, len);
     static RateLimit rl;
     bool mrg = virtio_has_feature(&n->vdev, VIRTIO_NET_F_MRG_RXBUF);
     VirtQueueElement *elems[VIRTQUEUE_MAX_SIZE];
@@ -277,7 +412,8 @@ static bool nic_receive(NetClientState *nc, const uint8_t *buf, size_t len)
         lens[count] = off + k;
         elems[count++] = e;
     }
-    uint8_t hdr[VIRTIO_NET_HDR_LEN] = { 0 };
+    uint8_t hdr[VIRTIO_NET_HDR_LEN];
+    memcpy(hdr, ghdr, VIRTIO_NET_HDR_LEN);
     pci_set_word(hdr + 10, count);
     iov_from_buf(elems[0]->in_sg, elems[0]->in_num, 0, hdr, sizeof(hdr));
     for (unsigned i = 0; i < count; i++) {
@@ -285,7 +421,8 @@ static bool nic_receive(NetClientState *nc, const uint8_t *buf, size_t len)
         virtqueue_element_free(elems[i]);
     }
     virtqueue_flush(vq, count);
-    trace(virtio_net_receive, "%s len %zu buffers %u", n->name, len, count);
+    trace(virtio_net_receive, "%s queue %u len %zu buffers %u", n->name,
+          virtio_queue_index(vq), len, count);
     virtio_notify(&n->vdev, vq);
     return true;
 }
@@ -294,6 +431,78 @@ static void rx_kick(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIONet *n = (VirtIONet *)vdev;
     net_resume(&n->nic);
+}
+
+static bool tx_out(void *opaque, const uint8_t *frame, size_t len)
+{
+    VirtIONet *n = opaque;
+    trace(virtio_net_transmit, "%s len %zu", n->name, len);
+    return net_send(&n->nic, frame, len);
+}
+
+/* One frame the guest sent, with its header, to a netdev that does the
+ * offloads (the kernel, for a tap): only those the driver negotiated. */
+static void tx_frame_hdr(VirtIONet *n, const VirtQueueElement *e,
+                         size_t flen)
+{
+    static RateLimit rl;
+    VirtIODevice *vdev = &n->vdev;
+    uint8_t *buf = g_malloc(VIRTIO_NET_HDR_LEN + flen);
+    VirtioNetHdr h;
+
+    iov_to_buf(e->out_sg, e->out_num, 0, buf, VIRTIO_NET_HDR_LEN + flen);
+    virtio_net_hdr_parse(&h, buf);
+    if (!virtio_net_gso_ok(h.gso_type,
+                           virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO4),
+                           virtio_has_feature(vdev, VIRTIO_NET_F_HOST_TSO6),
+                           virtio_has_feature(vdev, VIRTIO_NET_F_HOST_ECN))) {
+        error_report_ratelimited(&rl, "%s: dropped a frame with gso_type "
+                                 "0x%x, which the driver did not negotiate",
+                                 n->name, h.gso_type);
+    } else {
+        /* NEEDS_CSUM is the only flag a driver sends, with CSUM only */
+        buf[0] &= virtio_has_feature(vdev, VIRTIO_NET_F_CSUM) ?
+                  VIRTIO_NET_HDR_F_NEEDS_CSUM : 0;
+        buf[10] = buf[11] = 0;          /* num_buffers: receive only */
+        trace(virtio_net_transmit_hdr, "%s len %zu gso 0x%x", n->name, flen,
+              h.gso_type);
+        net_send(&n->nic, buf, VIRTIO_NET_HDR_LEN + flen);
+    }
+    g_free(buf);
+}
+
+/* One frame the guest sent, its offloads done here (the netdev takes
+ * plain frames). */
+static void tx_frame(VirtIONet *n, const VirtQueueElement *e, size_t flen)
+{
+    static RateLimit rl;
+    uint8_t raw[VIRTIO_NET_HDR_LEN];
+    VirtioNetHdr h;
+    Error *err = NULL;
+
+    if (n->peer_hdr) {
+        tx_frame_hdr(n, e, flen);
+        return;
+    }
+    uint8_t *buf = g_malloc(flen);
+
+    iov_to_buf(e->out_sg, e->out_num, 0, raw, sizeof(raw));
+    iov_to_buf(e->out_sg, e->out_num, VIRTIO_NET_HDR_LEN, buf, flen);
+    virtio_net_hdr_parse(&h, raw);
+    if (!virtio_has_feature(&n->vdev, VIRTIO_NET_F_CSUM)) {
+        h.flags &= ~VIRTIO_NET_HDR_F_NEEDS_CSUM;    /* nothing to fill */
+    }
+    if (!virtio_net_tx_offload(&h, buf, flen,
+                               virtio_has_feature(&n->vdev,
+                                                  VIRTIO_NET_F_HOST_TSO4),
+                               virtio_has_feature(&n->vdev,
+                                                  VIRTIO_NET_F_HOST_TSO6),
+                               tx_out, n, &err)) {
+        error_report_ratelimited(&rl, "%s: dropped %s", n->name,
+                                 error_get_pretty(err));
+        error_free(err);
+    }
+    g_free(buf);
 }
 
 static void tx_handle(VirtIODevice *vdev, VirtQueue *vq)
@@ -316,13 +525,9 @@ static void tx_handle(VirtIODevice *vdev, VirtQueue *vq)
             error_report_ratelimited(&rl, "%s: dropped a %zu-byte frame "
                                      "(14 to 65536 bytes)", n->name, flen);
         } else {
-            uint8_t *buf = g_malloc(flen);
             /* An unplugged cable: the frame goes nowhere, counted. */
             n->tx_dropped += !n->nic.peer || n->nic.peer->link_down;
-            iov_to_buf(e->out_sg, e->out_num, VIRTIO_NET_HDR_LEN, buf, flen);
-            trace(virtio_net_transmit, "%s len %zu", n->name, flen);
-            net_send(&n->nic, buf, flen);
-            g_free(buf);
+            tx_frame(n, e, flen);
         }
         virtqueue_push(vq, e, 0);
         virtqueue_element_free(e);
@@ -340,31 +545,88 @@ static void tx_handle(VirtIODevice *vdev, VirtQueue *vq)
 
 /* ---- the control queue ---- */
 
-static uint8_t ctrl_mac_table(VirtIONet *n, const uint8_t *d, size_t len)
+/*
+ * MAC_TABLE_SET: two tables (unicast, then multicast), each a 32-bit count
+ * and that many addresses, read straight from the guest's buffers (a
+ * guest with many multicast groups sends them all).  A table longer than
+ * the filter holds means "accept all of that kind" (QEMU's overflow
+ * flags), not an error: the old table must not stay in force.
+ */
+static uint8_t ctrl_mac_table(VirtIONet *n, const VirtQueueElement *e,
+                              size_t off)
 {
+    size_t len = e->out_len - off;
     uint32_t uni, multi;
-    if (len < 4) {
-        return 1;
-    }
-    memcpy(&uni, d, 4);
-    if ((uint64_t)uni * 6 + 8 > len) {
-        return 1;
-    }
-    memcpy(&multi, d + 4 + 6 * uni, 4);
-    if (4 + 6ULL * uni + 4 + 6ULL * multi != len) {
+    if (len < 8 ||
+        iov_to_buf(e->out_sg, e->out_num, off, &uni, 4) != 4 ||
+        6ULL * uni + 8 > len ||
+        iov_to_buf(e->out_sg, e->out_num, off + 4 + 6ULL * uni, &multi,
+                   4) != 4 ||
+        8 + 6ULL * uni + 6ULL * multi != len) {
         return 1;
     }
     n->uni_count = n->multi_count = 0;
     n->uni_overflow = uni > MAC_TABLE_ENTRIES;
-    n->multi_overflow = multi > MAC_TABLE_ENTRIES ||
-                        uni + multi > MAC_TABLE_ENTRIES;
     if (!n->uni_overflow) {
-        memcpy(n->macs, d + 4, 6 * uni);
+        iov_to_buf(e->out_sg, e->out_num, off + 4, n->macs, 6 * uni);
         n->uni_count = uni;
     }
+    n->multi_overflow = n->uni_count + multi > MAC_TABLE_ENTRIES;
     if (!n->multi_overflow) {
-        memcpy(n->macs[n->uni_count], d + 8 + 6 * uni, 6 * multi);
+        iov_to_buf(e->out_sg, e->out_num, off + 8 + 6ULL * uni,
+                   n->macs[n->uni_count], 6 * multi);
         n->multi_count = multi;
+    }
+    trace(virtio_net_mac_table, "%s unicast %u%s multicast %u%s", n->name,
+          uni, n->uni_overflow ? " (overflow: all)" : "", multi,
+          n->multi_overflow ? " (overflow: all)" : "");
+    return 0;
+}
+
+static uint16_t get_le16(const uint8_t *p)
+{
+    return p[0] | p[1] << 8;
+}
+
+/*
+ * VIRTIO_NET_CTRL_MQ_RSS_CONFIG (virtio 1.2, 5.1.6.5.7.1): hash types,
+ * indirection table (a power of two, at most RSS_TABLE_MAX), the queue for
+ * what no type covers, the pairs the driver uses, the key.  Checked whole
+ * before anything changes.
+ */
+static uint8_t ctrl_rss_config(VirtIONet *n, const uint8_t *d, size_t len)
+{
+    NetRss r = { .enabled = true };
+    if (len < 8) {
+        return 1;
+    }
+    r.types = d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24;
+    r.mask = get_le16(d + 4);
+    r.unclassified = get_le16(d + 6);
+    size_t entries = (size_t)r.mask + 1, at = 8 + 2 * entries;
+    if (entries > RSS_TABLE_MAX || (entries & r.mask) ||
+        (r.types & ~VIRTIO_NET_RSS_HASH_TYPES) || len < at + 3) {
+        return 1;
+    }
+    unsigned used = r.unclassified + 1;
+    for (size_t i = 0; i < entries; i++) {
+        r.table[i] = get_le16(d + 8 + 2 * i);
+        used = MAX(used, r.table[i] + 1u);
+    }
+    uint16_t max_tx = get_le16(d + at);
+    uint8_t key_len = d[at + 2];
+    if (key_len > VIRTIO_NET_RSS_KEY_LEN || len != at + 3 + key_len ||
+        max_tx < 1 || used > n->max_pairs || max_tx > n->max_pairs) {
+        return 1;
+    }
+    memcpy(r.key, d + at + 3, key_len);     /* the rest stays 0 */
+    trace(virtio_net_rss_config, "%s types 0x%x table %zu unclassified %u "
+          "tx %u key %u", n->name, r.types, entries, r.unclassified, max_tx,
+          key_len);
+    n->rss = r;
+    n->curr_pairs = MAX(max_tx, used);
+    if (n->vhost_started && n->nic.peer->ops->vhost_set_queue_pairs) {
+        n->nic.peer->ops->vhost_set_queue_pairs(n->nic.peer, n->curr_pairs);
     }
     return 0;
 }
@@ -373,8 +635,6 @@ static uint8_t ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd,
                             const uint8_t *d, size_t len)
 {
     VirtIODevice *vdev = &n->vdev;
-    trace(virtio_net_ctrl, "%s class %u cmd %u len %zu", n->name, cls, cmd,
-          len);
     switch (cls) {
     case CTRL_RX:
         if (!virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX) || len != 1 ||
@@ -388,9 +648,6 @@ static uint8_t ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd,
         }
         return 0;
     case CTRL_MAC:
-        if (cmd == 0 && virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX)) {
-            return ctrl_mac_table(n, d, len);
-        }
         if (cmd == 1 && len == 6 &&
             virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR)) {
             memcpy(n->mac, d, 6);
@@ -423,18 +680,40 @@ static uint8_t ctrl_command(VirtIONet *n, uint8_t cls, uint8_t cmd,
         return 0;
     case CTRL_MQ: {
         uint16_t pairs;
-        if (!virtio_has_feature(vdev, VIRTIO_NET_F_MQ) || cmd != 0 ||
-            len != 2) {
+        if (cmd == CTRL_MQ_RSS_CONFIG &&
+            virtio_has_feature(vdev, VIRTIO_NET_F_RSS)) {
+            return ctrl_rss_config(n, d, len);
+        }
+        if (!virtio_has_feature(vdev, VIRTIO_NET_F_MQ) ||
+            cmd != CTRL_MQ_PAIRS_SET || len != 2) {
             return 1;
         }
         memcpy(&pairs, d, 2);
         if (pairs < 1 || pairs > n->max_pairs) {
             return 1;
         }
+        n->rss.enabled = false;         /* the plain flow hash again */
         n->curr_pairs = pairs;
         if (n->vhost_started && n->nic.peer->ops->vhost_set_queue_pairs) {
             n->nic.peer->ops->vhost_set_queue_pairs(n->nic.peer, pairs);
         }
+        return 0;
+    }
+    case CTRL_GUEST_OFFLOADS: {
+        uint64_t off;
+        if (!virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) ||
+            cmd != 0 || len != 8) {
+            return 1;
+        }
+        memcpy(&off, d, 8);
+        /* Only offloads the driver negotiated (virtio 1.2, 5.1.6.5.6.1).
+         * A vnet_hdr tap is told (TUNSETOFFLOAD); what arrives anyway is
+         * made whole or dropped (rx_peer_hdr); the other frame netdevs
+         * only ever give whole frames. */
+        if (off & ~(vdev->guest_features & GUEST_OFFLOADS)) {
+            return 1;
+        }
+        set_guest_offloads(n, off);
         return 0;
     }
     }
@@ -452,12 +731,22 @@ static void ctrl_handle(VirtIODevice *vdev, VirtQueue *vq)
             virtqueue_element_free(e);
             return;
         }
-        uint8_t *buf = g_malloc(MIN(e->out_len, CTRL_MAX_LEN));
-        size_t len = iov_to_buf(e->out_sg, e->out_num, 0, buf,
-                                MIN(e->out_len, CTRL_MAX_LEN));
-        uint8_t ack = e->out_len > CTRL_MAX_LEN ? 1 :
-                      ctrl_command(n, buf[0], buf[1], buf + 2, len - 2);
-        g_free(buf);
+        uint8_t hdr[2], ack;
+        iov_to_buf(e->out_sg, e->out_num, 0, hdr, 2);
+        trace(virtio_net_ctrl, "%s class %u cmd %u len %zu", n->name,
+              hdr[0], hdr[1], e->out_len - 2);
+        if (hdr[0] == CTRL_MAC && hdr[1] == 0) {
+            ack = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_RX) ?
+                  ctrl_mac_table(n, e, 2) : 1;
+        } else if (e->out_len > CTRL_MAX_LEN) {
+            ack = 1;
+        } else {
+            uint8_t *buf = g_malloc(e->out_len);
+            size_t len = iov_to_buf(e->out_sg, e->out_num, 0, buf,
+                                    e->out_len);
+            ack = ctrl_command(n, buf[0], buf[1], buf + 2, len - 2);
+            g_free(buf);
+        }
         iov_from_buf(e->in_sg, e->in_num, 0, &ack, 1);
         virtqueue_push(vq, e, 1);
         virtqueue_element_free(e);
@@ -559,11 +848,13 @@ static const VirtioDeviceOps virtio_net_ops = {
     X("ctrl_rx_extra", VIRTIO_NET_F_CTRL_RX_EXTRA, true,                   \
       "extra rx modes (vmu never offers them)")                          \
     X("ctrl_guest_offloads", VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, true,       \
-      "offload control (vmu never offers it)")                        \
+      "the driver turns receive offloads on and off")                      \
     X("guest_announce", VIRTIO_NET_F_GUEST_ANNOUNCE, true,                 \
       "the guest announces itself after migration")                        \
     X("ctrl_mac_addr", VIRTIO_NET_F_CTRL_MAC_ADDR, true,                   \
       "MAC address set over the control queue")                            \
+    X("rss", VIRTIO_NET_F_RSS, false,                                      \
+      "receive-side scaling: the driver's key and table (mq=on)")          \
     X("event_idx", VIRTIO_RING_F_EVENT_IDX, true, "ring event index")      \
     X("indirect_desc", VIRTIO_RING_F_INDIRECT_DESC, true,                  \
       "indirect descriptors")                                              \
@@ -787,6 +1078,10 @@ static const struct {
     { VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
     { VIRTIO_NET_F_MQ, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
     { VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
+    { VIRTIO_NET_F_CTRL_GUEST_OFFLOADS,
+      VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_VQ) },
+    /* RSS steers over the pairs: only with mq=on (MQ after CTRL_VQ) */
+    { VIRTIO_NET_F_RSS, VIRTIO_NET_BIT(VIRTIO_NET_F_MQ) },
 };
 
 uint64_t virtio_net_offered_features(uint64_t requested, uint64_t carried)
@@ -821,13 +1116,15 @@ static void warn_unmet(const VirtIONet *n, const char *netdev,
         } else if (!(bit & VIRTIO_NET_EMULATED_FEATURES) &&
                    !(bit & carried)) {
             why = bit & VIRTIO_NET_OFFLOAD_FEATURES ?
-                  "its data path does not carry this offload (only a vhost "
-                  "back-end that offers it does)" :
+                  "its data path does not carry this offload (socket, "
+                  "user: csum, guest_csum, host_tso4/6, ctrl_guest_offloads, "
+                  "rss; a vnet_hdr tap adds guest_tso4/6 and ECN; "
+                  "vhost-user: what the back-end offers)" :
                   "its back-end did not offer it when the device was "
                   "created";
         } else {
             why = "a feature it needs is off (e.g. csum for host_*, "
-                  "guest_csum for guest_*, ctrl_vq for ctrl_*)";
+                  "guest_csum for guest_*, ctrl_vq for ctrl_*, mq for rss)";
         }
         warn_report("%s: %s=on is not offered to the guest on netdev %s: %s",
                     n->name, feature_props[i].name, netdev, why);
@@ -865,7 +1162,7 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
     unsigned vectors = opts_get_number(o, "vectors", 2 * n->max_pairs + 2);
 
     /* the config space up to duplex (SPEED_DUPLEX is always offered) */
-    if (!virtio_init(&n->vdev, n->name, VIRTIO_ID_NET, 17, nq,
+    if (!virtio_init(&n->vdev, n->name, VIRTIO_ID_NET, CONFIG_LEN, nq,
                      &virtio_net_ops, errp)) {
         return false;
     }
@@ -892,9 +1189,15 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
     asked |= mq ? VIRTIO_NET_BIT(VIRTIO_NET_F_MQ) : 0;
     uint64_t carried = peer->ops->vhost_features ?
                        peer->ops->vhost_features(peer) :
-                       VIRTIO_NET_RING_FEATURES;
+                       net_has_vnet_hdr(peer) ?
+                       VIRTIO_NET_VNET_HDR_FEATURES :
+                       VIRTIO_NET_FRAME_FEATURES;
+    n->peer_hdr = !peer->ops->vhost_features && net_has_vnet_hdr(peer);
     n->vdev.host_features = virtio_net_offered_features(requested, carried);
     warn_unmet(n, netdev, asked, n->vdev.host_features, carried);
+    if (n->vdev.host_features & VIRTIO_NET_BIT(VIRTIO_NET_F_RSS)) {
+        n->vdev.config_len = CONFIG_LEN_RSS;
+    }
     n->speed = opts_has(o, "speed") ?
                (int32_t)strtoll(opts_get(o, "speed"), NULL, 0) : -1;
     n->duplex = !opts_has(o, "duplex") ? 0xff :

@@ -368,9 +368,35 @@ bool virtio_queue_ready(VirtQueue *vq)
            (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
+/*
+ * The avail index, read again after a full fence when the ring looks empty
+ * and EVENT_IDX is on.  The driver (Linux's virtqueue_kick_prepare_split)
+ * stores avail->idx, runs a full barrier, then loads avail_event to decide
+ * whether to kick; the device stores avail_event, and must run a full
+ * barrier before its next load of avail->idx.  A release store alone lets
+ * the load pass the store (x86's store buffer): both sides read the old
+ * value, the driver never kicks and the queue stops for good.  With both
+ * fences at least one side sees the other's store.
+ */
+static uint16_t avail_idx_checked(VirtQueue *vq)
+{
+    uint16_t idx = avail_idx(vq);
+    if (idx != vq->last_avail_idx ||
+        !virtio_has_feature(vq->vdev, VIRTIO_RING_F_EVENT_IDX)) {
+        return idx;
+    }
+    set_avail_event(vq, vq->last_avail_idx);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    idx = avail_idx(vq);
+    trace(virtio_queue_recheck, "%s queue %u avail %u last %u",
+          vq->vdev->name, vq->index, idx, vq->last_avail_idx);
+    return idx;
+}
+
 bool virtio_queue_empty(VirtQueue *vq)
 {
-    return !virtio_queue_ready(vq) || avail_idx(vq) == vq->last_avail_idx;
+    return !virtio_queue_ready(vq) ||
+           avail_idx_checked(vq) == vq->last_avail_idx;
 }
 
 static VRingDesc desc_read(const VRingDesc *table, unsigned i)
@@ -417,7 +443,7 @@ VirtQueueElement *virtqueue_pop(VirtQueue *vq)
     if (!virtio_queue_ready(vq)) {
         return NULL;
     }
-    uint16_t idx = avail_idx(vq);
+    uint16_t idx = avail_idx_checked(vq);
     if ((uint16_t)(idx - vq->last_avail_idx) > vq->num) {
         virtio_error(vdev, "queue %u: avail index %u is more than the ring "
                      "size %u ahead of %u", vq->index, idx, vq->num,

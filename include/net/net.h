@@ -51,6 +51,15 @@ typedef struct NetClientOps {
     /* MQ: the guest changed the number of active queue pairs. */
     void (*vhost_set_queue_pairs)(NetClientState *nc, unsigned pairs);
 
+    /* Frame netdevs whose frames, both ways, start with the 12-byte
+     * virtio-net header (a tap with IFF_VNET_HDR): the NIC passes the
+     * guest's header out and the netdev's in, instead of doing offloads
+     * itself.  NULL or false: plain frames. */
+    bool (*vnet_hdr)(NetClientState *nc);
+    /* With vnet_hdr: the receive offloads the guest takes now
+     * (VIRTIO_NET_F_GUEST_* feature bits). */
+    void (*set_offload)(NetClientState *nc, uint64_t guest_offloads);
+
     /* NIC side: the netdev came or went; the link changed. */
     void (*peer_event)(NetClientState *nc, NetPeerEvent ev);
     void (*link_changed)(NetClientState *nc);
@@ -87,5 +96,9 @@ void net_peer_event(NetClientState *netdev, NetPeerEvent ev);
 /* Link state as the user or back-end sets it; the NIC hears of it. */
 void net_set_link(NetClientState *nc, bool up);
 bool net_peer_can_vhost(NetClientState *nic);
+/* The netdev's frames carry the virtio-net header (see vnet_hdr). */
+bool net_has_vnet_hdr(NetClientState *netdev);
+/* NIC -> netdev: the receive offloads the guest takes now. */
+void net_peer_set_offload(NetClientState *nic, uint64_t guest_offloads);
 
 #endif

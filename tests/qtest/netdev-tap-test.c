@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <linux/if_packet.h>
+#include <net/if_arp.h>
 #include <linux/if_tun.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -50,6 +51,8 @@ typedef struct Guest {
     QVirtQueue *rx[2], *tx[2], *ctrl;
     char ifname[IFNAMSIZ];
     int pkt;                    /* AF_PACKET socket on the host side */
+    uint8_t last_hdr[HDR];      /* the header of the last frame received */
+    unsigned last_queue;        /* and its rx queue pair */
     char *log;                  /* the machine's stderr */
 } Guest;
 
@@ -137,6 +140,9 @@ static void host_send(Guest *g, const uint8_t *frame, size_t len)
 /* Start the machine with this netdev (its stderr to g->log), drive the
  * NIC to DRIVER_OK with rx buffers on every pair.  No MSI-X: the test
  * polls the used rings. */
+static uint64_t boot_features;  /* more features for the next boot */
+static const char *boot_devopts = "";   /* and device properties */
+
 static void guest_boot(Guest *g, const char *ifname, unsigned pairs,
                        const char *netdev)
 {
@@ -152,12 +158,12 @@ static void guest_boot(Guest *g, const char *ifname, unsigned pairs,
     dup2(fd, 2);
     close(fd);
     g->s = qtest_initf("-netdev %s -device virtio-net-pci,netdev=n0,"
-                       "disable-legacy=on,mac=52:54:00:77:00:02%s", netdev,
-                       pairs > 1 ? ",mq=on" : "");
+                       "disable-legacy=on,mac=52:54:00:77:00:02%s%s", netdev,
+                       pairs > 1 ? ",mq=on" : "", boot_devopts);
     dup2(saved, 2);
     close(saved);
     g_assert_true(qvirtio_pci_probe(g->s, 1, &g->dev));
-    uint64_t f = 1ULL << VIRTIO_F_VERSION_1;
+    uint64_t f = 1ULL << VIRTIO_F_VERSION_1 | boot_features;
     if (pairs > 1) {
         f |= 1ULL << F_CTRL_VQ | 1ULL << F_MQ;
         g_assert_true(qvirtio_get_features(&g->dev) & (1ULL << F_MQ));
@@ -171,7 +177,7 @@ static void guest_boot(Guest *g, const char *ifname, unsigned pairs,
         g->tx[i] = qvirtqueue_setup(&g->dev, 2 * i + 1, 256,
                                     VIRTIO_MSI_NO_VECTOR);
     }
-    if (pairs > 1) {
+    if (f & 1ULL << F_CTRL_VQ) {
         g->ctrl = qvirtqueue_setup(&g->dev, 2 * pairs, 64,
                                    VIRTIO_MSI_NO_VECTOR);
     }
@@ -248,16 +254,23 @@ static uint8_t guest_ctrl(Guest *g, const uint8_t *cmd, size_t len)
     return qtest_readb(g->s, ack);
 }
 
-static void guest_send(Guest *g, unsigned q, const uint8_t *frame,
-                       size_t len)
+static void guest_send_hdr(Guest *g, unsigned q, const uint8_t *hdr,
+                           const uint8_t *frame, size_t len)
 {
+    static const uint8_t zero[HDR];
     uint64_t buf = guest_alloc(&g->dev.alloc, HDR + len, 64);
-    qtest_memset(g->s, buf, 0, HDR);
+    qtest_memwrite(g->s, buf, hdr ? hdr : zero, HDR);
     qtest_memwrite(g->s, buf + HDR, frame, len);
     QVirtBuf b = { buf, HDR + len, false };
     qvirtqueue_add(g->tx[q], &b, 1, false);
     qvirtqueue_kick(g->tx[q]);
     g_assert_true(qvirtqueue_get_used(g->tx[q], NULL, NULL, WAIT_MS));
+}
+
+static void guest_send(Guest *g, unsigned q, const uint8_t *frame,
+                       size_t len)
+{
+    guest_send_hdr(g, q, NULL, frame, len);
 }
 
 /* The next frame on any rx ring (its buffer goes back); -1: none came. */
@@ -277,7 +290,9 @@ static int guest_recv(Guest *g, uint8_t *frame, gint64 deadline)
         uint64_t addr = qtest_readq(g->s, vq->desc + 16 * id);
         g_assert_cmpuint(len, >=, HDR);
         g_assert_cmpuint(len, <=, RXBUF);
+        qtest_memread(g->s, addr, g->last_hdr, HDR);
         qtest_memread(g->s, addr + HDR, frame, len - HDR);
+        g->last_queue = q;
         QVirtBuf b = { addr, RXBUF, true };
         qvirtqueue_add(vq, &b, 1, false);
         qvirtqueue_kick(vq);
@@ -753,6 +768,395 @@ static void test_scripts(void)
     g_rmdir(dir);
 }
 
+/* ---- offloads through the tap's virtio-net header ---- */
+
+#define F_CSUM 0
+#define F_GUEST_CSUM 1
+#define F_CTRL_GUEST_OFFLOADS 2
+#define F_GUEST_TSO4 7
+#define F_HOST_TSO4 11
+#define TCP_PORT 5001
+#define GUEST_PORT 40001
+
+/* The host knows the guest's MAC without asking (the test answers no
+ * ARP): a permanent neighbour entry. */
+static void host_add_neigh(const char *ifname)
+{
+    struct arpreq r = { 0 };
+    struct sockaddr_in *sin = (struct sockaddr_in *)&r.arp_pa;
+    sin->sin_family = AF_INET;
+    inet_pton(AF_INET, GUEST_IP, &sin->sin_addr);
+    r.arp_ha.sa_family = ARPHRD_ETHER;
+    memcpy(r.arp_ha.sa_data, guest_mac, 6);
+    r.arp_flags = ATF_COM | ATF_PERM;
+    g_strlcpy(r.arp_dev, ifname, sizeof(r.arp_dev));
+    int s = host_sock();
+    g_assert_cmpint(ioctl(s, SIOCSARP, &r), ==, 0);
+    close(s);
+}
+
+static int host_listen(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET,
+                             .sin_port = htons(TCP_PORT) };
+    inet_pton(AF_INET, HOST_IP, &a.sin_addr);
+    g_assert_cmpint(bind(s, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(listen(s, 1), ==, 0);
+    return s;
+}
+
+/* The guest's end of one TCP connection, frame by frame. */
+typedef struct Tcp {
+    uint8_t host_mac[6];
+    uint32_t seq;               /* the guest's next sequence number */
+    uint32_t ack;               /* the host's next one */
+} Tcp;
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/* A TCP segment from the guest; partial: the checksum field holds the
+ * pseudo-header's sum and *hdr asks for NEEDS_CSUM, as Linux sends. */
+static size_t tcp_out(Tcp *t, uint8_t *f, uint8_t flags, size_t n,
+                      bool partial, uint8_t *hdr)
+{
+    size_t len = 54 + n, tl = 20 + n;
+    uint8_t *ip = f + 14, *tcp = f + 34;
+    memcpy(f, t->host_mac, 6);
+    memcpy(f + 6, guest_mac, 6);
+    f[12] = 0x08, f[13] = 0x00;
+    memset(ip, 0, 40);
+    ip[0] = 0x45;
+    ip[2] = (len - 14) >> 8, ip[3] = len - 14;
+    ip[6] = 0x40, ip[8] = 64, ip[9] = 6;
+    inet_pton(AF_INET, GUEST_IP, ip + 12);
+    inet_pton(AF_INET, HOST_IP, ip + 16);
+    uint16_t c = ~qnet_fold(qnet_sum(0, ip, 20));
+    ip[10] = c >> 8, ip[11] = c;
+    tcp[0] = GUEST_PORT >> 8, tcp[1] = GUEST_PORT & 0xff;
+    tcp[2] = TCP_PORT >> 8, tcp[3] = TCP_PORT & 0xff;
+    for (unsigned i = 0; i < 4; i++) {
+        tcp[4 + i] = t->seq >> (24 - 8 * i);
+        tcp[8 + i] = t->ack >> (24 - 8 * i);
+    }
+    tcp[12] = 5 << 4;
+    tcp[13] = flags;
+    tcp[14] = 0xfa, tcp[15] = 0xf0;             /* window 64240 */
+    uint32_t ph = qnet_sum(0, ip + 12, 8) + 6 + tl;
+    c = partial ? qnet_fold(ph) : ~qnet_fold(qnet_sum(ph, tcp, tl));
+    tcp[16] = c >> 8, tcp[17] = c;
+    memset(hdr, 0, HDR);
+    if (partial) {
+        hdr[0] = 1;                             /* NEEDS_CSUM */
+        hdr[6] = 34;                            /* csum_start */
+        hdr[8] = 16;                            /* csum_offset */
+    }
+    return len;
+}
+
+typedef struct TcpWant {
+    uint8_t flags;              /* all of these set */
+    uint32_t seq;               /* with data: this sequence number */
+    bool data;
+} TcpWant;
+
+static bool is_tcp_from_host(const uint8_t *f, int len, const void *opaque)
+{
+    const TcpWant *w = opaque;
+    if (len < 54 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6 ||
+        (f[34] << 8 | f[35]) != TCP_PORT ||
+        (f[36] << 8 | f[37]) != GUEST_PORT ||
+        (f[47] & w->flags) != w->flags) {
+        return false;
+    }
+    size_t data = (f[16] << 8 | f[17]) - 20 - (f[46] >> 4) * 4;
+    return !w->data || (data > 0 && get_be32(f + 38) == w->seq);
+}
+
+static void host_recv_all(int fd, uint8_t *buf, size_t len)
+{
+    gint64 deadline = g_get_monotonic_time() + WAIT_MS * 1000LL;
+    size_t done = 0;
+    while (done < len) {
+        int left = (deadline - g_get_monotonic_time()) / 1000;
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        g_assert_cmpint(left, >, 0);
+        g_assert_cmpint(poll(&p, 1, left), ==, 1);
+        ssize_t k = recv(fd, buf + done, len - done, 0);
+        g_assert_cmpint(k, >, 0);
+        done += k;
+    }
+}
+
+/* The host's next n bytes to the guest, in as many segments as it
+ * takes, each acked; each segment's header flags must be @flags, and a
+ * whole checksum must check out. */
+static void guest_tcp_recv(Guest *g, Tcp *t, uint8_t *data, size_t n,
+                           uint8_t flags)
+{
+    uint8_t f[RXBUF], out[64], hdr[HDR];
+    size_t done = 0;
+    while (done < n) {
+        TcpWant w = { 0x10, t->ack, true };
+        int len = 0;
+        g_assert_true(guest_wait(g, is_tcp_from_host, &w, f, &len));
+        size_t k = (f[16] << 8 | f[17]) - 20 - (f[46] >> 4) * 4;
+        g_assert_cmpuint(done + k, <=, n);
+        g_assert_cmphex(g->last_hdr[0], ==, flags);
+        if (flags & 1) {                        /* NEEDS_CSUM */
+            g_assert_cmpuint(g->last_hdr[6], ==, 34);
+            g_assert_cmpuint(g->last_hdr[8], ==, 16);
+        } else {
+            uint32_t ph = qnet_sum(0, f + 26, 8) + 6 + (len - 34);
+            g_assert_cmphex(qnet_fold(qnet_sum(ph, f + 34, len - 34)), ==,
+                            0xffff);
+        }
+        memcpy(data + done, f + len - k, k);
+        done += k;
+        t->ack += k;
+        guest_send_hdr(g, 0, hdr, out, tcp_out(t, out, 0x10, 0, false, hdr));
+    }
+}
+
+static void test_offload(void)
+{
+    if (!need_netns()) {
+        return;
+    }
+    Guest g;
+    boot_features = 1ULL << F_CSUM | 1ULL << F_HOST_TSO4 |
+                    1ULL << F_GUEST_CSUM | 1ULL << F_CTRL_VQ |
+                    1ULL << F_CTRL_GUEST_OFFLOADS;
+    guest_start(&g, "vmutof", 1, "tap,id=n0,ifname=vmutof,script=no,"
+                "downscript=no");
+    boot_features = 0;
+    /* vnet_hdr: the kernel does checksums and segmentation both ways */
+    uint64_t need = 1ULL << F_CSUM | 1ULL << F_HOST_TSO4 |
+                    1ULL << F_GUEST_CSUM | 1ULL << F_GUEST_TSO4 |
+                    1ULL << F_CTRL_GUEST_OFFLOADS;
+    g_assert_cmphex(qvirtio_get_features(&g.dev) & need, ==, need);
+    host_add_neigh(g.ifname);
+    int lfd = host_listen();
+    Tcp t = { .seq = 0x10000000 };
+    struct ifreq ifr = { 0 };
+    int s = host_sock();
+    g_strlcpy(ifr.ifr_name, g.ifname, IFNAMSIZ);
+    g_assert_cmpint(ioctl(s, SIOCGIFHWADDR, &ifr), ==, 0);
+    close(s);
+    memcpy(t.host_mac, ifr.ifr_hwaddr.sa_data, 6);
+
+    /* A SYN whose checksum the guest left partial: the host's stack
+     * answers only if the offload reached it (a checksum that is only
+     * the pseudo-header's is wrong, and dropped). */
+    uint8_t *f = g_malloc(65536), hdr[HDR], in[RXBUF];
+    int len;
+    guest_send_hdr(&g, 0, hdr, f, tcp_out(&t, f, 0x02, 0, true, hdr));
+    TcpWant synack = { 0x12, 0, false };
+    g_assert_true(guest_wait(&g, is_tcp_from_host, &synack, in, &len));
+    t.ack = get_be32(in + 38) + 1;
+    t.seq++;
+    guest_send_hdr(&g, 0, hdr, f, tcp_out(&t, f, 0x10, 0, true, hdr));
+    struct pollfd p = { .fd = lfd, .events = POLLIN };
+    g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+    int cfd = accept(lfd, NULL, NULL);
+    g_assert_cmpint(cfd, >=, 0);
+
+    /* A 64 KiB TSO frame (MSS 1448): the host's socket reads every byte
+     * of it, in order. */
+    size_t payload = 65536 - 54;
+    size_t flen = tcp_out(&t, f, 0x18, payload, true, hdr);
+    for (size_t i = 0; i < payload; i++) {
+        f[54 + i] = i * 7 + (i >> 9);
+    }
+    hdr[1] = 1;                                 /* GSO_TCPV4 */
+    hdr[2] = 54;                                /* hdr_len */
+    hdr[4] = 1448 & 0xff, hdr[5] = 1448 >> 8;   /* gso_size */
+    guest_send_hdr(&g, 0, hdr, f, flen);
+    uint8_t *got = g_malloc(payload);
+    host_recv_all(cfd, got, payload);
+    g_assert_cmpmem(got, payload, f + 54, payload);
+    t.seq += payload;
+
+    /* The host's data to the guest, which took guest_csum: the header
+     * passes through, the checksum left partial for the guest to trust. */
+    uint8_t back[2000];
+    g_assert_cmpint(send(cfd, got, 1000, 0), ==, 1000);
+    guest_tcp_recv(&g, &t, back, 1000, 1);
+    g_assert_cmpmem(back, 1000, got, 1000);
+
+    /* The guest turns receive offloads off: whole checksums again. */
+    static const uint8_t off[10] = { 5, 0 };
+    g_assert_cmpuint(guest_ctrl(&g, off, sizeof(off)), ==, 0);
+    g_assert_cmpint(send(cfd, got + 1000, 1000, 0), ==, 1000);
+    guest_tcp_recv(&g, &t, back, 1000, 0);
+    g_assert_cmpmem(back, 1000, got + 1000, 1000);
+    close(cfd);
+    close(lfd);
+    g_free(got);
+    g_free(f);
+    guest_stop(&g);
+}
+
+/* mq=on, 2 pairs: the frames of one flow come on one rx queue, and the
+ * flows spread over both. */
+typedef struct FlowWant {
+    unsigned flow, seq;
+} FlowWant;
+
+static bool is_flow_frame(const uint8_t *f, int len, const void *opaque)
+{
+    const FlowWant *w = opaque;
+    return len >= 46 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 17 &&
+           f[36] == 0x27 && f[37] == 0x0f &&            /* port 9999 */
+           f[42] == w->flow && f[43] == w->seq;
+}
+
+/* A frame of UDP flow fl (10.9.0.<fl>:<1000+fl> -> GUEST_IP:9999) from
+ * the host; the rx queue pair it arrived on. */
+static unsigned flow_queue(Guest *g, unsigned fl, unsigned i)
+{
+    uint8_t f[64] = { 0 }, in[RXBUF];
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, peer_mac, 6);
+    f[12] = 0x08, f[14] = 0x45, f[17] = 50, f[22] = 64, f[23] = 17;
+    f[26] = 10, f[27] = 9, f[29] = fl;
+    inet_pton(AF_INET, GUEST_IP, f + 30);
+    f[34] = (1000 + fl) >> 8, f[35] = (1000 + fl) & 0xff;
+    f[36] = 0x27, f[37] = 0x0f, f[39] = 30;
+    f[42] = fl, f[43] = i;
+    host_send(g, f, sizeof(f));
+    FlowWant w = { fl, i };
+    int len;
+    g_assert_true(guest_wait(g, is_flow_frame, &w, in, &len));
+    return g->last_queue;
+}
+
+/* 16 flows of 4 frames: each flow on one queue; how many on each. */
+static void flows_spread(Guest *g, unsigned used[2])
+{
+    static unsigned round;
+    used[0] = used[1] = 0;
+    for (unsigned fl = 0; fl < 16; fl++) {
+        unsigned queue = flow_queue(g, fl, round * 4);
+        for (unsigned i = 1; i < 4; i++) {
+            g_assert_cmpuint(flow_queue(g, fl, round * 4 + i), ==, queue);
+        }
+        used[queue]++;
+    }
+    round++;
+    g_test_message("%u flows on rx queue 0, %u on rx queue 1", used[0],
+                   used[1]);
+}
+
+static void test_flow_hash(void)
+{
+    if (!need_netns()) {
+        return;
+    }
+    Guest g;
+    guest_start(&g, "vmutrs", 2, "tap,id=n0,ifname=vmutrs,script=no,"
+                "downscript=no,queues=2");
+    static const uint8_t pairs_set[4] = { 4, 0, 2, 0 };
+    g_assert_cmpuint(guest_ctrl(&g, pairs_set, sizeof(pairs_set)), ==, 0);
+    unsigned used[2];
+    flows_spread(&g, used);
+    g_assert_cmpuint(used[0], >, 0);
+    g_assert_cmpuint(used[1], >, 0);
+    guest_stop(&g);
+}
+
+/* VIRTIO_NET_CTRL_MQ_RSS_CONFIG (virtio 1.2, 5.1.6.5.7.1). */
+static size_t rss_cmd(uint8_t *c, uint32_t types, const uint16_t *table,
+                      unsigned n, uint16_t unclassified, const uint8_t *key,
+                      unsigned key_len)
+{
+    size_t at = 10 + 2 * n;
+    c[0] = 4, c[1] = 1;
+    for (unsigned i = 0; i < 4; i++) {
+        c[2 + i] = types >> (8 * i);
+    }
+    c[6] = (n - 1) & 0xff, c[7] = (n - 1) >> 8;
+    c[8] = unclassified, c[9] = 0;
+    for (unsigned i = 0; i < n; i++) {
+        c[10 + 2 * i] = table[i], c[11 + 2 * i] = 0;
+    }
+    c[at] = 2, c[at + 1] = 0;                   /* max_tx_vq */
+    c[at + 2] = key_len;
+    memcpy(c + at + 3, key, key_len);
+    return at + 3 + key_len;
+}
+
+static void test_rss(void)
+{
+    enum { IPV4 = 1, TCPV4 = 2, UDPV4 = 4 };
+    static const uint8_t ms_key[40] = {
+        0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+        0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+        0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+        0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+    };
+    static const uint8_t zero_key[41];
+    static const uint16_t to1[2] = { 1, 0 }, to0[2] = { 0, 1 };
+    static const uint16_t bad_q[2] = { 0, 5 };
+    if (!need_netns()) {
+        return;
+    }
+    Guest g;
+    boot_features = 1ULL << 60;                 /* VIRTIO_NET_F_RSS */
+    boot_devopts = ",rss=on";
+    guest_start(&g, "vmutrss", 2, "tap,id=n0,ifname=vmutrss,script=no,"
+                "downscript=no,queues=2");
+    boot_features = 0;
+    boot_devopts = "";
+    g_assert_cmpuint(qvirtio_config_readb(&g.dev, 17), ==, 40);
+    g_assert_cmpuint(qvirtio_config_readw(&g.dev, 18), ==, 128);
+    g_assert_cmphex(qvirtio_config_readl(&g.dev, 20) & 0x3f, ==, 0x3f);
+    uint8_t c[512];
+    unsigned used[2];
+
+    /* An all-zero key hashes everything to 0: table[0] takes it all. */
+    g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, IPV4 | UDPV4, to1, 2, 0,
+                                               zero_key, 40)), ==, 0);
+    flows_spread(&g, used);
+    g_assert_cmpuint(used[1], ==, 16);
+    g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, IPV4 | UDPV4, to0, 2, 1,
+                                               zero_key, 40)), ==, 0);
+    flows_spread(&g, used);
+    g_assert_cmpuint(used[0], ==, 16);
+    /* No hash type covers UDP over IPv4: the unclassified queue. */
+    g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, TCPV4, to0, 2, 1,
+                                               ms_key, 40)), ==, 0);
+    flows_spread(&g, used);
+    g_assert_cmpuint(used[1], ==, 16);
+    /* Microsoft's key over the UDP ports: the flows spread. */
+    g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, UDPV4, to0, 2, 1,
+                                               ms_key, 40)), ==, 0);
+    flows_spread(&g, used);
+    g_assert_cmpuint(used[0], >, 0);
+    g_assert_cmpuint(used[1], >, 0);
+
+    /* Refused, and the table in force stays: a table that is not a power
+     * of two, a queue past the pairs, a key longer than 40 bytes. */
+    if (!qtest_using_qemu()) {
+        size_t len = rss_cmd(c, UDPV4, to1, 2, 0, zero_key, 40);
+        c[6] = 2;                               /* 3 entries */
+        g_assert_cmpuint(guest_ctrl(&g, c, len), ==, 1);
+        g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, UDPV4, bad_q, 2, 0,
+                                                   zero_key, 40)), ==, 1);
+        g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, UDPV4, to1, 2, 0,
+                                                   zero_key, 41)), ==, 1);
+        g_assert_cmpuint(guest_ctrl(&g, c, rss_cmd(c, UDPV4, to1, 2, 0,
+                                                   zero_key, 40) - 1), ==, 1);
+        flows_spread(&g, used);
+        g_assert_cmpuint(used[0], >, 0);
+        g_assert_cmpuint(used[1], >, 0);
+    }
+    guest_stop(&g);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -780,5 +1184,10 @@ int main(int argc, char **argv)
     g_test_add_func("/netdev-tap/vhost/vhostforce-refused", test_vhostforce);
     g_test_add_func("/netdev-tap/scripts/up-and-down", test_scripts);
     g_test_add_func("/netdev-tap/ifname/busy-tap-refused", test_busy);
+    g_test_add_func("/netdev-tap/offload/csum-tso-guest-offloads",
+                    test_offload);
+    g_test_add_func("/netdev-tap/multiqueue/flows-spread-by-hash",
+                    test_flow_hash);
+    g_test_add_func("/netdev-tap/multiqueue/rss-key-table-types", test_rss);
     return g_test_run();
 }

@@ -31,6 +31,8 @@ typedef struct Guest {
 
 /* ---- the device ---- */
 
+static uint64_t start_features;  /* more features for the next start */
+
 /* args: the netdev and NIC options, in any of their spellings. */
 static void guest_start_args(Guest *g, const char *args)
 {
@@ -39,7 +41,8 @@ static void guest_start_args(Guest *g, const char *args)
     g->s = qtest_initf("%s%s", args, qtest_using_qemu() ?
                        " -global virtio-net-pci.disable-legacy=on" : "");
     g_assert_true(qvirtio_pci_probe(g->s, 1, &g->dev));
-    g_assert_true(qvirtio_negotiate(&g->dev, 1ULL << VIRTIO_F_VERSION_1));
+    g_assert_true(qvirtio_negotiate(&g->dev, 1ULL << VIRTIO_F_VERSION_1 |
+                                    start_features));
     /* No MSI-X: the test polls the used rings. */
     g->rx = qvirtqueue_setup(&g->dev, 0, 256, VIRTIO_MSI_NO_VECTOR);
     g->tx = qvirtqueue_setup(&g->dev, 1, 256, VIRTIO_MSI_NO_VECTOR);
@@ -71,15 +74,25 @@ static void guest_stop(Guest *g)
     qtest_quit(g->s);
 }
 
-static void guest_send(Guest *g, const uint8_t *frame, size_t len)
+/* A frame with this virtio-net header (NULL: all zeros). */
+static void guest_send_hdr(Guest *g, const uint8_t *hdr, const uint8_t *frame,
+                           size_t len)
 {
     uint64_t buf = guest_alloc(&g->dev.alloc, HDR + len, 64);
     qtest_memset(g->s, buf, 0, HDR);
+    if (hdr) {
+        qtest_memwrite(g->s, buf, hdr, HDR);
+    }
     qtest_memwrite(g->s, buf + HDR, frame, len);
     QVirtBuf b = { buf, HDR + len, false };
     qvirtqueue_add(g->tx, &b, 1, false);
     qvirtqueue_kick(g->tx);
     g_assert_true(qvirtqueue_get_used(g->tx, NULL, NULL, WAIT_MS));
+}
+
+static void guest_send(Guest *g, const uint8_t *frame, size_t len)
+{
+    guest_send_hdr(g, NULL, frame, len);
 }
 
 /* The next frame from the rx ring (its buffer goes back); -1: none came. */
@@ -581,12 +594,12 @@ typedef struct TcpPeer {
     uint16_t port, our_port;
 } TcpPeer;
 
-/* One TCP segment from the guest's our_port to the peer. */
-static void tcp_send(Guest *g, const TcpPeer *to, uint32_t seq, uint32_t ack,
-                     uint8_t flags, const char *data)
+/* A TCP segment from the guest's our_port to the peer, built in f (room
+ * for 54 + dlen bytes) with its checksum field 0; its length. */
+static size_t tcp_frame(Guest *g, const TcpPeer *to, uint32_t seq,
+                        uint32_t ack, uint8_t flags, const uint8_t *data,
+                        size_t dlen, uint8_t *f)
 {
-    size_t dlen = strlen(data);
-    uint8_t f[256];
     size_t o = eth_hdr(f, g->gw_mac, g->mac, 0x0800);
     uint8_t *ip = f + o, *tcp = ip + 20;
     memset(ip, 0, 40);
@@ -605,6 +618,18 @@ static void tcp_send(Guest *g, const TcpPeer *to, uint32_t seq, uint32_t ack,
     tcp[13] = flags;
     put16(tcp + 14, 65535);
     memcpy(tcp + 20, data, dlen);
+    return o + 40 + dlen;
+}
+
+/* One TCP segment from the guest's our_port to the peer. */
+static void tcp_send(Guest *g, const TcpPeer *to, uint32_t seq, uint32_t ack,
+                     uint8_t flags, const char *data)
+{
+    size_t dlen = strlen(data);
+    uint8_t f[256];
+    size_t len = tcp_frame(g, to, seq, ack, flags, (const uint8_t *)data,
+                           dlen, f);
+    uint8_t *ip = f + 14, *tcp = ip + 20;
     /* The checksum covers a pseudo header: addresses, protocol, length. */
     uint8_t pseudo[12 + 20 + 64];
     memcpy(pseudo, ip + 12, 8);
@@ -613,7 +638,33 @@ static void tcp_send(Guest *g, const TcpPeer *to, uint32_t seq, uint32_t ack,
     put16(pseudo + 10, 20 + dlen);
     memcpy(pseudo + 12, tcp, 20 + dlen);
     put16(tcp + 16, ip_checksum(pseudo, 12 + 20 + dlen));
-    guest_send(g, f, o + 40 + dlen);
+    guest_send(g, f, len);
+}
+
+/* A host connection to the hostfwd port, accepted by the guest on port
+ * 22 (its SYN answered); the host's socket. */
+static int hostfwd_open(Guest *g, int port, TcpPeer *peer,
+                        uint32_t *peer_seq)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons(port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+    g_assert_true(r == 0 || errno == EINPROGRESS);
+    uint8_t syn[2048];
+    int len;
+    g_assert_true(guest_wait(g, is_syn_to, GUINT_TO_POINTER(22), syn, &len));
+    uint32_t dst;
+    memcpy(&dst, syn + 30, 4);      /* the frame has no 4-byte alignment */
+    assert_ip(dst, "10.0.2.15");
+    *peer = (TcpPeer) { .port = get16(tcp_of(syn)), .our_port = 22 };
+    memcpy(&peer->ip, syn + 26, 4);
+    *peer_seq = get32(tcp_of(syn) + 4) + 1;
+    tcp_send(g, peer, 1000, *peer_seq, 0x12, "");
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+    return fd;
 }
 
 static void test_hostfwd(void)
@@ -625,36 +676,78 @@ static void test_hostfwd(void)
                                             port);
     guest_start(&g, opts);
     guest_dhcp(&g, &l);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET,
-                              .sin_port = htons(port) };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-    g_assert_true(r == 0 || errno == EINPROGRESS);
-    uint8_t syn[2048], f[2048];
-    int len;
-    g_assert_true(guest_wait(&g, is_syn_to, GUINT_TO_POINTER(22), syn, &len));
-    uint32_t dst;
-    memcpy(&dst, syn + 30, 4);      /* the frame has no 4-byte alignment */
-    assert_ip(dst, "10.0.2.15");
+    TcpPeer peer;
+    uint32_t peer_seq;
+    int fd = hostfwd_open(&g, port, &peer, &peer_seq);
 
-    /* The guest accepts; then bytes go host -> guest and back. */
-    TcpPeer peer = { .port = get16(tcp_of(syn)), .our_port = 22 };
-    memcpy(&peer.ip, syn + 26, 4);
-    uint32_t peer_seq = get32(tcp_of(syn) + 4) + 1;
-    tcp_send(&g, &peer, 1000, peer_seq, 0x12, "");
-    struct pollfd p = { .fd = fd, .events = POLLOUT };
-    g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+    /* The guest accepted; now bytes go host -> guest and back. */
+    uint8_t f[2048];
+    int len;
     g_assert_cmpint(send(fd, "hello", 5, 0), ==, 5);
     g_assert_true(guest_wait(&g, is_data_to, GUINT_TO_POINTER(22), f, &len));
     g_assert_cmpuint(get32(tcp_of(f) + 4), ==, peer_seq);
     g_assert_cmpmem(tcp_data(f), 5, "hello", 5);
     tcp_send(&g, &peer, 1001, peer_seq + 5, 0x18, "world");
     char buf[16];
-    p.events = POLLIN;
+    struct pollfd p = { .fd = fd, .events = POLLIN };
     g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
     g_assert_cmpint(recv(fd, buf, sizeof(buf), 0), ==, 5);
     g_assert_cmpmem(buf, 5, "world", 5);
+    close(fd);
+    guest_stop(&g);
+}
+
+/* One TSO frame of dlen bytes from the guest, its TCP checksum left
+ * partial (the pseudo header's sum), as Linux hands it to the NIC. */
+static void tcp_send_tso(Guest *g, const TcpPeer *to, uint32_t seq,
+                         uint32_t ack, const uint8_t *data, size_t dlen,
+                         uint16_t mss)
+{
+    uint8_t *f = g_malloc(54 + dlen);
+    size_t len = tcp_frame(g, to, seq, ack, 0x18, data, dlen, f);
+    put16(f + 50, qnet_fold(qnet_sum(0, f + 26, 8) + 6 + 20 + dlen));
+    uint8_t hdr[HDR] = { 1 /* NEEDS_CSUM */, 1 /* GSO_TCPV4 */, 54, 0,
+                         mss & 0xff, mss >> 8, 34, 0, 16, 0 };
+    guest_send_hdr(g, hdr, f, len);
+    g_free(f);
+}
+
+/* csum and host_tso4 on -netdev user: slirp checks every checksum, so the
+ * host's socket reads the whole TSO frame only if vmu filled them in each
+ * MSS-sized segment it cut. */
+static void test_hostfwd_tso(void)
+{
+    if (qtest_using_qemu()) {
+        g_test_skip("QEMU 7.2 offers no offload on a user netdev");
+        return;
+    }
+    Guest g;
+    Lease l;
+    int port = free_port();
+    g_autofree char *opts = g_strdup_printf(",hostfwd=tcp:127.0.0.1:%d-:22",
+                                            port);
+    start_features = 1ULL << 0 | 1ULL << 11;    /* CSUM, HOST_TSO4 */
+    guest_start(&g, opts);
+    start_features = 0;
+    guest_dhcp(&g, &l);
+    TcpPeer peer;
+    uint32_t peer_seq;
+    int fd = hostfwd_open(&g, port, &peer, &peer_seq);
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    enum { N = 8000 };
+    uint8_t data[N], got[N];
+    for (unsigned i = 0; i < N; i++) {
+        data[i] = i * 31 + (i >> 8);
+    }
+    tcp_send_tso(&g, &peer, 1001, peer_seq, data, N, 1000);
+    size_t done = 0;
+    while (done < N) {
+        g_assert_cmpint(poll(&p, 1, WAIT_MS), ==, 1);
+        ssize_t k = recv(fd, got + done, N - done, 0);
+        g_assert_cmpint(k, >, 0);
+        done += k;
+    }
+    g_assert_cmpmem(got, N, data, N);
     close(fd);
     guest_stop(&g);
 }
@@ -751,6 +844,8 @@ int main(int argc, char **argv)
     g_test_add_func("/netdev-user/dns/query-relayed", test_dns);
     g_test_add_func("/netdev-user/hostfwd/tcp-connection-both-ways",
                     test_hostfwd);
+    g_test_add_func("/netdev-user/hostfwd/tso-frame-segmented",
+                    test_hostfwd_tso);
     g_test_add_func("/netdev-user/guestfwd/cmd-echoes", test_guestfwd);
     g_test_add_func("/netdev-user/ipv6/router-advert-has-ipv6-net",
                     test_ipv6_router_advert);

@@ -35,19 +35,39 @@ static const uint64_t dpdk_like = B(VIRTIO_F_VERSION_1) |
 
 static void test_frame_netdev(void)
 {
-    uint64_t f = virtio_net_offered_features(all_on, VIRTIO_NET_RING_FEATURES);
+    uint64_t f = virtio_net_offered_features(all_on,
+                                             VIRTIO_NET_FRAME_FEATURES);
 
-    /* vmu's own rings: every ring feature, no offload */
+    /* vmu's own rings: every ring feature; the offloads it does in
+     * software (sent checksums and TSO) and receive checksums */
     g_assert_cmphex(f & VIRTIO_NET_RING_FEATURES, ==, VIRTIO_NET_RING_FEATURES);
-    g_assert_cmphex(f & VIRTIO_NET_OFFLOAD_FEATURES, ==, 0);
+    g_assert_cmphex(f & VIRTIO_NET_OFFLOAD_FEATURES, ==,
+                    B(VIRTIO_NET_F_CSUM) | B(VIRTIO_NET_F_HOST_TSO4) |
+                    B(VIRTIO_NET_F_HOST_TSO6) | B(VIRTIO_NET_F_GUEST_CSUM) |
+                    B(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
     g_assert_true(f & B(VIRTIO_NET_F_MAC));
     g_assert_true(f & B(VIRTIO_NET_F_STATUS));
     g_assert_true(f & B(VIRTIO_NET_F_CTRL_RX));
     /* not implemented, never offered; legacy bits never on a modern device */
     g_assert_false(f & B(VIRTIO_NET_F_CTRL_RX_EXTRA));
-    g_assert_false(f & B(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
     g_assert_false(f & B(VIRTIO_F_ANY_LAYOUT));
     g_assert_false(f & B(VIRTIO_F_NOTIFY_ON_EMPTY));
+    /* TSO needs the checksum offload; offload control the control queue */
+    f = virtio_net_offered_features(all_on & ~B(VIRTIO_NET_F_CSUM) &
+                                    ~B(VIRTIO_NET_F_CTRL_VQ),
+                                    VIRTIO_NET_FRAME_FEATURES);
+    g_assert_false(f & B(VIRTIO_NET_F_HOST_TSO4));
+    g_assert_false(f & B(VIRTIO_NET_F_HOST_TSO6));
+    g_assert_false(f & B(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
+    g_assert_true(f & B(VIRTIO_NET_F_GUEST_CSUM));
+    /* rss=on: with mq only */
+    f = virtio_net_offered_features(all_on | B(VIRTIO_NET_F_RSS),
+                                    VIRTIO_NET_FRAME_FEATURES);
+    g_assert_false(f & B(VIRTIO_NET_F_RSS));
+    f = virtio_net_offered_features(all_on | B(VIRTIO_NET_F_RSS) |
+                                    B(VIRTIO_NET_F_MQ),
+                                    VIRTIO_NET_FRAME_FEATURES);
+    g_assert_true(f & B(VIRTIO_NET_F_RSS));
 }
 
 static void test_vhost_backend(void)

@@ -32,6 +32,7 @@
 #define VIRTIO_NET_F_GUEST_ANNOUNCE     21
 #define VIRTIO_NET_F_MQ                 22
 #define VIRTIO_NET_F_CTRL_MAC_ADDR      23
+#define VIRTIO_NET_F_RSS                60
 #define VIRTIO_NET_F_SPEED_DUPLEX       63
 
 #define VIRTIO_NET_S_LINK_UP            1
@@ -59,10 +60,13 @@
     ((1ULL << VIRTIO_NET_F_MRG_RXBUF) | (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
      (1ULL << VIRTIO_RING_F_INDIRECT_DESC))
 
-/* Offloads: only a data path that handles the virtio-net header's
- * checksum and segmentation fields (a vhost back-end) carries them. */
+/* Offloads (and the receive steering and offload control that go with
+ * them): only a data path that handles the virtio-net header's checksum
+ * and segmentation fields (a vhost back-end, or vmu's own frame path for
+ * those in VIRTIO_NET_FRAME_FEATURES) carries them. */
 #define VIRTIO_NET_OFFLOAD_FEATURES                                         \
     (VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) |                                   \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |                    \
      VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                             \
      VIRTIO_NET_BIT(VIRTIO_NET_F_GSO) |                                    \
      VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) |                             \
@@ -72,7 +76,32 @@
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO4) |                              \
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO6) |                              \
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_ECN) |                               \
-     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_UFO))
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_UFO) |                               \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_RSS))
+
+/*
+ * What vmu's own rings carry for a netdev that takes plain frames (socket,
+ * user, tap): the ring features; checksums and TCP segmentation of what the
+ * guest sends, done in software (hw/net/virtio-net-offload.c); GUEST_CSUM
+ * (frames reach the guest with complete checksums, which a driver that
+ * negotiated it accepts) and the control of it; RSS over the rx queues.
+ */
+#define VIRTIO_NET_FRAME_FEATURES                                           \
+    (VIRTIO_NET_RING_FEATURES | VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) |         \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO4) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO6) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |                    \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_RSS))
+
+/* ... and what it adds for a netdev whose frames carry the virtio-net
+ * header (a tap with vnet_hdr): the kernel takes the guest's TSO frames
+ * and hands over its own. */
+#define VIRTIO_NET_VNET_HDR_FEATURES                                        \
+    (VIRTIO_NET_FRAME_FEATURES | VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) |  \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6) |                             \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_ECN))
 
 typedef struct VirtIONet VirtIONet;
 
@@ -80,7 +109,7 @@ typedef struct VirtIONet VirtIONet;
  * The features virtio-net-pci offers the guest (VERSION_1 is added by the
  * transport): of those its properties @requested, the ones it emulates and
  * the ring and offload features its data path @carried (what a vhost
- * back-end offers; VIRTIO_NET_RING_FEATURES for vmu's own rings), less any
+ * back-end offers; VIRTIO_NET_FRAME_FEATURES for vmu's own rings), less any
  * whose prerequisite is then missing (virtio 1.2, 5.1.3.1).
  */
 uint64_t virtio_net_offered_features(uint64_t requested, uint64_t carried);
