@@ -104,14 +104,13 @@ void pc_reset_request(const char *why)
     reset_request(why);
 }
 
-/* The firmware a PC would run again: MP table, kernel, initrd, boot info. */
+/* The firmware a PC would run again: kernel, initrd, boot info. */
 static void pc_machine_reset(void *opaque)
 {
     MachineState *ms = opaque;
     Error *err = NULL;
     trace(pc_reset, "reset %u: %s", reset_count(), reset_reason());
     if (ms->kernel) {
-        mptable_write(ms);
         if (!x86_load_kernel(ms, &err)) {
             error_prepend(&err, "the guest reset and vmu cannot load its "
                           "kernel again: ");
@@ -139,8 +138,25 @@ bool pc_machine_check(MachineState *ms, Error **errp)
     return x86_kernel_check(ms, errp);
 }
 
+/*
+ * With -kernel vmu is the BIOS: after the bus reset (its handler runs
+ * before this one), route the PIRQs and fill INTERRUPT_LINE as SeaBIOS
+ * does for QEMU's pc, then describe that routing in the MP table.
+ */
+static void pc_firmware_setup(void *opaque)
+{
+    MachineState *ms = opaque;
+    pci_piix_route_as_bios();
+    mptable_write(ms);
+}
+
 bool pc_machine_done(MachineState *ms, Error **errp)
 {
+    if (ms->kernel) {
+        pc_firmware_setup(ms);
+        reset_handler_add(pc_firmware_setup, ms);
+    }
+
     static IORegion rcr;
     io_region_init(&rcr, "reset-control", AS_IO, 1, &reset_port_ops,
                    (void *)0xcf9);
@@ -228,7 +244,6 @@ bool pc_machine_init(MachineState *ms, Error **errp)
         return false;
     }
     if (ms->kernel) {
-        mptable_write(ms);
         if (!x86_load_kernel(ms, errp)) {
             return false;
         }

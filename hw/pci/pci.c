@@ -242,10 +242,15 @@ static uint8_t pirq_irq_level[16];
  * IRQ: a level IRQ the guest may share with PCI INTx is their wired OR. */
 static uint16_t isa_other_level;
 
+/* The PIIX3 swizzle: INTA of slot s is PIRQ (s - 1) mod 4, and so on. */
+static unsigned slot_pirq(unsigned slot, unsigned pin)
+{
+    return (pin - 1 + slot - 1) & 3;
+}
+
 static unsigned intx_pirq(PCIDevice *d)
 {
-    unsigned pin = d->config[PCI_INTERRUPT_PIN] - 1;
-    return (pin + PCI_SLOT(d->devfn) - 1) & 3;
+    return slot_pirq(PCI_SLOT(d->devfn), d->config[PCI_INTERRUPT_PIN]);
 }
 
 /* Recompute every ISA IRQ level from the PIRQ routes and device levels. */
@@ -308,6 +313,28 @@ void pci_piix_set_pirq(unsigned pirq, unsigned irq)
 {
     piix3.config[0x60 + (pirq & 3)] = irq & 0xf;
     pirq_update_all();
+}
+
+int pci_intx_route(unsigned slot, unsigned pin)
+{
+    uint8_t route = piix3.config[0x60 + slot_pirq(slot, pin)];
+    return (route & 0x80) || pin < 1 || pin > 4 ? -1 : route & 0xf;
+}
+
+void pci_piix_route_as_bios(void)
+{
+    static const uint8_t bios_irqs[4] = { 10, 10, 11, 11 };
+    for (unsigned i = 0; i < 4; i++) {
+        pci_piix_set_pirq(i, bios_irqs[i]);
+    }
+    for (unsigned i = 0; i < 256; i++) {
+        PCIDevice *d = bus[i];
+        if (d && d->config[PCI_INTERRUPT_PIN]) {
+            int irq = pci_intx_route(PCI_SLOT(i), d->config[PCI_INTERRUPT_PIN]);
+            d->config[PCI_INTERRUPT_LINE] = irq < 0 ? 0xff : irq;
+        }
+    }
+    trace(pci_piix_route_as_bios, "PIRQ A-D -> IRQ 10 10 11 11");
 }
 
 static void piix3_config_write(PCIDevice *d, unsigned off, uint32_t val,

@@ -112,6 +112,13 @@ void pci_set_irq(PCIDevice *d, bool level);
 void pci_piix_set_isa_irq(unsigned irq, bool level);
 /* Program a PIRQ route as firmware would (pirq 0-3 = A-D, irq 0-15). */
 void pci_piix_set_pirq(unsigned pirq, unsigned irq);
+/* The ISA IRQ that INTx pin (1-4 = INTA-INTD) of a device in slot reaches
+ * through the PIRQ routing as programmed now; -1 if that route is off. */
+int pci_intx_route(unsigned slot, unsigned pin);
+/* What a PC BIOS does before it boots (SeaBIOS's choice): PIRQ A-D to IRQ
+ * 10, 10, 11, 11 and every interrupting function's INTERRUPT_LINE set to
+ * its IRQ.  For direct kernel boots, where vmu is the firmware. */
+void pci_piix_route_as_bios(void);
 
 /* Config space helpers (little endian). */
 static inline uint16_t pci_get_word(const uint8_t *p)
