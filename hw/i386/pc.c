@@ -12,6 +12,7 @@
 #include "hw/char/serial.h"
 #include "hw/i386/boot.h"
 #include "hw/i386/pc.h"
+#include "hw/input/i8042.h"
 #include "hw/pci/pci.h"
 #include "hw/rtc/mc146818rtc.h"
 #include "system/compat-options.h"
@@ -40,17 +41,12 @@ unsigned e820_table(const MachineState *ms, E820Entry *out, unsigned max)
     return n;
 }
 
-/* Keyboard controller (0x64) and PIIX reset control (0xcf9). */
+/* PIIX reset control (0xcf9); the keyboard controller's reset line is
+ * hw/input/i8042.c's. */
 static void reset_port_write(void *opaque, uint64_t offset, uint64_t value,
                              unsigned size)
 {
     static uint8_t rcr;
-    if (opaque == (void *)0x64) {
-        if ((value & 0xff) == 0xfe) {
-            pc_reset_request("a keyboard controller reset (port 0x64)");
-        }
-        return;
-    }
     if ((value & 0x04) && !(rcr & 0x04)) {
         pc_reset_request("a reset through port 0xcf9");
     }
@@ -59,7 +55,7 @@ static void reset_port_write(void *opaque, uint64_t offset, uint64_t value,
 
 static uint64_t reset_port_read(void *opaque, uint64_t offset, unsigned size)
 {
-    return 0;   /* 0x64: no data, input buffer empty */
+    return 0;
 }
 
 static const MemoryRegionOps reset_port_ops = {
@@ -226,14 +222,9 @@ bool pc_machine_init(MachineState *ms, Error **errp)
                             errp)) {
         return false;
     }
-    static IORegion kbd, a20;
+    static IORegion a20;
     io_region_init(&a20, "port92", AS_IO, 1, &port92_ops, NULL);
-    if (!io_region_map(&a20, 0x92, errp)) {
-        return false;
-    }
-    io_region_init(&kbd, "i8042-reset", AS_IO, 1, &reset_port_ops,
-                   (void *)0x64);
-    if (!io_region_map(&kbd, 0x64, errp)) {
+    if (!io_region_map(&a20, 0x92, errp) || !i8042_init(errp)) {
         return false;
     }
     if (!pc_fw_cfg_init(ms, errp) || !rtc_init(ms, errp)) {

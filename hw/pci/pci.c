@@ -237,6 +237,7 @@ void pci_config_write(PCIDevice *d, unsigned off, uint32_t val, unsigned len)
 /* INTx: PIIX3 PIRQ A-D, each a wired OR of the slots swizzled onto it. */
 
 static PCIDevice host_bridge, piix3;
+#define PIIX3_SLOT  1
 static uint8_t pirq_irq_level[16];
 /* Level sources on ISA IRQs besides the PIRQs (the ACPI SCI), one bit per
  * IRQ: a level IRQ the guest may share with PCI INTx is their wired OR. */
@@ -315,10 +316,23 @@ void pci_piix_set_pirq(unsigned pirq, unsigned irq)
     pirq_update_all();
 }
 
+int pci_intx_pirq(unsigned slot, unsigned pin)
+{
+    /* Slot 1 is the PIIX itself: its PM function's interrupt is the SCI,
+     * wired to its ISA IRQ, not a PIRQ. */
+    if (slot == PIIX3_SLOT || slot > 31 || pin < 1 || pin > 4) {
+        return -1;
+    }
+    return slot_pirq(slot, pin);
+}
+
 int pci_intx_route(unsigned slot, unsigned pin)
 {
-    uint8_t route = piix3.config[0x60 + slot_pirq(slot, pin)];
-    return (route & 0x80) || pin < 1 || pin > 4 ? -1 : route & 0xf;
+    int pirq = pci_intx_pirq(slot, pin);
+    if (pirq < 0 || (piix3.config[0x60 + pirq] & 0x80)) {
+        return -1;
+    }
+    return piix3.config[0x60 + pirq] & 0xf;
 }
 
 void pci_piix_route_as_bios(void)
@@ -329,7 +343,8 @@ void pci_piix_route_as_bios(void)
     }
     for (unsigned i = 0; i < 256; i++) {
         PCIDevice *d = bus[i];
-        if (d && d->config[PCI_INTERRUPT_PIN]) {
+        if (d && d->config[PCI_INTERRUPT_PIN] &&
+            PCI_SLOT(i) != PIIX3_SLOT) {
             int irq = pci_intx_route(PCI_SLOT(i), d->config[PCI_INTERRUPT_PIN]);
             d->config[PCI_INTERRUPT_LINE] = irq < 0 ? 0xff : irq;
         }
@@ -471,7 +486,7 @@ bool pci_host_init(Error **errp)
         return false;
     }
     host_bridge.config[PCI_REVISION_ID] = 2;
-    if (!pci_device_register(&piix3, "PIIX3", PCI_DEVFN(1, 0), 0x8086,
+    if (!pci_device_register(&piix3, "PIIX3", PCI_DEVFN(PIIX3_SLOT, 0), 0x8086,
                              0x7000, 0x060100, &piix3_ops, NULL, errp)) {
         return false;
     }

@@ -199,6 +199,40 @@ static void dsdt_disassemble(const uint8_t *dsdt)
         g_assert_nonnull(strstr(text, "PNP0501"));
         g_assert_nonnull(strstr(text, "PNP0B00"));
     }
+    if (g_test_verbose()) {
+        g_test_message("%s", text);
+    }
+    /* PCI interrupt routing (ACPI 6.4, 6.2.13 and 6.2.16): _PRT and the
+     * four PIIX3 links with what an OS calls on them; the keyboard. */
+    g_assert_nonnull(strstr(text, "(_PRT"));  /* QEMU: a Method */
+    g_assert_nonnull(strstr(text, "PNP0C0F"));
+    g_assert_nonnull(strstr(text, "PNP0303"));
+    const char *const links[] = { "LNKA", "LNKB", "LNKC", "LNKD" };
+    for (unsigned i = 0; i < G_N_ELEMENTS(links); i++) {
+        gchar *dev = g_strdup_printf("Device (%s)", links[i]);
+        const char *at = strstr(text, dev);
+        g_assert_nonnull(at);
+        const char *next = strstr(at + 1, "Device (");
+        const char *const methods[] = { "_PRS", "_CRS", "_SRS", "_STA" };
+        for (unsigned j = 0; j < G_N_ELEMENTS(methods); j++) {
+            const char *m = strstr(at, methods[j]);
+            g_assert_true(m && (!next || m < next));
+        }
+        g_free(dev);
+    }
+    /* What iasl disassembled compiles again without errors. */
+    gchar *cargv[] = { iasl, "-p", "recompiled", dsl, NULL };
+    g_free(out);
+    g_free(errout);
+    g_assert_true(g_spawn_sync(dir, cargv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &errout, &status, &err));
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        g_error("iasl could not compile the disassembled DSDT (status "
+                "0x%x):\n%s\n%s", status, out, errout);
+    }
+    gchar *recompiled = g_build_filename(dir, "recompiled.aml", NULL);
+    g_unlink(recompiled);
+    g_free(recompiled);
     g_unlink(aml);
     g_unlink(dsl);
     g_rmdir(dir);
