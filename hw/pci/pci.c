@@ -197,6 +197,9 @@ static void bars_update(PCIDevice *d)
 uint32_t pci_config_read(PCIDevice *d, unsigned off, unsigned len)
 {
     uint32_t v = 0;
+    if (d->ops && d->ops->config_read) {
+        d->ops->config_read(d, off, len);
+    }
     for (unsigned i = 0; i < len && off + i < PCI_CONFIG_SPACE_SIZE; i++) {
         v |= (uint32_t)d->config[off + i] << (8 * i);
     }

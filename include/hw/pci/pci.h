@@ -58,6 +58,9 @@ typedef struct PCIBar {
 } PCIBar;
 
 typedef struct PCIDeviceOps {
+    /* Before a configuration read of len bytes at off: a chance to fill
+     * config[] with what the read must see (a window on a BAR). */
+    void (*config_read)(PCIDevice *d, unsigned off, unsigned len);
     /* After the generic handling of a configuration write. */
     void (*config_write)(PCIDevice *d, unsigned off, uint32_t val,
                          unsigned len);
