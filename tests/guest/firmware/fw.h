@@ -233,6 +233,9 @@ bool pci_enable(struct pci_dev *d);
  * (from = 0: from the list head); 0 if none. */
 unsigned pci_find_cap(const struct pci_dev *d, uint8_t id, unsigned from);
 
+/* ---- cpuid.c ---- */
+int test_cpuid(void);
+
 /* ---- net-tests.c ---- */
 int test_pci(void);
 int test_net_probe(void);
