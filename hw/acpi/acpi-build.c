@@ -593,7 +593,7 @@ static void build_fadt(GByteArray *b, uint32_t facs, uint32_t dsdt)
     put_le(b, 0, 4);                        /* flush size, stride */
     put_le(b, 0, 4);                        /* duty, alarms */
     put_le(b, 0x32, 1);                     /* CMOS century byte */
-    put_le(b, 1, 2);                        /* IAPC_BOOT_ARCH: legacy devs */
+    put_le(b, 3, 2);                        /* IAPC_BOOT_ARCH: legacy, 8042 */
     put_le(b, 0, 1);
     /* WBINVD, PROC_C1, no fixed sleep button (the power button is fixed),
      * RTC_S4, RESET_REG_SUP, USE_PLATFORM_CLOCK. */
