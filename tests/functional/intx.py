@@ -5,12 +5,19 @@ firmware (intx=mp) looks the device up in the MP table by bus, slot and
 pin as Linux's mpparse and io_apic.c do, checks the PIIX3 PIRQ register
 and INTERRUPT_LINE agree, programs the IOAPIC pin level-triggered and
 sends frames; TX completions must raise it.
-Cases: slot2 (PIRQ A, IRQ 10), slot4-no-acpi (PIRQ D, IRQ 11), reset (the
-routing is back after a guest reset), qemu (the same firmware reads
-SeaBIOS's MP table under QEMU's pc and finds the same IRQ for the slot)."""
+Cases: slot2 (PIRQ B, IRQ 10), slot4-no-acpi (PIRQ D, IRQ 11), reset (the
+routing is back after a guest reset), echo (frames come back through a
+socket netdev: RX interrupts on the INTx line too), qemu (the same
+firmware reads SeaBIOS's MP table under QEMU's pc and finds the same IRQ
+for the slot)."""
 import re
+import socket
+import struct
+import subprocess
 import sys
-from vmutest import expect, need_kvm, run, run_fw
+import threading
+import time
+from vmutest import FW_ARGS, Result, expect, need_kvm, run, run_fw
 
 NIC = "virtio-net-pci,netdev=n0,disable-legacy=on,vectors=0"
 APPEND = "irq=intx intx=mp count=10"
@@ -34,6 +41,43 @@ def check(r, slot, irq, runs=1):
     expect("vmu-fw: exit 0" in r.out, "the firmware did not pass")
 
 
+def echo_frames(sock):
+    """The socket netdev's other end: every frame (4-byte big-endian
+    length, then the frame) is sent back as it came."""
+    buf = b""
+    while True:
+        try:
+            data = sock.recv(65536)
+        except OSError:
+            return
+        if not data:
+            return
+        buf += data
+        while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I",
+                                                              buf[:4])[0]:
+            n = 4 + struct.unpack(">I", buf[:4])[0]
+            sock.sendall(buf[:n])
+            buf = buf[n:]
+
+
+def run_echo(vmu, fw):
+    ours, theirs = socket.socketpair()
+    t = threading.Thread(target=echo_frames, args=(ours,), daemon=True)
+    t.start()
+    t0 = time.monotonic()
+    p = subprocess.run([vmu] + FW_ARGS +
+                       ["-netdev", "socket,id=n0,fd=%d" % theirs.fileno(),
+                        "-device", NIC, "-kernel", fw, "-append",
+                        "test=net-echo irq=intx intx=mp count=20"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60,
+                       pass_fds=[theirs.fileno()])
+    theirs.close()
+    ours.close()
+    return Result(p.returncode, p.stdout.decode(errors="replace"),
+                  p.stderr.decode(errors="replace"), time.monotonic() - t0)
+
+
 def main():
     vmu, fw, case = sys.argv[1:4]
     need_kvm()
@@ -53,6 +97,13 @@ def main():
                  "test=reboot first=net-tx then=net-tx " + APPEND], 60)
         expect("vmu-fw: reboot 2 ok" in r.out, "no reset happened", r)
         check(r, 2, 10, runs=2)
+    elif case == "echo":
+        r = run_echo(vmu, fw)
+        r.show()
+        expect(ROUTE.search(r.out), "no MP table route")
+        m = re.search(r"net echo 20/20 ok, rx irqs (\d+)", r.out)
+        expect(m and int(m.group(1)) >= 1,
+               "the frames did not all come back with RX interrupts")
     elif case == "qemu":
         r = run(["qemu-system-x86_64", "-accel", "kvm", "-cpu",
                  "host,-arch-capabilities", "-machine", "pc", "-m", "256M",
