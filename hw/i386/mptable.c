@@ -12,6 +12,7 @@
 #include "hw/i386/boot.h"
 #include "hw/pci/pci.h"
 #include "system/memory.h"
+#include "util/trace.h"
 
 #define MP_BUS_PCI      0
 #define MP_BUS_ISA      1
@@ -134,5 +135,7 @@ void mptable_write(const MachineState *ms)
     fp[10] = mp_checksum(fp, 16);
 
     memory_write(X86_MPTABLE_ADDR, buf, 16 + cfg_len);
+    trace(mptable_write, "%u CPUs, %u entries, PCI INTx on IRQs 0x%04x",
+          ncpu, entries, pci_irqs);
     g_free(buf);
 }
