@@ -1,7 +1,9 @@
 /*
  * ACPI as SeaBIOS gets it: the three fw_cfg files, the loader script run
  * here as firmware runs it, every table's signature and checksum, iasl's
- * disassembly of the DSDT, the MADT against -smp; the PIIX4 PM block: its
+ * disassembly of the DSDT (recompiled, with _PRT, the PCI links and the
+ * keyboard), a PCI link routed by ACPICA's interpreter (acpiexec), the
+ * MADT against -smp; the PIIX4 PM block: its
  * timer counts, its overflow status raises the SCI on IRQ 9, SLP_EN with S5
  * powers the machine off; -no-acpi and -machine acpi=off.
  */
@@ -164,6 +166,57 @@ static uint8_t *sdt_check(Blob *blobs, unsigned n, uint64_t addr,
     return t;
 }
 
+/*
+ * The PCI link devices run by ACPICA's interpreter (acpiexec, from the
+ * same package as iasl), as an OS routes a link: _SRS with IRQ 11 from
+ * _PRS, then _CRS reports it and _STA says enabled; _DIS, and _STA says
+ * disabled.  acpiexec gives the PIIX3's PCI_Config region memory of its
+ * own, so the registers the methods write are what they read back.
+ */
+static void dsdt_links_run(const char *iasl, const char *dir,
+                           const char *aml)
+{
+    gchar *bindir = g_path_get_dirname(iasl);
+    gchar *acpiexec = g_build_filename(bindir, "acpiexec", NULL);
+    GError *err = NULL;
+    gchar *out = NULL, *errout = NULL;
+    int status;
+    gchar *argv[] = {
+        acpiexec, "-b",
+        "evaluate \\_SB.LNKB._SRS (89 06 00 09 01 0B 00 00 00 79 00); "
+        "evaluate \\_SB.LNKB._CRS; evaluate \\_SB.LNKB._STA; "
+        "evaluate \\_SB.LNKB._DIS; evaluate \\_SB.LNKB._STA",
+        (gchar *)aml, NULL
+    };
+    g_assert_true(g_file_test(acpiexec, G_FILE_TEST_IS_EXECUTABLE));
+    g_assert_true(g_spawn_sync(dir, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &errout, &status, &err));
+    g_assert_no_error(err);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) ||
+        strstr(out, "ACPI Error") || strstr(out, "Exception")) {
+        g_error("acpiexec on the link devices (status 0x%x):\n%s\n%s",
+                status, out, errout);
+    }
+    /* _CRS: Interrupt (ResourceConsumer, Level, ActiveHigh, Shared) {11} */
+    const char *crs = strstr(out, "Evaluating \\_SB.LNKB._CRS");
+    g_assert_nonnull(crs);
+    g_assert_nonnull(strstr(crs, "89 06 00 09 01 0B 00 00 00 79"));
+    const char *sta = strstr(crs, "Evaluating \\_SB.LNKB._STA");
+    g_assert_nonnull(sta);
+    const char *on = strstr(sta, "[Integer] = ");
+    g_assert_nonnull(on);
+    g_assert_cmpuint(g_ascii_strtoull(on + 12, NULL, 16) & 0x0b, ==, 0x0b);
+    const char *dis = strstr(on, "Evaluating \\_SB.LNKB._STA");
+    g_assert_nonnull(dis);
+    const char *off = strstr(dis, "[Integer] = ");
+    g_assert_nonnull(off);
+    g_assert_cmpuint(g_ascii_strtoull(off + 12, NULL, 16) & 0x0b, ==, 0x09);
+    g_free(out);
+    g_free(errout);
+    g_free(acpiexec);
+    g_free(bindir);
+}
+
 /* iasl -d on the DSDT: exit 0 and no "Error" in what it prints. */
 static void dsdt_disassemble(const uint8_t *dsdt)
 {
@@ -230,6 +283,7 @@ static void dsdt_disassemble(const uint8_t *dsdt)
         g_error("iasl could not compile the disassembled DSDT (status "
                 "0x%x):\n%s\n%s", status, out, errout);
     }
+    dsdt_links_run(iasl, dir, aml);
     gchar *recompiled = g_build_filename(dir, "recompiled.aml", NULL);
     g_unlink(recompiled);
     g_free(recompiled);
