@@ -146,10 +146,12 @@ static bool intx_setup_mp(struct virtio_pci *v, struct pci_dev *d)
     if (!mp_pci_route(d->slot, ipin, &r)) {
         return false;
     }
-    pirq = router ? pci_cfg_read8(router, 0x60 + ((d->slot + ipin - 2) & 3)) : 0x80;
+    pirq = router ? pci_cfg_read8(router, 0x60 + ((d->slot + ipin - 2) & 3))
+                  : 0x80;
     printf("vmu-fw: net intx mp bus %u slot %u INT%c -> ioapic pin %u %s %s, "
-           "pirq %#x, line %u\n", r.bus, d->slot, 'A' + ipin - 1, r.ioapic_pin,
-           r.level ? "level" : "edge", r.active_low ? "low" : "high", pirq, line);
+           "pirq %#x, line %u\n", r.bus, d->slot, 'A' + ipin - 1,
+           r.ioapic_pin, r.level ? "level" : "edge",
+           r.active_low ? "low" : "high", pirq, line);
     if (r.ioapic_pin == 0 || r.ioapic_pin >= 24 || (pirq & 0x80) ||
         pirq != r.ioapic_pin || line != r.ioapic_pin) {
         printf("vmu-fw: net intx MP table, PIRQ route and interrupt line "
