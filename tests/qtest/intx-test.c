@@ -117,7 +117,7 @@ static void test_mp_route_and_delivery(void)
      * down. */
     qtest_irq_intercept_in(s, "ioapic");
     g_assert_true(qvirtio_negotiate(&dev, 1ULL << VIRTIO_F_VERSION_1));
-    qvirtqueue_setup(&dev, 0, 256, VIRTIO_MSI_NO_VECTOR);
+    QVirtQueue *rx = qvirtqueue_setup(&dev, 0, 256, VIRTIO_MSI_NO_VECTOR);
     QVirtQueue *tx = qvirtqueue_setup(&dev, 1, 256, VIRTIO_MSI_NO_VECTOR);
     qvirtio_set_status(&dev, qvirtio_get_status(&dev) |
                        VIRTIO_STATUS_DRIVER_OK);
@@ -133,6 +133,8 @@ static void test_mp_route_and_delivery(void)
                                    10000));
     g_assert_cmphex(qtest_readb(s, dev.isr) & 1, ==, 1);
     g_assert_false(qtest_get_irq(s, r.pin));
+    g_free(rx);
+    g_free(tx);
     close(sv[0]);
     qtest_quit(s);
 }
