@@ -1,8 +1,9 @@
 /*
  * The guest's CPUID (what KVM supports, filtered to what vmu models, with
- * -cpu host,+F,-F applied) and the MSRs a vCPU starts with: only those the
- * host lists, and KVM_SET_MSRS's count is checked, since some KVMs (nested
- * kvm-pvm) refuse MSRs that others take.
+ * QEMU's policy for -cpu host on top: TSC-deadline, no SEV, the -smp
+ * topology; -cpu host,+F,-F applied) and the MSRs a vCPU starts with:
+ * only those the host lists, and KVM_SET_MSRS's count is checked, since
+ * some KVMs (nested kvm-pvm) refuse MSRs that others take.
  */
 #include <errno.h>
 #include <glib.h>
@@ -262,11 +263,48 @@ static unsigned bits_for(unsigned n)
     return b;
 }
 
+/*
+ * What QEMU's target/i386/cpu.c gives a -cpu host guest beyond
+ * KVM_GET_SUPPORTED_CPUID, for the whole machine: the TSC-deadline timer
+ * when KVM emulates it (KVM does not list it), and no SEV (leaf 0x8000001F
+ * zeroed: a guest that sees it reads MSR_AMD64_SEV).
+ */
+void kvm_cpuid_policy(struct kvm_cpuid_entry2 *entries, unsigned n,
+                      bool tsc_deadline)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct kvm_cpuid_entry2 *e = &entries[i];
+        if (e->function == 1 && tsc_deadline) {
+            e->ecx |= 1u << 24;
+        } else if (e->function == 0x8000001f) {
+            e->eax = e->ebx = e->ecx = e->edx = 0;
+        }
+    }
+}
+
+/* Intel's vendor string in leaf 0 (EBX, EDX, ECX: "GenuineIntel"). */
+static bool vendor_is_intel(const struct kvm_cpuid_entry2 *entries,
+                            unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (entries[i].function == 0 && entries[i].index == 0) {
+            return !memcmp(&entries[i].ebx, "Genu", 4) &&
+                   !memcmp(&entries[i].edx, "ineI", 4) &&
+                   !memcmp(&entries[i].ecx, "ntel", 4);
+        }
+    }
+    return false;
+}
+
 bool kvm_cpuid_init(MachineState *ms, Error **errp)
 {
     if (!cpuid_fetch(errp) || !msrs_init(errp)) {
         return false;
     }
+    /* Before -cpu's features: -cpu host,-tsc-deadline takes it away. */
+    kvm_cpuid_policy(cpuid->entries, cpuid->nent,
+                     ioctl(kvm_state.fd, KVM_CHECK_EXTENSION,
+                           KVM_CAP_TSC_DEADLINE_TIMER) > 0);
     if (!cpu_model_apply(ms->cpu_model ? ms->cpu_model : "host", errp)) {
         return false;
     }
@@ -315,16 +353,28 @@ bool kvm_cpuid_init(MachineState *ms, Error **errp)
     return true;
 }
 
-bool kvm_cpuid_set(int vcpu_fd, unsigned index, unsigned nr_cpus,
-                   Error **errp)
+void kvm_cpuid_topology(struct kvm_cpuid_entry2 *entries, unsigned n,
+                        unsigned index, unsigned nr_cpus)
 {
-    size_t sz = sizeof(*cpuid) + cpuid->nent * sizeof(cpuid->entries[0]);
-    struct kvm_cpuid2 *c = g_malloc(sz);
-    memcpy(c, cpuid, sz);
     unsigned core_bits = bits_for(nr_cpus);
-    for (unsigned i = 0; i < c->nent; i++) {
-        struct kvm_cpuid_entry2 *e = &c->entries[i];
+    bool intel = vendor_is_intel(entries, n);
+    for (unsigned i = 0; i < n; i++) {
+        struct kvm_cpuid_entry2 *e = &entries[i];
         switch (e->function) {
+        case 0x80000001:
+            /* CmpLegacy, as QEMU: several cores, not on Intel (Linux
+             * would discard Intel's thread information). */
+            e->ecx &= ~(1u << 1);
+            if (nr_cpus > 1 && !intel) {
+                e->ecx |= 1u << 1;
+            }
+            break;
+        case 0x80000008:
+            /* The package's core count (NC, bits 7:0) and the APIC ID
+             * bits that number them (15:12), for every vendor as QEMU;
+             * not the host's. */
+            e->ecx = nr_cpus > 1 ? core_bits << 12 | (nr_cpus - 1) : 0;
+            break;
         case 1:
             e->ebx = (e->ebx & 0x0000ffff) | (index << 24) |
                      (MIN(255u, 1u << core_bits) << 16);
@@ -357,6 +407,15 @@ bool kvm_cpuid_set(int vcpu_fd, unsigned index, unsigned nr_cpus,
             break;
         }
     }
+}
+
+bool kvm_cpuid_set(int vcpu_fd, unsigned index, unsigned nr_cpus,
+                   Error **errp)
+{
+    size_t sz = sizeof(*cpuid) + cpuid->nent * sizeof(cpuid->entries[0]);
+    struct kvm_cpuid2 *c = g_malloc(sz);
+    memcpy(c, cpuid, sz);
+    kvm_cpuid_topology(c->entries, c->nent, index, nr_cpus);
     int r = ioctl(vcpu_fd, KVM_SET_CPUID2, c);
     int err = errno;
     g_free(c);

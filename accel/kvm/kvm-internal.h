@@ -38,5 +38,11 @@ bool kvm_cpuid_init(MachineState *ms, Error **errp);
 bool kvm_cpuid_set(int vcpu_fd, unsigned index, unsigned nr_cpus,
                    Error **errp);
 bool kvm_msrs_set(int vcpu_fd, unsigned index, Error **errp);
+/* The policy as functions of a table (tests run them on made-up hosts):
+ * machine-wide, then per vCPU (one package of nr_cpus cores). */
+void kvm_cpuid_policy(struct kvm_cpuid_entry2 *entries, unsigned n,
+                      bool tsc_deadline);
+void kvm_cpuid_topology(struct kvm_cpuid_entry2 *entries, unsigned n,
+                        unsigned index, unsigned nr_cpus);
 
 #endif

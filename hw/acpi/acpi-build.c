@@ -9,6 +9,7 @@
 #include "hw/acpi/acpi.h"
 #include "hw/i386/pc.h"
 #include "hw/nvram/fw_cfg.h"
+#include "hw/pci/pci.h"
 
 
 #define ACPI_HDR_LEN        36
@@ -199,6 +200,58 @@ static GByteArray *aml_scope(const char *name, GByteArray *body)
     return aml_pkg(&op, 1, named);
 }
 
+/* A name path such as "\\_SB.PCI0.ISA.PRQA" (segments '_' padded). */
+static void aml_path(GByteArray *b, const char *path)
+{
+    gchar **segs;
+    unsigned n;
+
+    if (*path == '\\') {
+        put_le(b, '\\', 1);
+        path++;
+    }
+    segs = g_strsplit(path, ".", 0);
+    n = g_strv_length(segs);
+    if (n == 2) {
+        put_le(b, 0x2e, 1);                 /* DualNamePrefix */
+    } else if (n > 2) {
+        put_le(b, 0x2f, 1);                 /* MultiNamePrefix */
+        put_le(b, n, 1);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        aml_name_string(b, segs[i]);
+    }
+    g_strfreev(segs);
+}
+
+/* Method(name, nargs[, Serialized]) { body } */
+static GByteArray *aml_method(const char *name, unsigned nargs,
+                              bool serialized, GByteArray *body)
+{
+    uint8_t op = 0x14;                      /* MethodOp */
+    GByteArray *m = g_byte_array_new();
+    aml_name_string(m, name);
+    put_le(m, nargs | (serialized ? 0x08 : 0), 1);
+    g_byte_array_append(m, body->data, body->len);
+    g_byte_array_free(body, TRUE);
+    return aml_pkg(&op, 1, m);
+}
+
+/* If (pred) { body }: pred is already in body's first bytes. */
+static GByteArray *aml_if(GByteArray *pred_and_body)
+{
+    uint8_t op = 0xa0;                      /* IfOp */
+    return aml_pkg(&op, 1, pred_and_body);
+}
+
+#define AML_ARG0        0x68
+#define AML_RETURN      0xa4
+#define AML_STORE       0x70
+#define AML_AND         0x7b
+#define AML_OR          0x7d
+#define AML_LLESS       0x95
+#define AML_CREATE_DWORD_FIELD 0x8a
+
 /* Resource descriptors (ACPI spec, small and large resource data). */
 static void res_io(GByteArray *r, uint16_t base, uint8_t len)
 {
@@ -214,6 +267,19 @@ static void res_irq(GByteArray *r, unsigned irq)
 {
     put_le(r, 0x22, 1);                     /* IRQ, no flags: edge high */
     put_le(r, 1u << irq, 2);
+}
+
+/* Interrupt (ResourceConsumer, Level, ActiveHigh, Shared) { irqs }: the
+ * extended descriptor a PCI link uses; the first IRQ is at byte 5. */
+static void res_pci_irq(GByteArray *r, const unsigned *irqs, unsigned n)
+{
+    put_le(r, 0x89, 1);
+    put_le(r, 2 + 4 * n, 2);
+    put_le(r, 0x09, 1);                     /* consumer, shared; level high */
+    put_le(r, n, 1);
+    for (unsigned i = 0; i < n; i++) {
+        put_le(r, irqs[i], 4);
+    }
 }
 
 /* A producer window with fixed bounds: type 0 memory, 1 I/O, 2 bus. */
@@ -246,29 +312,186 @@ static void res_dword_mem(GByteArray *r, uint32_t min, uint32_t max,
     put_le(r, max - min + 1, 4);
 }
 
+/*
+ * PCI interrupt routing as the PIIX3 wires it (hw/pci: pci_intx_pirq):
+ * _PRT names, per slot and pin, one of four link devices (PNP0C0F), each
+ * a PIRQ register of the PIIX3 (00:01.0, config 0x60-0x63) whose IRQ its
+ * _CRS reads, _SRS writes, _DIS disables (bit 7).  An OS with ACPI routes
+ * INTx with these; one without reads the MP table, which says the same.
+ */
+static const char *const pirq_field[4] = { "PRQA", "PRQB", "PRQC", "PRQD" };
+static const char *const pirq_link[4] = { "LNKA", "LNKB", "LNKC", "LNKD" };
+static const unsigned pirq_irqs[] = { 5, 10, 11 };
+
+/* In the ISA device: the PIRQ registers as fields. */
+static void dsdt_pirq_fields(GByteArray *isa)
+{
+    uint8_t region[2] = { 0x5b, 0x80 }, field[2] = { 0x5b, 0x81 };
+    GByteArray *f = g_byte_array_new();
+
+    g_byte_array_append(isa, region, 2);    /* OperationRegion */
+    aml_name_string(isa, "PIRQ");
+    put_le(isa, 2, 1);                      /* PCI_Config */
+    aml_integer(isa, 0x60);
+    aml_integer(isa, 4);
+    aml_name_string(f, "PIRQ");
+    put_le(f, 0x01, 1);                     /* ByteAcc, NoLock, Preserve */
+    for (unsigned i = 0; i < 4; i++) {
+        aml_name_string(f, pirq_field[i]);
+        put_le(f, 8, 1);                    /* 8 bits */
+    }
+    aml_append(isa, aml_pkg(field, 2, f));
+}
+
+/* Name(_PRT, Package() { Package() { 0xSSSSFFFF, pin, LNKx, 0 }, ... }) */
+static void dsdt_prt(GByteArray *pci)
+{
+    uint8_t op = 0x12;                      /* PackageOp */
+    GByteArray *all = g_byte_array_new();
+    unsigned n = 0;
+
+    put_le(all, 0, 1);                      /* element count, set below */
+    for (unsigned slot = 0; slot < 32; slot++) {
+        for (unsigned pin = 1; pin <= 4; pin++) {
+            int pirq = pci_intx_pirq(slot, pin);
+            if (pirq < 0) {
+                continue;
+            }
+            GByteArray *e = g_byte_array_new();
+            put_le(e, 4, 1);
+            aml_integer(e, (uint64_t)slot << 16 | 0xffff);
+            aml_integer(e, pin - 1);
+            aml_name_string(e, pirq_link[pirq]);
+            aml_integer(e, 0);
+            aml_append(all, aml_pkg(&op, 1, e));
+            n++;
+        }
+    }
+    all->data[0] = n;
+    put_le(pci, 0x08, 1);
+    aml_name_string(pci, "_PRT");
+    aml_append(pci, aml_pkg(&op, 1, all));
+}
+
+/* \_SB.IQST(reg): _STA of a link; \_SB.IQCR(reg): its _CRS. */
+static void dsdt_link_methods(GByteArray *sb)
+{
+    GByteArray *m = g_byte_array_new(), *c;
+    unsigned zero = 0;
+
+    c = g_byte_array_new();
+    put_le(c, AML_AND, 1);                  /* If (And(Arg0, 0x80)) */
+    put_le(c, AML_ARG0, 1);
+    aml_integer(c, 0x80);
+    put_le(c, 0, 1);
+    put_le(c, AML_RETURN, 1);
+    aml_integer(c, 0x09);                   /* present, disabled */
+    aml_append(m, aml_if(c));
+    put_le(m, AML_RETURN, 1);
+    aml_integer(m, 0x0b);                   /* present, enabled */
+    aml_append(sb, aml_method("IQST", 1, false, m));
+
+    m = g_byte_array_new();
+    GByteArray *r = g_byte_array_new();
+    res_pci_irq(r, &zero, 1);
+    aml_name_resources(m, "RES0", r);
+    put_le(m, AML_CREATE_DWORD_FIELD, 1);
+    aml_name_string(m, "RES0");
+    aml_integer(m, 5);
+    aml_name_string(m, "IRQ0");
+    c = g_byte_array_new();
+    put_le(c, AML_LLESS, 1);                /* If (LLess(Arg0, 0x80)) */
+    put_le(c, AML_ARG0, 1);
+    aml_integer(c, 0x80);
+    put_le(c, AML_STORE, 1);                /* Store(And(Arg0, 0x0f), IRQ0) */
+    put_le(c, AML_AND, 1);
+    put_le(c, AML_ARG0, 1);
+    aml_integer(c, 0x0f);
+    put_le(c, 0, 1);
+    aml_name_string(c, "IRQ0");
+    aml_append(m, aml_if(c));
+    put_le(m, AML_RETURN, 1);
+    aml_name_string(m, "RES0");
+    aml_append(sb, aml_method("IQCR", 1, true, m));
+}
+
+static GByteArray *dsdt_link(unsigned i)
+{
+    GByteArray *d = g_byte_array_new(), *m, *r;
+    gchar *reg = g_strdup_printf("\\_SB.PCI0.ISA.%s", pirq_field[i]);
+
+    aml_name_int(d, "_HID", eisa_id("PNP0C0F"));
+    aml_name_int(d, "_UID", i);
+    r = g_byte_array_new();
+    res_pci_irq(r, pirq_irqs, G_N_ELEMENTS(pirq_irqs));
+    aml_name_resources(d, "_PRS", r);
+
+    m = g_byte_array_new();
+    put_le(m, AML_RETURN, 1);
+    aml_name_string(m, "IQST");
+    aml_path(m, reg);
+    aml_append(d, aml_method("_STA", 0, false, m));
+
+    m = g_byte_array_new();
+    put_le(m, AML_OR, 1);                   /* Or(reg, 0x80, reg) */
+    aml_path(m, reg);
+    aml_integer(m, 0x80);
+    aml_path(m, reg);
+    aml_append(d, aml_method("_DIS", 0, false, m));
+
+    m = g_byte_array_new();
+    put_le(m, AML_RETURN, 1);
+    aml_name_string(m, "IQCR");
+    aml_path(m, reg);
+    aml_append(d, aml_method("_CRS", 0, false, m));
+
+    m = g_byte_array_new();
+    put_le(m, AML_CREATE_DWORD_FIELD, 1);   /* the IRQ _PRS offered */
+    put_le(m, AML_ARG0, 1);
+    aml_integer(m, 5);
+    aml_name_string(m, "IRQ0");
+    put_le(m, AML_STORE, 1);
+    aml_name_string(m, "IRQ0");
+    aml_path(m, reg);
+    aml_append(d, aml_method("_SRS", 1, false, m));
+    g_free(reg);
+    return aml_device(pirq_link[i], d);
+}
+
+/* The ISA devices: I/O ports (length 0: none) and one IRQ. */
+static const struct {
+    const char *name, *hid;
+    int uid;                                /* -1: no _UID */
+    uint16_t io[2];
+    uint8_t io_len[2];
+    unsigned irq;
+} isa_devices[] = {
+    { "RTC", "PNP0B00", -1, { 0x70 }, { 8 }, 8 },
+    { "COM1", "PNP0501", 1, { 0x3f8 }, { 8 }, 4 },
+    /* The keyboard controller (hw/input/i8042.c) and its auxiliary port. */
+    { "KBD", "PNP0303", -1, { 0x60, 0x64 }, { 1, 1 }, 1 },
+    { "MOU", "PNP0F13", -1, { 0 }, { 0 }, 12 },
+};
+
 static GByteArray *dsdt_isa(void)
 {
     GByteArray *isa = g_byte_array_new();
-    GByteArray *d, *r;
 
     aml_name_int(isa, "_ADR", 0x00010000);  /* 00:01.0, the PIIX3 */
-
-    d = g_byte_array_new();
-    aml_name_int(d, "_HID", eisa_id("PNP0B00"));
-    r = g_byte_array_new();
-    res_io(r, 0x70, 8);
-    res_irq(r, 8);
-    aml_name_resources(d, "_CRS", r);
-    aml_append(isa, aml_device("RTC", d));
-
-    d = g_byte_array_new();
-    aml_name_int(d, "_HID", eisa_id("PNP0501"));
-    aml_name_int(d, "_UID", 1);
-    r = g_byte_array_new();
-    res_io(r, 0x3f8, 8);
-    res_irq(r, 4);
-    aml_name_resources(d, "_CRS", r);
-    aml_append(isa, aml_device("COM1", d));
+    dsdt_pirq_fields(isa);
+    for (unsigned i = 0; i < G_N_ELEMENTS(isa_devices); i++) {
+        GByteArray *d = g_byte_array_new(), *r = g_byte_array_new();
+        aml_name_int(d, "_HID", eisa_id(isa_devices[i].hid));
+        if (isa_devices[i].uid >= 0) {
+            aml_name_int(d, "_UID", isa_devices[i].uid);
+        }
+        for (unsigned j = 0; j < 2 && isa_devices[i].io_len[j]; j++) {
+            res_io(r, isa_devices[i].io[j], isa_devices[i].io_len[j]);
+        }
+        res_irq(r, isa_devices[i].irq);
+        aml_name_resources(d, "_CRS", r);
+        aml_append(isa, aml_device(isa_devices[i].name, d));
+    }
     return isa;
 }
 
@@ -292,8 +515,13 @@ static void build_dsdt(GByteArray *b, const MachineState *ms)
     res_dword_mem(r, MAX(ms->below_4g, PC_PCI_HOLE_START),
                   PC_PCI_HOLE_END - 1, false);
     aml_name_resources(pci, "_CRS", r);
+    dsdt_prt(pci);
     aml_append(pci, aml_device("ISA", dsdt_isa()));
     aml_append(sb, aml_device("PCI0", pci));
+    dsdt_link_methods(sb);
+    for (unsigned i = 0; i < 4; i++) {
+        aml_append(sb, dsdt_link(i));
+    }
 
     /* One processor device per vCPU; _UID matches the MADT's UID. */
     for (unsigned i = 0; i < ms->smp_cpus; i++) {
@@ -362,7 +590,7 @@ static void build_fadt(GByteArray *b, uint32_t facs, uint32_t dsdt)
     put_le(b, 0, 4);                        /* flush size, stride */
     put_le(b, 0, 4);                        /* duty, alarms */
     put_le(b, 0x32, 1);                     /* CMOS century byte */
-    put_le(b, 1, 2);                        /* IAPC_BOOT_ARCH: legacy devs */
+    put_le(b, 3, 2);                        /* IAPC_BOOT_ARCH: legacy, 8042 */
     put_le(b, 0, 1);
     /* WBINVD, PROC_C1, no fixed sleep button (the power button is fixed),
      * RTC_S4, RESET_REG_SUP, USE_PLATFORM_CLOCK. */
@@ -402,10 +630,14 @@ static void build_madt(GByteArray *b, const MachineState *ms)
     put_le(b, 0, 1);
     put_le(b, ACPI_IOAPIC_ADDR, 4);
     put_le(b, 0, 4);                        /* GSI base */
-    /* ISA IRQ 0 (the PIT) at pin 2; the SCI level-triggered, high. */
+    /* ISA IRQ 0 (the PIT) at pin 2; the SCI level-triggered, high; so are
+     * the IRQs the PCI links offer (_PRS), as in QEMU's pc. */
     static const struct { uint8_t irq, gsi; uint16_t flags; } iso[] = {
         { 0, 2, 0 },
+        { 5, 5, 0x000d },
         { ACPI_SCI_IRQ, ACPI_SCI_IRQ, 0x000d },
+        { 10, 10, 0x000d },
+        { 11, 11, 0x000d },
     };
     for (unsigned i = 0; i < G_N_ELEMENTS(iso); i++) {
         put_le(b, 2, 1);                    /* interrupt source override */

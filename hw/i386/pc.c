@@ -12,6 +12,7 @@
 #include "hw/char/serial.h"
 #include "hw/i386/boot.h"
 #include "hw/i386/pc.h"
+#include "hw/input/i8042.h"
 #include "hw/pci/pci.h"
 #include "hw/rtc/mc146818rtc.h"
 #include "system/compat-options.h"
@@ -57,17 +58,12 @@ unsigned e820_table(const MachineState *ms, E820Entry *out, unsigned max)
     return n;
 }
 
-/* Keyboard controller (0x64) and PIIX reset control (0xcf9). */
+/* PIIX reset control (0xcf9); the keyboard controller's reset line is
+ * hw/input/i8042.c's. */
 static void reset_port_write(void *opaque, uint64_t offset, uint64_t value,
                              unsigned size)
 {
     static uint8_t rcr;
-    if (opaque == (void *)0x64) {
-        if ((value & 0xff) == 0xfe) {
-            pc_reset_request("a keyboard controller reset (port 0x64)");
-        }
-        return;
-    }
     if ((value & 0x04) && !(rcr & 0x04)) {
         pc_reset_request("a reset through port 0xcf9");
     }
@@ -76,7 +72,7 @@ static void reset_port_write(void *opaque, uint64_t offset, uint64_t value,
 
 static uint64_t reset_port_read(void *opaque, uint64_t offset, unsigned size)
 {
-    return 0;   /* 0x64: no data, input buffer empty */
+    return 0;
 }
 
 static const MemoryRegionOps reset_port_ops = {
@@ -122,13 +118,13 @@ void pc_reset_request(const char *why)
 }
 
 /*
- * With -kernel vmu is the firmware: the tables a BIOS would leave (MP,
- * SMBIOS, ACPI through the table loader), then the kernel and its boot
- * information, which points at the RSDP.
+ * With -kernel vmu is the firmware: the tables a BIOS would leave (SMBIOS,
+ * ACPI through the table loader; the MP table once the PCI devices exist,
+ * pc_firmware_setup), then the kernel and its boot information, which
+ * points at the RSDP.
  */
 static bool pc_direct_boot(MachineState *ms, Error **errp)
 {
-    mptable_write(ms);
     if (!pc_smbios_write(ms, errp)) {
         return false;
     }
@@ -181,8 +177,25 @@ bool pc_machine_check(MachineState *ms, Error **errp)
     return x86_kernel_check(ms, errp);
 }
 
+/*
+ * With -kernel vmu is the BIOS: after the bus reset (its handler runs
+ * before this one), route the PIRQs and fill INTERRUPT_LINE as SeaBIOS
+ * does for QEMU's pc, then describe that routing in the MP table.
+ */
+static void pc_firmware_setup(void *opaque)
+{
+    MachineState *ms = opaque;
+    pci_piix_route_as_bios();
+    mptable_write(ms);
+}
+
 bool pc_machine_done(MachineState *ms, Error **errp)
 {
+    if (ms->kernel) {
+        pc_firmware_setup(ms);
+        reset_handler_add(pc_firmware_setup, ms);
+    }
+
     static IORegion rcr;
     io_region_init(&rcr, "reset-control", AS_IO, 1, &reset_port_ops,
                    (void *)0xcf9);
@@ -255,14 +268,9 @@ bool pc_machine_init(MachineState *ms, Error **errp)
                             errp)) {
         return false;
     }
-    static IORegion kbd, a20;
+    static IORegion a20;
     io_region_init(&a20, "port92", AS_IO, 1, &port92_ops, NULL);
-    if (!io_region_map(&a20, 0x92, errp)) {
-        return false;
-    }
-    io_region_init(&kbd, "i8042-reset", AS_IO, 1, &reset_port_ops,
-                   (void *)0x64);
-    if (!io_region_map(&kbd, 0x64, errp)) {
+    if (!io_region_map(&a20, 0x92, errp) || !i8042_init(errp)) {
         return false;
     }
     if (!pc_fw_cfg_init(ms, errp) || !rtc_init(ms, errp)) {

@@ -197,6 +197,9 @@ static void bars_update(PCIDevice *d)
 uint32_t pci_config_read(PCIDevice *d, unsigned off, unsigned len)
 {
     uint32_t v = 0;
+    if (d->ops && d->ops->config_read) {
+        d->ops->config_read(d, off, len);
+    }
     for (unsigned i = 0; i < len && off + i < PCI_CONFIG_SPACE_SIZE; i++) {
         v |= (uint32_t)d->config[off + i] << (8 * i);
     }
@@ -237,15 +240,21 @@ void pci_config_write(PCIDevice *d, unsigned off, uint32_t val, unsigned len)
 /* INTx: PIIX3 PIRQ A-D, each a wired OR of the slots swizzled onto it. */
 
 static PCIDevice host_bridge, piix3;
+#define PIIX3_SLOT  1
 static uint8_t pirq_irq_level[16];
 /* Level sources on ISA IRQs besides the PIRQs (the ACPI SCI), one bit per
  * IRQ: a level IRQ the guest may share with PCI INTx is their wired OR. */
 static uint16_t isa_other_level;
 
+/* The PIIX3 swizzle: INTA of slot s is PIRQ (s - 1) mod 4, and so on. */
+static unsigned slot_pirq(unsigned slot, unsigned pin)
+{
+    return (pin - 1 + slot - 1) & 3;
+}
+
 static unsigned intx_pirq(PCIDevice *d)
 {
-    unsigned pin = d->config[PCI_INTERRUPT_PIN] - 1;
-    return (pin + PCI_SLOT(d->devfn) - 1) & 3;
+    return slot_pirq(PCI_SLOT(d->devfn), d->config[PCI_INTERRUPT_PIN]);
 }
 
 /* Recompute every ISA IRQ level from the PIRQ routes and device levels. */
@@ -308,6 +317,42 @@ void pci_piix_set_pirq(unsigned pirq, unsigned irq)
 {
     piix3.config[0x60 + (pirq & 3)] = irq & 0xf;
     pirq_update_all();
+}
+
+int pci_intx_pirq(unsigned slot, unsigned pin)
+{
+    /* Slot 1 is the PIIX itself: its PM function's interrupt is the SCI,
+     * wired to its ISA IRQ, not a PIRQ. */
+    if (slot == PIIX3_SLOT || slot > 31 || pin < 1 || pin > 4) {
+        return -1;
+    }
+    return slot_pirq(slot, pin);
+}
+
+int pci_intx_route(unsigned slot, unsigned pin)
+{
+    int pirq = pci_intx_pirq(slot, pin);
+    if (pirq < 0 || (piix3.config[0x60 + pirq] & 0x80)) {
+        return -1;
+    }
+    return piix3.config[0x60 + pirq] & 0xf;
+}
+
+void pci_piix_route_as_bios(void)
+{
+    static const uint8_t bios_irqs[4] = { 10, 10, 11, 11 };
+    for (unsigned i = 0; i < 4; i++) {
+        pci_piix_set_pirq(i, bios_irqs[i]);
+    }
+    for (unsigned i = 0; i < 256; i++) {
+        PCIDevice *d = bus[i];
+        if (d && d->config[PCI_INTERRUPT_PIN] &&
+            PCI_SLOT(i) != PIIX3_SLOT) {
+            int irq = pci_intx_route(PCI_SLOT(i), d->config[PCI_INTERRUPT_PIN]);
+            d->config[PCI_INTERRUPT_LINE] = irq < 0 ? 0xff : irq;
+        }
+    }
+    trace(pci_piix_route_as_bios, "PIRQ A-D -> IRQ 10 10 11 11");
 }
 
 static void piix3_config_write(PCIDevice *d, unsigned off, uint32_t val,
@@ -444,7 +489,7 @@ bool pci_host_init(Error **errp)
         return false;
     }
     host_bridge.config[PCI_REVISION_ID] = 2;
-    if (!pci_device_register(&piix3, "PIIX3", PCI_DEVFN(1, 0), 0x8086,
+    if (!pci_device_register(&piix3, "PIIX3", PCI_DEVFN(PIIX3_SLOT, 0), 0x8086,
                              0x7000, 0x060100, &piix3_ops, NULL, errp)) {
         return false;
     }

@@ -21,6 +21,7 @@ enum {
     VIRTIO_PCI_CAP_NOTIFY_CFG = 2,
     VIRTIO_PCI_CAP_ISR_CFG = 3,
     VIRTIO_PCI_CAP_DEVICE_CFG = 4,
+    VIRTIO_PCI_CAP_PCI_CFG = 5,
 };
 
 static bool proxy_msix(VirtIOPCIProxy *p)
@@ -189,12 +190,99 @@ static void bar_moved(PCIDevice *d, unsigned bar)
     }
 }
 
+/*
+ * VIRTIO_PCI_CAP_PCI_CFG (virtio 1.2, 4.1.4.9): the driver writes a BAR,
+ * offset and length (1, 2 or 4) into the capability; reading or writing
+ * its data field then reads or writes that BAR, mapped or not (firmware
+ * that cannot reach a 64-bit BAR from 32-bit code uses it).
+ */
+#define CFG_CAP_BAR     4
+#define CFG_CAP_OFFSET  8
+#define CFG_CAP_LENGTH  12
+#define CFG_CAP_DATA    16
+#define CFG_CAP_SIZE    20
+
+/* The BAR access the capability describes, or NULL if it is not one. */
+static PCIBar *pci_cfg_target(VirtIOPCIProxy *p, uint32_t *off,
+                              unsigned *len)
+{
+    static RateLimit rl;
+    const uint8_t *c = &p->pci.config[p->pci_cfg_cap];
+    unsigned bar = c[CFG_CAP_BAR];
+    *off = pci_get_long(c + CFG_CAP_OFFSET);
+    *len = pci_get_long(c + CFG_CAP_LENGTH);
+    if (bar < PCI_NUM_BARS && p->pci.bars[bar].size &&
+        (*len == 1 || *len == 2 || *len == 4) && *off % *len == 0 &&
+        *off + (uint64_t)*len <= p->pci.bars[bar].size) {
+        return &p->pci.bars[bar];
+    }
+    error_report_ratelimited(&rl, "%s: the guest driver used the PCI "
+                             "configuration window with BAR %u offset 0x%x "
+                             "length %u: not an access to a BAR of this "
+                             "device (length 1, 2 or 4, aligned); ignored",
+                             p->pci.name, bar, *off, *len);
+    return NULL;
+}
+
+static bool covers_data(VirtIOPCIProxy *p, unsigned off, unsigned len)
+{
+    unsigned data = p->pci_cfg_cap + CFG_CAP_DATA;
+    return p->pci_cfg_cap && off < data + 4 && off + len > data;
+}
+
+static void config_read(PCIDevice *d, unsigned off, unsigned len)
+{
+    VirtIOPCIProxy *p = d->opaque;
+    uint32_t boff;
+    unsigned blen;
+    PCIBar *b;
+    if (!covers_data(p, off, len)) {
+        return;
+    }
+    uint64_t v = 0;
+    if ((b = pci_cfg_target(p, &boff, &blen))) {
+        v = b->region.ops->read ? b->region.ops->read(b->region.opaque, boff,
+                                                      blen) : 0;
+        trace(virtio_pci_cfg_window_read, "%s BAR %td +0x%x len %u: 0x%"
+              PRIx64, d->name, b - d->bars, boff, blen, v);
+    }
+    if (b && blen < 4) {
+        v &= (1u << (8 * blen)) - 1;
+    }
+    pci_set_long(&d->config[p->pci_cfg_cap + CFG_CAP_DATA], v);
+}
+
 static void config_write(PCIDevice *d, unsigned off, uint32_t val,
                          unsigned len)
 {
     VirtIOPCIProxy *p = d->opaque;
+    uint32_t boff;
+    unsigned blen;
+    PCIBar *b;
     /* INTx disable or bus master changes need nothing here. */
-    (void)p;
+    if (!covers_data(p, off, len) || !(b = pci_cfg_target(p, &boff, &blen))) {
+        return;
+    }
+    uint32_t v = pci_get_long(&d->config[p->pci_cfg_cap + CFG_CAP_DATA]);
+    if (blen < 4) {
+        v &= (1u << (8 * blen)) - 1;
+    }
+    trace(virtio_pci_cfg_window_write, "%s BAR %td +0x%x len %u: 0x%x",
+          d->name, b - d->bars, boff, blen, v);
+    if (b->region.ops->write) {
+        b->region.ops->write(b->region.opaque, boff, v, blen);
+    }
+}
+
+static void add_pci_cfg_cap(VirtIOPCIProxy *p)
+{
+    PCIDevice *d = &p->pci;
+    uint8_t c = pci_add_capability(d, PCI_CAP_ID_VNDR, CFG_CAP_SIZE);
+    p->pci_cfg_cap = c;
+    d->config[c + 2] = CFG_CAP_SIZE;
+    d->config[c + 3] = VIRTIO_PCI_CAP_PCI_CFG;
+    d->wmask[c + CFG_CAP_BAR] = 0xff;
+    memset(&d->wmask[c + CFG_CAP_OFFSET], 0xff, 12);  /* offset, len, data */
 }
 
 /* Machine reset: as a driver's reset (a vhost back-end's rings stop). */
@@ -203,11 +291,16 @@ static void proxy_reset(PCIDevice *d)
     VirtIOPCIProxy *p = d->opaque;
     virtio_set_status(p->vdev, 0);
     p->dfselect = p->gfselect = p->queue_select = 0;
+    if (p->pci_cfg_cap) {
+        memset(&d->config[p->pci_cfg_cap + CFG_CAP_BAR], 0,
+               CFG_CAP_SIZE - CFG_CAP_BAR);
+    }
     pci_set_irq(&p->pci, false);
     guest_notifiers_sync(p);
 }
 
 static const PCIDeviceOps virtio_pci_ops = {
+    .config_read = config_read,
     .config_write = config_write,
     .bar_moved = bar_moved,
     .reset = proxy_reset,
@@ -503,6 +596,7 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, int devfn,
     p->notify_mult = page_per_vq ? 0x1000 : VIRTIO_PCI_NOTIFY_MULT;
     add_vendor_cap(d, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF,
                    notify_len, p->notify_mult);
+    add_pci_cfg_cap(p);
     pci_register_bar(d, VIRTIO_PCI_MODERN_BAR,
                      PCI_BASE_ADDRESS_MEM_TYPE_64 |
                      PCI_BASE_ADDRESS_MEM_PREFETCH, bar_size,

@@ -16,6 +16,10 @@ CASES = {
     "hello": ("test=hello", "256M"),
     "pit": ("test=pit", "256M"),
     "highmem": ("test=highmem", "5G"),
+    # CPUID fields of QEMU's -cpu host policy (TSC-deadline, the -smp core
+    # count in 0x80000008, no SEV in 0x8000001F, CmpLegacy).
+    "cpuid-smp1": ("test=cpuid", "256M", ["-smp", "1"]),
+    "cpuid-smp2": ("test=cpuid", "256M", ["-smp", "2"]),
 }
 
 
@@ -30,9 +34,10 @@ def main():
     qemu = shutil.which("qemu-system-x86_64")
     if not qemu:
         skip("qemu-system-x86_64 is not installed")
-    append, mem = CASES[case]
-    v = run_fw(vmu, fw, append, ["-m", mem])
-    q = run([qemu] + QEMU + ["-m", mem, "-kernel", fw, "-append", append])
+    append, mem, extra = (CASES[case] + ([],))[:3]
+    v = run_fw(vmu, fw, append, ["-m", mem] + extra)
+    q = run([qemu] + QEMU + ["-m", mem] + extra +
+            ["-kernel", fw, "-append", append])
     print("vmu  %.3f s status %d: %s" % (v.seconds, v.status, v.fw_lines()))
     print("qemu %.3f s status %d: %s" % (q.seconds, q.status, q.fw_lines()))
     expect(q.fw_lines(), "QEMU printed no vmu-fw: lines", q)

@@ -26,6 +26,8 @@ HOST_CAPABILITIES = {
                      "(a boot parameter, not a package)",
     "cpus": "fewer than two CPUs: dpdk-testpmd's forwarding core needs a "
             "second one",
+    "amd": "the host CPU is not an AMD one (a Linux guest's view of the "
+           "AMD CPUID policy needs one)",
 }
 
 

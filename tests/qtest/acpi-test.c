@@ -1,7 +1,9 @@
 /*
  * ACPI as SeaBIOS gets it: the three fw_cfg files, the loader script run
  * here as firmware runs it, every table's signature and checksum, iasl's
- * disassembly of the DSDT, the MADT against -smp; the PIIX4 PM block: its
+ * disassembly of the DSDT (recompiled, with _PRT, the PCI links and the
+ * keyboard), a PCI link routed by ACPICA's interpreter (acpiexec), the
+ * MADT against -smp; the PIIX4 PM block: its
  * timer counts, its overflow status raises the SCI on IRQ 9, SLP_EN with S5
  * powers the machine off; -no-acpi and -machine acpi=off.
  */
@@ -129,6 +131,57 @@ static uint8_t *sdt_check(Blob *blobs, unsigned n, uint64_t addr,
     return t;
 }
 
+/*
+ * The PCI link devices run by ACPICA's interpreter (acpiexec, from the
+ * same package as iasl), as an OS routes a link: _SRS with IRQ 11 from
+ * _PRS, then _CRS reports it and _STA says enabled; _DIS, and _STA says
+ * disabled.  acpiexec gives the PIIX3's PCI_Config region memory of its
+ * own, so the registers the methods write are what they read back.
+ */
+static void dsdt_links_run(const char *iasl, const char *dir,
+                           const char *aml)
+{
+    gchar *bindir = g_path_get_dirname(iasl);
+    gchar *acpiexec = g_build_filename(bindir, "acpiexec", NULL);
+    GError *err = NULL;
+    gchar *out = NULL, *errout = NULL;
+    int status;
+    gchar *argv[] = {
+        acpiexec, "-b",
+        "evaluate \\_SB.LNKB._SRS (89 06 00 09 01 0B 00 00 00 79 00); "
+        "evaluate \\_SB.LNKB._CRS; evaluate \\_SB.LNKB._STA; "
+        "evaluate \\_SB.LNKB._DIS; evaluate \\_SB.LNKB._STA",
+        (gchar *)aml, NULL
+    };
+    g_assert_true(g_file_test(acpiexec, G_FILE_TEST_IS_EXECUTABLE));
+    g_assert_true(g_spawn_sync(dir, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &errout, &status, &err));
+    g_assert_no_error(err);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) ||
+        strstr(out, "ACPI Error") || strstr(out, "Exception")) {
+        g_error("acpiexec on the link devices (status 0x%x):\n%s\n%s",
+                status, out, errout);
+    }
+    /* _CRS: Interrupt (ResourceConsumer, Level, ActiveHigh, Shared) {11} */
+    const char *crs = strstr(out, "Evaluating \\_SB.LNKB._CRS");
+    g_assert_nonnull(crs);
+    g_assert_nonnull(strstr(crs, "89 06 00 09 01 0B 00 00 00 79"));
+    const char *sta = strstr(crs, "Evaluating \\_SB.LNKB._STA");
+    g_assert_nonnull(sta);
+    const char *on = strstr(sta, "[Integer] = ");
+    g_assert_nonnull(on);
+    g_assert_cmpuint(g_ascii_strtoull(on + 12, NULL, 16) & 0x0b, ==, 0x0b);
+    const char *dis = strstr(on, "Evaluating \\_SB.LNKB._STA");
+    g_assert_nonnull(dis);
+    const char *off = strstr(dis, "[Integer] = ");
+    g_assert_nonnull(off);
+    g_assert_cmpuint(g_ascii_strtoull(off + 12, NULL, 16) & 0x0b, ==, 0x09);
+    g_free(out);
+    g_free(errout);
+    g_free(acpiexec);
+    g_free(bindir);
+}
+
 /* iasl -d on the DSDT: exit 0 and no "Error" in what it prints. */
 static void dsdt_disassemble(const uint8_t *dsdt)
 {
@@ -164,6 +217,41 @@ static void dsdt_disassemble(const uint8_t *dsdt)
         g_assert_nonnull(strstr(text, "PNP0501"));
         g_assert_nonnull(strstr(text, "PNP0B00"));
     }
+    if (g_test_verbose()) {
+        g_test_message("%s", text);
+    }
+    /* PCI interrupt routing (ACPI 6.4, 6.2.13 and 6.2.16): _PRT and the
+     * four PIIX3 links with what an OS calls on them; the keyboard. */
+    g_assert_nonnull(strstr(text, "(_PRT"));  /* QEMU: a Method */
+    g_assert_nonnull(strstr(text, "PNP0C0F"));
+    g_assert_nonnull(strstr(text, "PNP0303"));
+    const char *const links[] = { "LNKA", "LNKB", "LNKC", "LNKD" };
+    for (unsigned i = 0; i < G_N_ELEMENTS(links); i++) {
+        gchar *dev = g_strdup_printf("Device (%s)", links[i]);
+        const char *at = strstr(text, dev);
+        g_assert_nonnull(at);
+        const char *next = strstr(at + 1, "Device (");
+        const char *const methods[] = { "_PRS", "_CRS", "_SRS", "_STA" };
+        for (unsigned j = 0; j < G_N_ELEMENTS(methods); j++) {
+            const char *m = strstr(at, methods[j]);
+            g_assert_true(m && (!next || m < next));
+        }
+        g_free(dev);
+    }
+    /* What iasl disassembled compiles again without errors. */
+    gchar *cargv[] = { iasl, "-p", "recompiled", dsl, NULL };
+    g_free(out);
+    g_free(errout);
+    g_assert_true(g_spawn_sync(dir, cargv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &errout, &status, &err));
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        g_error("iasl could not compile the disassembled DSDT (status "
+                "0x%x):\n%s\n%s", status, out, errout);
+    }
+    dsdt_links_run(iasl, dir, aml);
+    gchar *recompiled = g_build_filename(dir, "recompiled.aml", NULL);
+    g_unlink(recompiled);
+    g_free(recompiled);
     g_unlink(aml);
     g_unlink(dsl);
     g_rmdir(dir);
@@ -216,6 +304,11 @@ static void check_tables(unsigned cpus)
     g_assert_cmphex(le32(fadt + 76), ==, PM_BASE + 8);  /* PM_TMR */
     g_assert_cmphex(le32(fadt + 80), ==, 0xafe0);       /* GPE0 */
     g_assert_cmpuint(le32(fadt + 112) & (1u << 4), ==, 0); /* power button */
+    /* IAPC_BOOT_ARCH (FADT 2 and later; QEMU's pc has FADT 1): legacy
+     * devices and an 8042, else Linux does not probe the keyboard. */
+    if (fadt[8] >= 2) {
+        g_assert_cmphex(fadt[109] & 3, ==, 3);
+    }
     if (le32(fadt + 4) >= 129) {
         g_assert_cmphex(le32(fadt + 120), ==, 0xcf9);   /* RESET_REG */
         g_assert_cmphex(fadt[128], ==, 6);

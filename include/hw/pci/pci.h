@@ -58,6 +58,9 @@ typedef struct PCIBar {
 } PCIBar;
 
 typedef struct PCIDeviceOps {
+    /* Before a configuration read of len bytes at off: a chance to fill
+     * config[] with what the read must see (a window on a BAR). */
+    void (*config_read)(PCIDevice *d, unsigned off, unsigned len);
     /* After the generic handling of a configuration write. */
     void (*config_write)(PCIDevice *d, unsigned off, uint32_t val,
                          unsigned len);
@@ -115,6 +118,18 @@ void pci_set_irq(PCIDevice *d, bool level);
 void pci_piix_set_isa_irq(unsigned irq, bool level);
 /* Program a PIRQ route as firmware would (pirq 0-3 = A-D, irq 0-15). */
 void pci_piix_set_pirq(unsigned pirq, unsigned irq);
+/* Which PIRQ (0-3 = A-D, the PIIX3's registers 0x60-0x63) INTx pin (1-4 =
+ * INTA-INTD) of a device in slot is wired to; -1 for the PIIX's own slot. */
+int pci_intx_pirq(unsigned slot, unsigned pin);
+/* The ISA IRQ that INTx pin (1-4 = INTA-INTD) of a device in slot reaches
+ * through the PIRQ routing as programmed now; -1 if that route is off or
+ * the slot is the PIIX's own (slot 1). */
+int pci_intx_route(unsigned slot, unsigned pin);
+/* What a PC BIOS does before it boots (SeaBIOS's choice): PIRQ A-D to IRQ
+ * 10, 10, 11, 11 and the INTERRUPT_LINE of every interrupting function
+ * outside slot 1 set to its IRQ.  For direct kernel boots, where vmu is
+ * the firmware. */
+void pci_piix_route_as_bios(void);
 
 /* Config space helpers (little endian). */
 static inline uint16_t pci_get_word(const uint8_t *p)

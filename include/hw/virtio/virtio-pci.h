@@ -1,6 +1,7 @@
 /*
  * The virtio 1.x PCI transport (modern only): vendor capabilities for the
- * common, notify, ISR and device configuration in BAR 4, MSI-X in BAR 1.
+ * common, notify, ISR and device configuration in BAR 4, MSI-X in BAR 1,
+ * and the PCI configuration access window onto any BAR.
  */
 #ifndef VMU_HW_VIRTIO_VIRTIO_PCI_H
 #define VMU_HW_VIRTIO_VIRTIO_PCI_H
@@ -37,6 +38,7 @@ struct VirtIOPCIProxy {
     uint32_t dfselect, gfselect;
     uint16_t queue_select;
     uint32_t notify_mult;       /* bytes between queues' notify addresses */
+    uint8_t pci_cfg_cap;        /* offset of the PCI_CFG window capability */
     VirtIOPCIQueue *q;
 };
 

@@ -28,6 +28,7 @@
 #define IOAPIC_REDTBL   0x10
 #define RTE_MASKED      0x10000
 #define RTE_LEVEL       0x08000
+#define RTE_ACTIVE_LOW  0x02000
 
 /* PIT */
 #define PIT_CH0         0x40
@@ -114,6 +115,15 @@ void ioapic_route(unsigned pin, uint8_t vector, bool level, uint32_t apic_id)
 {
     ioapic_write(IOAPIC_REDTBL + 2 * pin + 1, apic_id << 24);
     ioapic_write(IOAPIC_REDTBL + 2 * pin, vector | (level ? RTE_LEVEL : 0));
+}
+
+/* As an OS programs a pin the MP table or ACPI describes. */
+void ioapic_route_flags(unsigned pin, uint8_t vector, bool level,
+                        bool active_low, uint32_t apic_id)
+{
+    ioapic_write(IOAPIC_REDTBL + 2 * pin + 1, apic_id << 24);
+    ioapic_write(IOAPIC_REDTBL + 2 * pin, vector | (level ? RTE_LEVEL : 0) |
+                 (active_low ? RTE_ACTIVE_LOW : 0));
 }
 
 void ioapic_mask(unsigned pin)

@@ -138,6 +138,9 @@ struct irq_frame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 void idt_init(void);
+/* A level-triggered source: before the EOI of vector, read the byte at
+ * mmio (a read-to-clear status such as virtio's ISR) so the line drops. */
+void idt_set_level_ack(uint8_t vector, uint64_t mmio);
 uint32_t irq_count(uint8_t vector);
 /* Wait until irq_count(vector) >= n; bounded. Returns the final count. */
 uint32_t irq_wait(uint8_t vector, uint32_t n);
@@ -153,6 +156,8 @@ void lapic_eoi(void);
 uint32_t lapic_id(void);
 void ioapic_init(void);
 void ioapic_route(unsigned pin, uint8_t vector, bool level, uint32_t apic_id);
+void ioapic_route_flags(unsigned pin, uint8_t vector, bool level,
+                        bool active_low, uint32_t apic_id);
 void ioapic_mask(unsigned pin);
 void pit_start_periodic(uint32_t hz);
 void pit_stop(void);
@@ -227,6 +232,9 @@ bool pci_enable(struct pci_dev *d);
 /* Offset of the first capability with this ID after the one at 'from'
  * (from = 0: from the list head); 0 if none. */
 unsigned pci_find_cap(const struct pci_dev *d, uint8_t id, unsigned from);
+
+/* ---- cpuid.c ---- */
+int test_cpuid(void);
 
 /* ---- net-tests.c ---- */
 int test_pci(void);

@@ -31,6 +31,12 @@ extern const char isr_stubs[];
 
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 static volatile uint32_t irq_counts[256];
+static uint64_t level_ack[256];
+
+void idt_set_level_ack(uint8_t vector, uint64_t mmio)
+{
+    level_ack[vector] = mmio;
+}
 
 void idt_init(void)
 {
@@ -67,6 +73,9 @@ void isr_dispatch(struct irq_frame *f)
         fw_exit(FW_EXIT_EXCEPTION);
     }
     irq_counts[v]++;
+    if (level_ack[v]) {
+        (void)mmio_read8(level_ack[v]);
+    }
     if (v != VEC_SPURIOUS) {
         lapic_eoi();
     }

@@ -358,6 +358,7 @@ static const struct {
     { "net-echo", test_net_echo },
     { "net-rx", test_net_rx },
     { "initrd", test_initrd },
+    { "cpuid", test_cpuid },
 };
 
 int run_test(const char *name, size_t len)

@@ -3,6 +3,7 @@
  * vmu's test firmware. Only what virtio-net needs: two queues, one
  * descriptor per buffer, no indirect descriptors, no event index. */
 #include "virtio.h"
+#include "mptable.h"
 
 /* PCI capability IDs */
 #define PCI_CAP_VENDOR      0x09
@@ -118,6 +119,54 @@ static bool msix_setup(struct virtio_pci *v, const uint8_t *vectors, unsigned nv
     return true;
 }
 
+static bool intx_from_mptable(void)
+{
+    const char *val;
+    return cmdline_get("intx", &val) == 2 && !strncmp(val, "mp", 2);
+}
+
+/*
+ * intx=mp: as Linux without ACPI routes a PCI interrupt.  The MP table
+ * gives the IOAPIC pin and its trigger and polarity; the PIIX3 router's
+ * PIRQ register (0x60 + the link arch/x86/pci/irq.c reads for it) and the
+ * function's INTERRUPT_LINE must say the same IRQ.
+ */
+static bool intx_setup_mp(struct virtio_pci *v, struct pci_dev *d)
+{
+    uint8_t ipin = pci_cfg_read8(d, PCI_INTR_PIN);
+    uint8_t line = pci_cfg_read8(d, PCI_INTR_LINE);
+    struct pci_dev *router = pci_find(0x8086, 0x7000);
+    struct mp_route r;
+    uint8_t pirq;
+
+    if (ipin < 1 || ipin > 4) {
+        printf("vmu-fw: net no INTx pin (%u)\n", ipin);
+        return false;
+    }
+    if (!mp_pci_route(d->slot, ipin, &r)) {
+        return false;
+    }
+    pirq = router ? pci_cfg_read8(router, 0x60 + ((d->slot + ipin - 2) & 3))
+                  : 0x80;
+    printf("vmu-fw: net intx mp bus %u slot %u INT%c -> ioapic pin %u %s %s, "
+           "pirq %#x, line %u\n", r.bus, d->slot, 'A' + ipin - 1,
+           r.ioapic_pin, r.level ? "level" : "edge",
+           r.active_low ? "low" : "high", pirq, line);
+    if (r.ioapic_pin == 0 || r.ioapic_pin >= 24 || (pirq & 0x80) ||
+        pirq != r.ioapic_pin || line != r.ioapic_pin) {
+        printf("vmu-fw: net intx MP table, PIRQ route and interrupt line "
+               "disagree\n");
+        return false;
+    }
+    v->intx_pin = r.ioapic_pin;
+    if (r.level) {
+        idt_set_level_ack(VEC_NET_INTX, v->isr);
+    }
+    ioapic_route_flags(v->intx_pin, VEC_NET_INTX, r.level, r.active_low,
+                       lapic_id());
+    return true;
+}
+
 bool virtio_pci_init(struct virtio_pci *v, struct pci_dev *d, enum virtio_irq irq,
                      const uint8_t *vectors, unsigned nvec)
 {
@@ -133,6 +182,9 @@ bool virtio_pci_init(struct virtio_pci *v, struct pci_dev *d, enum virtio_irq ir
     }
     if (irq == IRQ_MSIX) {
         return msix_setup(v, vectors, nvec);
+    }
+    if (irq == IRQ_INTX && intx_from_mptable()) {
+        return intx_setup_mp(v, d);
     }
     if (irq == IRQ_INTX) {
         uint64_t pin = cmdline_u64("intx-pin", pci_cfg_read8(d, PCI_INTR_LINE));
