@@ -448,6 +448,5 @@ CORPUS = [
      "-device virtio-net-pci,netdev=hostnet1,mq=on,mrg_rxbuf=on,vectors=6,"
      "id=net1,mac=00:60:2f:00:00:02,bus=pci.0,addr=0x7",
      ["device type 'virtio-blk-pci' is not supported: disks",
-      "-daemonize: not supported yet",
-      "unknown image format 'qcow2'"]),
+      "-daemonize: not supported yet"]),
 ]
