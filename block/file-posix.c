@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "block-int.h"
+#include "file-lock.h"
 #include "util/fdset.h"
 #include "util/trace.h"
 
@@ -366,6 +367,12 @@ static bool file_open_common(BlockDriverState *bs, const Opts *opts,
         close(fd);
         opts_error(opts, errp, "'%s' is not a block device; use "
                    "driver=file for an image file", filename);
+        return false;
+    }
+    bool lock = strcmp(locking, "off");
+    if (lock && !file_lock_take(fd, filename, !bs->read_only, bs->force_share,
+                                errp)) {
+        close(fd);
         return false;
     }
     FileState *s = g_new0(FileState, 1);

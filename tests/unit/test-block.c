@@ -339,6 +339,43 @@ static void test_bad_drive(void)
     g_free(path);
 }
 
+static void test_locking(void)
+{
+    char *path = make_file("lock.raw", 1 << 16);
+    BlockBackend *a = drive_open_ok("file=%s,format=raw", path, "a");
+    /* A second writer, and a reader that does not share writes: refused. */
+    char *msg = drive_error("file=%s,format=raw", path);
+    g_assert_nonnull(strstr(msg, "is in use"));
+    g_assert_nonnull(strstr(msg, "'write' lock"));
+    g_free(msg);
+    msg = drive_error("file=%s,format=raw,readonly=on", path);
+    g_assert_nonnull(strstr(msg, "is in use"));
+    g_free(msg);
+    msg = drive_error("file=%s,format=raw,file.force-share=on", path);
+    g_assert_nonnull(strstr(msg, "force-share=on needs read-only=on"));
+    g_free(msg);
+    /* force-share=on (read-only) and locking=off get in. */
+    Error *err = NULL;
+    char *t = g_strdup_printf("file=%s,format=raw,readonly=on,"
+                              "file.force-share=on", path);
+    BlockBackend *b = drive_open(t, "b", &err);
+    g_assert_null(err);
+    g_assert_nonnull(b);
+    g_free(t);
+    t = g_strdup_printf("file=%s,format=raw,file.locking=off", path);
+    BlockBackend *c = drive_open(t, "c", &err);
+    g_assert_null(err);
+    g_assert_nonnull(c);
+    g_free(t);
+    blk_close_all();
+    /* Closed: the image is free again. */
+    g_assert_nonnull(a);
+    a = drive_open_ok("file=%s,format=raw", path, "a");
+    blk_close_all();
+    g_unlink(path);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -356,6 +393,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/blockdev-names-attach", test_attach_and_names);
     g_test_add_func("/block/probe/raw-first-sector", test_probe_raw);
     g_test_add_func("/block/bad-drive", test_bad_drive);
+    g_test_add_func("/block/locking", test_locking);
     int ret = g_test_run();
     g_rmdir(tmpdir);
     return ret;

@@ -8,6 +8,8 @@ Usage: test-drive-cli.py PATH-TO-VMU   (prints TAP)
 """
 import hashlib
 import os
+import select
+import socket
 import subprocess
 import sys
 import tempfile
@@ -70,11 +72,55 @@ def digest(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def locked_case(vmu):
+    """A second vmu on an image the first holds: one clear line, exit 1;
+    the first runs on and exits 0 when its test hangs up."""
+    with tempfile.TemporaryDirectory() as d:
+        img = os.path.join(d, "disk.img")
+        with open(img, "wb") as f:
+            f.write(b"\x55" * (1 << 20))
+        sock = os.path.join(d, "q.sock")
+        srv = socket.socket(socket.AF_UNIX)
+        srv.bind(sock)
+        srv.listen(1)
+        drive = "if=none,id=d0,file=%s,format=raw" % img
+        first = subprocess.Popen([vmu, "-machine", "pc,accel=qtest", "-qtest",
+                                  "unix:" + sock, "-drive", drive],
+                                 stderr=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([srv], [], [], 60)
+        if not ready:
+            first.kill()
+            return "the first vmu did not start"
+        conn, _ = srv.accept()
+        p = subprocess.run([vmu, "-machine", "pc,accel=qtest", "-qtest",
+                            "unix:" + os.path.join(d, "q2.sock"), "-drive",
+                            drive], capture_output=True, text=True,
+                           timeout=60)
+        conn.close()
+        srv.close()
+        rc = first.wait(timeout=60)
+        lines = p.stderr.splitlines()
+        if p.returncode != 1 or len(lines) != 1 or \
+                "is in use: another process" not in lines[0]:
+            return "second vmu: status %s, stderr %r" % (p.returncode,
+                                                          p.stderr)
+        if rc != 0:
+            return "first vmu exited %s: %s" % (rc, first.stderr.read())
+        return None
+
+
 def main():
     vmu = os.path.abspath(sys.argv[1])
     n = 0
     failed = 0
-    print("1..%d" % (len(BAD) + len(GOOD)))
+    print("1..%d" % (len(BAD) + len(GOOD) + 1))
+    n += 1
+    why = locked_case(vmu)
+    if why:
+        failed += 1
+        print("not ok %d image locked by another vmu\n# %s" % (n, why))
+    else:
+        print("ok %d image locked by another vmu" % n)
     for args, want in BAD:
         n += 1
         with tempfile.TemporaryDirectory() as d:

@@ -634,6 +634,28 @@ static void test_probe(void)
     g_free(raw);
 }
 
+static void test_lock_against_qemu(void)
+{
+    /* vmu holds the image: qemu-img (without -U) and qemu-io stay out. */
+    char *img = fresh("lockq.qcow2", "compat=1.1");
+    BlockBackend *b = drive_open_ok("file=%s,format=qcow2", img, "l");
+    char *out;
+    g_assert_cmpint(run(&out, "qemu-img", "info", img, NULL), !=, 0);
+    g_assert_nonnull(strstr(out, "lock"));
+    g_free(out);
+    g_assert_cmpint(run(&out, "qemu-io", "-c", "read 0 512", img, NULL), !=,
+                    0);
+    g_assert_nonnull(strstr(out, "lock"));
+    g_free(out);
+    g_assert_cmpint(run(&out, "qemu-img", "info", "-U", img, NULL), ==, 0);
+    g_free(out);
+    blk_close_all();
+    g_assert_nonnull(b);
+    g_assert_cmpint(run(NULL, "qemu-img", "info", img, NULL), ==, 0);
+    g_unlink(img);
+    g_free(img);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -669,6 +691,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/bad/refcount-at-max", test_refcount_at_max);
     g_test_add_func("/qcow2/bad/encrypted", test_encrypted_refused);
     g_test_add_func("/qcow2/probe", test_probe);
+    g_test_add_func("/qcow2/lock-against-qemu-img", test_lock_against_qemu);
     int ret = g_test_run();
     char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     g_assert_cmpint(system(cmd), !=, -1);
