@@ -20,6 +20,14 @@ from vmutest import run_qtest_hangup  # noqa: E402
 
 # (arguments, one text per expected error line); IMG is a 1 MiB raw image
 BAD = [
+    (["DIR/missing.img"],
+     ["image argument DIR/missing.img: cannot open disk image", "+DEV"]),
+    (["-hda", "IMG", "-hda", "IMG"],
+     ["duplicate drive id 'ide0-hd0'", "+DEV", "+DEV"]),
+    (["-blockdev", '{"driver":"raw","node-name":"r0","file":{"driver":'
+      '"file","filename":"DIR/missing.img"}}'],
+     ["cannot open disk image 'DIR/missing.img'"]),
+    (["-blockdev", '{"driver":"raw",'], ["invalid JSON"]),
     (["-drive", "if=none,id=d0,file=DIR/missing.img,format=raw"],
      ["-drive if=none,id=d0,file=DIR/missing.img,format=raw: cannot open "
       "disk image 'DIR/missing.img': No such file or directory"]),
@@ -49,8 +57,42 @@ BAD = [
      ["plus size (4194304) is past the end"]),
 ]
 
+IDE_WARN = "vmu has no IDE controller, so this disk is a virtio-blk-pci: " \
+    "the guest sees /dev/vda, not /dev/sda"
+SCSI_WARN = "vmu has no SCSI controller, so this disk is a virtio-blk-pci"
+NO_DEVICE = "device type 'virtio-blk-pci'"   # unknown, or not supported
+
+# Lines that give the guest a virtio-blk-pci: (arguments, warnings).  Until
+# that device is built in, each must instead fail with the warnings and one
+# line naming the missing device.
+WITH_DEVICE = [
+    (["-hda", "IMG"], ["-hda IMG: " + IDE_WARN]),
+    (["IMG"], ["image argument IMG: " + IDE_WARN]),
+    (["-drive", "file=IMG,format=raw,if=virtio,serial=abc"], []),
+    (["-drive", "file=IMG,format=raw,if=scsi,index=2"], [SCSI_WARN]),
+    (["-drive", "file=IMG,format=raw,if=ide,index=1", "-snapshot"],
+     [IDE_WARN]),
+    (["-drive", "if=none,id=d0,file=IMG,format=raw",
+      "-device", "ide-hd,drive=d0,bus=ide.0,unit=0"],
+     ["-device ide-hd,drive=d0,bus=ide.0,unit=0: " + IDE_WARN]),
+    (["-drive", "if=none,id=d0,file=IMG,format=raw",
+      "-device", "virtio-scsi-pci,id=scsi0",
+      "-device", "scsi-hd,drive=d0,bus=scsi0.0"],
+     ["-device virtio-scsi-pci,id=scsi0: ignored: vmu has no SCSI "
+      "controller", "scsi-hd,drive=d0,bus=scsi0.0: vmu has no SCSI "
+      "controller, so this disk is a virtio-blk-pci"]),
+    (["-blockdev", '{"driver":"raw","node-name":"r0","file":'
+      '{"driver":"file","filename":"IMG"}}',
+      "-device", "virtio-blk-pci,drive=r0"], []),
+]
+
 # (arguments, warnings expected, in order)
 GOOD = [
+    (["-snapshot", "-drive", "if=none,id=d0,file=IMG,format=raw"], []),
+    (["-drive", "if=none,id=d0,file=IMG,format=raw,snapshot=on"], []),
+    (["-blockdev", '{"driver":"file","node-name":"f0","filename":"IMG",'
+      '"cache":{"direct":true}}',
+      "-blockdev", '{"driver":"raw","node-name":"r0","file":"f0"}'], []),
     (["-drive", "if=none,id=d0,file=IMG,format=raw"], []),
     (["-drive", "if=none,id=d0,file=IMG,format=raw,cache=none,aio=native,"
       "discard=unmap,werror=stop,rerror=report,readonly=on"], []),
@@ -109,10 +151,26 @@ def locked_case(vmu):
         return None
 
 
+def has_device(vmu, name):
+    p = subprocess.run([vmu, "-device", "help"], capture_output=True,
+                       text=True, timeout=30)
+    return name in p.stdout.replace(",", " ").split()
+
+
 def main():
     vmu = os.path.abspath(sys.argv[1])
     n = 0
     failed = 0
+    blk = has_device(vmu, "virtio-blk-pci")
+    # Without the device, a line that needs it is a bad one.
+    for k, (args, want) in enumerate(BAD):
+        BAD[k] = (args, [w for w in want if w != "+DEV" or not blk])
+        BAD[k] = (args, [NO_DEVICE if w == "+DEV" else w for w in BAD[k][1]])
+    for args, warns in WITH_DEVICE:
+        if blk:
+            GOOD.append((args, warns))
+        else:
+            BAD.append((args, [NO_DEVICE]))
     print("1..%d" % (len(BAD) + len(GOOD) + 1))
     n += 1
     why = locked_case(vmu)
@@ -132,7 +190,8 @@ def main():
                     "unix:" + os.path.join(d, "q.sock")] + sub(args, d, img)
             p = subprocess.run(argv, cwd=d, capture_output=True, text=True,
                                timeout=60)
-            lines = p.stderr.splitlines()
+            lines = [l for l in p.stderr.splitlines()
+                     if not l.startswith("vmu: warning: ")]
             want = sub(want, d, img)
             ok = p.returncode == 1 and len(lines) == len(want) and all(
                 w in l for w, l in zip(want, lines))
@@ -155,6 +214,7 @@ def main():
             sock = os.path.join(d, "q.sock")
             argv = [vmu, "-machine", "pc,accel=qtest", "-qtest",
                     "unix:" + sock] + sub(args, d, img)
+            os.environ["TMPDIR"] = d    # where -snapshot's overlay goes
             rc, out, err = run_qtest_hangup(argv, d, sock, 60)
             lines = err.splitlines()
             if want is None:
@@ -163,7 +223,8 @@ def main():
                 want = sub(want, d, img)
                 ok = rc == 0 and len(lines) == len(want) and all(
                     w in l for w, l in zip(want, lines))
-            ok = ok and digest(img) == before
+            ok = ok and digest(img) == before and \
+                sorted(os.listdir(d)) == ["disk.img", "q.sock"]
             if not ok:
                 failed += 1
                 print("not ok %d good %s" % (n, " ".join(args)))

@@ -208,7 +208,7 @@ CORPUS = [
      "-monitor stdio {IMG}",
      ["-qmp: not supported: vmu has no QMP or HMP monitor",
       "-monitor stdio: vmu has no monitor",
-      "vmu takes no disk image"]),
+      "unknown device type 'virtio-blk-pci'"]),
     ("DPDK/dpdk doc/guides/howto/lm_virtio_vhost_user.rst "
      "(vm_virtio_vhost_user.sh)",
      "dpdk-lm-vhost-user",
@@ -225,8 +225,8 @@ CORPUS = [
      "-device virtio-net-pci,netdev=net2,mac=DD:BB:BB:BB:BB:BB,csum=off,"
      "gso=off,guest_tso4=off,guest_tso6=off,guest_ecn=off "
      "-monitor telnet::3333,server,nowait",
-     ["-hda: not supported: disks are not supported yet",
-      "-monitor telnet::3333,server,nowait: vmu has no monitor",
+     ["-monitor telnet::3333,server,nowait: vmu has no monitor",
+      "unknown device type 'virtio-blk-pci'",
       "mac=DD:BB:BB:BB:BB:BB: give a unicast MAC address"]),
     ("DPDK/dpdk doc/guides/howto/lm_virtio_vhost_user.rst "
      "(vm_virtio_vhost_user_migrate.sh)",
@@ -244,9 +244,9 @@ CORPUS = [
      "-device virtio-net-pci,netdev=net2,mac=DD:BB:BB:BB:BB:BB,csum=off,"
      "gso=off,guest_tso4=off,guest_tso6=off,guest_ecn=off "
      "-incoming tcp:0:5555 -monitor telnet::3333,server,nowait",
-     ["-hda: not supported: disks are not supported yet",
-      "-incoming: not supported: vmu has no migration",
+     ["-incoming: not supported: vmu has no migration",
       "-monitor telnet::3333,server,nowait: vmu has no monitor",
+      "unknown device type 'virtio-blk-pci'",
       "mac=DD:BB:BB:BB:BB:BB: give a unicast MAC address"]),
     # No memory backend either (see dpdk-vhost-sample-2.2).
     ("https://www.mail-archive.com/dev@dpdk.org/msg110688.html (DPDK "
@@ -392,7 +392,6 @@ CORPUS = [
      "vectors=9,mq=on "
      "-netdev tap,id=network-0,ifname=tap0,vhost=on,script=no,downscript=no",
      ["device type 'pci-bridge' is not supported: vmu has one PCI bus",
-      "device type 'virtio-scsi-pci' is not supported: disks",
       "device type 'virtio-blk-pci' is not supported: disks",
       "-qmp: not supported",
       "device type 'pcie-root-port' is not supported: vmu has one PCI bus",
@@ -408,7 +407,7 @@ CORPUS = [
      "-object memory-backend-file,id=mem,size={MEM}M,mem-path={HUGE},"
      "share=on -numa node,memdev=mem -mem-prealloc "
      "-net user,hostfwd=tcp::{PORT}-:22 -net nic {IMG}",
-     ["vmu takes no disk image"]),
+     ["unknown device type 'virtio-blk-pci'"]),
     ("marinatb/marinatb host-scripts/test_launch2.sh (OVS vhost-user)",
      "ovs-marinatb",
      "qemu-system-x86_64 --enable-kvm "
@@ -422,8 +421,8 @@ CORPUS = [
      "-device virtio-net-pci,mac=00:00:00:00:00:04,netdev=net0 "
      "-vnc 0.0.0.0:2,password -monitor stdio",
      ["-cpu IvyBridge: unknown CPU model 'IvyBridge'",
-      "-hda: not supported: disks are not supported yet",
       "-monitor stdio: vmu has no monitor",
+      "unknown device type 'virtio-blk-pci'",
       "-mem-path and -numa node,memdev=mem1 both give guest RAM"]),
     ("sireeprojects/research code_dump/dpdk/lm/dryrun.csh (libvirt-style "
      "line with a vhost-user NIC)",
