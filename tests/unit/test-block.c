@@ -72,6 +72,29 @@ static void test_cache_none(void)
     check_rw("file=%s,format=raw,cache=directsync");
 }
 
+static void test_io_uring(void)
+{
+    check_rw("file=%s,format=raw,aio=io_uring");
+    check_rw("file=%s,format=raw,aio=io_uring,cache=none");
+    /* Many at once: each worker thread has a ring of its own. */
+    char *path = make_file("uring.raw", 1 << 20);
+    BlockBackend *blk = drive_open_ok("file=%s,format=raw,aio=io_uring,"
+                                      "cache=writethrough", path, "u");
+    uint8_t buf[4096], back[4096];
+    for (unsigned i = 0; i < 32; i++) {
+        pattern(buf, sizeof(buf), i);
+        g_assert_cmpint(blk_rw(blk, true, i * 8192, buf, 4096), ==, 0);
+    }
+    for (unsigned i = 0; i < 32; i++) {
+        pattern(buf, sizeof(buf), i);
+        g_assert_cmpint(blk_rw(blk, false, i * 8192, back, 4096), ==, 0);
+        g_assert_cmpmem(back, 4096, buf, 4096);
+    }
+    blk_close_all();
+    g_unlink(path);
+    g_free(path);
+}
+
 static void test_cache_modes(void)
 {
     char *path = make_file("cache.raw", 1 << 16);
@@ -386,6 +409,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/raw/read-write", test_raw_rw);
     g_test_add_func("/block/file/cache-none-unaligned", test_cache_none);
     g_test_add_func("/block/file/cache-modes", test_cache_modes);
+    g_test_add_func("/block/file/aio-io-uring", test_io_uring);
     g_test_add_func("/block/raw/offset-size", test_raw_offset_size);
     g_test_add_func("/block/read-only-and-range", test_read_only_and_range);
     g_test_add_func("/block/discard-write-zeroes", test_discard_write_zeroes);

@@ -90,6 +90,8 @@ WITH_DEVICE = [
 GOOD = [
     (["-snapshot", "-drive", "if=none,id=d0,file=IMG,format=raw"], []),
     (["-drive", "if=none,id=d0,file=IMG,format=raw,snapshot=on"], []),
+    (["-drive", "if=none,id=d0,file=IMG,format=raw,aio=io_uring,"
+      "cache=none"], []),
     (["-blockdev", '{"driver":"file","node-name":"f0","filename":"IMG",'
       '"cache":{"direct":true}}',
       "-blockdev", '{"driver":"raw","node-name":"r0","file":"f0"}'], []),
