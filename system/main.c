@@ -20,6 +20,7 @@
 #include "hw/nvram/fw_cfg.h"
 #include "system/accel.h"
 #include "system/compat-options.h"
+#include "system/drive.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
@@ -477,10 +478,11 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         Error *err = NULL;
         const char *arg = argv[i];
         if (arg[0] != '-' || !arg[1]) {
-            error_setg(&err, "unexpected argument '%s': vmu takes no disk "
-                       "image; every option starts with '-' (see -help)",
-                       arg);
-            fail(err);
+            /* A bare image, as QEMU takes it: -hda IMAGE. */
+            if (!drive_add_hd(0, "image argument", arg, &err)) {
+                fail(err);
+            }
+            continue;
         }
         const char *name = arg + 1 + (arg[1] == '-');
         const OptionInfo *o = option_lookup(name);
@@ -668,6 +670,27 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             g_ptr_array_add(opt_lists[TYPE_KIND_NETDEV],
                             parse_or_fail("-netdev", val, "type"));
             break;
+        case OPTION_DRIVE:
+            if (!drive_add(val, &err)) {
+                fail(err);
+            }
+            break;
+        case OPTION_BLOCKDEV:
+            if (!blockdev_add(val, &err)) {
+                fail(err);
+            }
+            break;
+        case OPTION_HDA:
+        case OPTION_HDB:
+        case OPTION_HDC:
+        case OPTION_HDD:
+            if (!drive_add_hd(o->id - OPTION_HDA, arg, val, &err)) {
+                fail(err);
+            }
+            break;
+        case OPTION_SNAPSHOT:
+            drive_snapshot_all();
+            break;
         case OPTION_NIC:
             if (!net_legacy_add_nic(val, &err)) {
                 fail(err);
@@ -680,6 +703,7 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             break;
         case OPTION_DEVICE: {
             Opts *d = parse_or_fail("-device", val, "driver");
+            drive_device_rewrite(d);
             int c = compat_device(d, &err);
             if (c < 0) {
                 fail(err);
@@ -871,6 +895,7 @@ static void check_all(CommandLine *cl)
     MachineState *ms = &cl->ms;
 
     problems_collect(check_machine, cl);
+    drive_check_all(problem_report);
     ms->type = "pc";
     ms->accel = cl->accel ? cl->accel : "kvm";
     if (!ms->smp_cpus) {
@@ -1100,6 +1125,9 @@ int main(int argc, char **argv)
     }
     create_kind(TYPE_KIND_CHARDEV);
     create_kind(TYPE_KIND_NETDEV);
+    if (!drive_create_all(&err)) {
+        fail(err);
+    }
     create_kind(TYPE_KIND_DEVICE);
     if (!pc_machine_done(ms, &err)) {
         fail(err);
