@@ -502,11 +502,6 @@ bool compat_option(const char *name, const char *val, Error **errp)
                     val);
         return true;
     }
-    if (!strcmp(name, "no-shutdown")) {
-        warn_report("-no-shutdown: ignored: with no monitor to resume or "
-                    "quit from, vmu exits when the guest powers off");
-        return true;
-    }
     if (!strcmp(name, "parallel")) {
         if (strcmp(val, "none")) {
             error_setg(errp, "-parallel %s: vmu has no parallel port; use "
@@ -566,8 +561,6 @@ static const Unimplemented unimplemented[] = {
       "-kernel" },
     { "qmp", true, MONITOR }, { "qmp-pretty", true, MONITOR },
     { "mon", true, MONITOR },
-    { "S", false, "vmu has no monitor to continue a stopped guest from; "
-      "leave -S out" },
     { "incoming", true, "vmu has no migration; start the guest afresh" },
     { "loadvm", true, "vmu has no snapshots; start the guest afresh" },
     { "spice", true, "vmu has no display, so no SPICE server; use the "

@@ -26,6 +26,7 @@
 #include "system/net-legacy.h"
 #include "system/options.h"
 #include "system/registry.h"
+#include "system/runstate.h"
 #include "util/error.h"
 #include "util/fdset.h"
 #include "util/trace.h"
@@ -312,6 +313,8 @@ typedef struct CommandLine {
     const char *ram_size_text;
     GPtrArray *serials;
     bool display_none;
+    bool start_paused;  /* -S */
+    bool no_shutdown;
     bool objects_bad;   /* an -object failed its check: sizes unknown */
 } CommandLine;
 
@@ -754,6 +757,12 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
                 fail(err);
             }
             break;
+        case OPTION_START_PAUSED:
+            cl->start_paused = true;
+            break;
+        case OPTION_NO_SHUTDOWN:
+            cl->no_shutdown = true;
+            break;
         case OPTION_NO_REBOOT:
             cl->ms.no_reboot = true;
             break;
@@ -1107,6 +1116,7 @@ int main(int argc, char **argv)
     if (cl.pidfile) {
         pidfile_write(cl.pidfile);
     }
+    runstate_init(cl.start_paused, cl.no_shutdown);
     if (!accel->start(ms, &err)) {
         fail(err);
     }

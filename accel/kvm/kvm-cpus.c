@@ -23,6 +23,7 @@
 #include "system/main-loop.h"
 #include "system/memory.h"
 #include "system/reset.h"
+#include "system/runstate.h"
 #include "util/trace.h"
 
 #define SIG_VCPU_KICK SIGUSR1
@@ -494,7 +495,8 @@ bool kvm_start_vcpus(MachineState *ms, Error **errp)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = vcpu_kick_handler;   /* no SA_RESTART: KVM_RUN -> EINTR */
     sigaction(SIG_VCPU_KICK, &sa, NULL);
-    if (!kvm_resume_vcpus(errp)) {
+    /* -S: the vCPUs exist but run only at "cont" (vm_resume). */
+    if (runstate_is_running() && !kvm_resume_vcpus(errp)) {
         kvm_stop_vcpus();
         return false;
     }

@@ -302,7 +302,6 @@ BAD += [
     (["-blockdev", "driver=file,filename=d.img,node-name=f"],
      "-blockdev: not supported: disks"),
     (["-snapshot"], "-snapshot: not supported: disks"),
-    (["-S"], "-S: not supported: vmu has no monitor to continue"),
     (["-incoming", "tcp:0:4444"], "-incoming: not supported: vmu has no "
      "migration"),
     (["-loadvm", "snap1"], "vmu has no snapshots"),
@@ -520,7 +519,8 @@ ACCEPTED = [
                                    "no sound devices"]),
     (["-k", "en-us"], ["-k en-us: ignored: vmu has no display or keyboard"]),
     (["-parallel", "none"], []),
-    (["-no-shutdown"], ["-no-shutdown: ignored"]),
+    (["-no-shutdown"], []),
+    (["-S"], []),
     (["-rtc", "base=utc,clock=host"], []),
     (["-rtc", "base=2006-06-17T16:01:21,driftfix=slew"],
      ["-rtc base=2006-06-17T16:01:21,driftfix=slew: not applied yet: vmu's "

@@ -99,8 +99,7 @@ CORPUS = [
      "-audiodev id=audio1,driver=none "
      "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
      "resourcecontrol=deny -msg timestamp=on",
-     ["-S: not supported: vmu has no monitor",
-      "-cpu qemu64: unknown CPU model 'qemu64'",
+     ["-cpu qemu64: unknown CPU model 'qemu64'",
       "-mon: not supported: vmu has no QMP or HMP monitor",
       "device type 'rtl8139' is not supported: vmu's only NIC is "
       "virtio-net-pci",
