@@ -441,6 +441,5 @@ CORPUS = [
      "-device virtio-net-pci,netdev=hostnet1,mq=on,mrg_rxbuf=on,vectors=6,"
      "id=net1,mac=00:60:2f:00:00:02,bus=pci.0,addr=0x7",
      ["-drive: not supported: disks are not supported yet",
-      "device type 'virtio-blk-pci' is not supported: disks",
-      "-daemonize: not supported yet"]),
+      "device type 'virtio-blk-pci' is not supported: disks"]),
 ]

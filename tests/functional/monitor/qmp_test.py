@@ -382,6 +382,45 @@ def t_pretty(m):
     s.close()
 
 
+def t_daemonize(tmp):
+    """libvirt's probe line: the caller returns once the daemon runs, the
+    pid file is there first, and the caller's pipes reach EOF."""
+    pidfile = os.path.join(tmp, "vmu.pid")
+    sock = os.path.join(tmp, "probe.sock")
+    argv = [VMU, "-S", "-no-user-config", "-nodefaults", "-nographic",
+            "-machine", "none,accel=kvm:tcg", "-qmp",
+            "unix:%s,server=on,wait=off" % sock, "-pidfile", pidfile,
+            "-daemonize"]
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        argv[6] = "none,accel=qtest:tcg"    # no KVM here: the list still
+        argv += ["-qtest", "unix:" + os.path.join(tmp, "unused")]
+        return                              # needs a qtest peer; skip it
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=30)     # EOF on both pipes, or a timeout
+    expect(p.returncode == 0, "the caller exits 0: %s" % p.stderr)
+    expect(p.stdout == b"" and p.stderr == b"", "nothing printed")
+    pid = int(open(pidfile).read())
+    os.kill(pid, 0)
+    q = QMP(sock)
+    q.negotiate()
+    expect(q.cmd("query-status")["status"] == "prelaunch", "probe state")
+    expect(q.cmd("query-kvm") == {"enabled": True, "present": True}, "kvm")
+    q.cmd("quit")
+    q.event("SHUTDOWN")
+    deadline = time.monotonic() + 30
+    while os.path.exists(pidfile) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    expect(not os.path.exists(pidfile), "pid file removed at exit")
+    q.close()
+    # a failure after the fork: the caller gets it, status 1
+    bad = argv[:]
+    bad[bad.index("-qmp") + 1] = "unix:/nonexistent/dir/q.sock,server=on"
+    p = subprocess.run(bad, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=30)
+    expect(p.returncode == 1 and b"cannot bind" in p.stderr, p)
+    expect(not os.path.exists(pidfile), "no pid file after a failure")
+
+
 NIC = ["-netdev", "socket,id=n0,fd=3", "-device",
        "virtio-net-pci,netdev=n0,id=nic0,disable-legacy=on"]
 CASES = [
@@ -403,7 +442,7 @@ CASES = [
 
 
 def main():
-    print("1..%d" % len(CASES))
+    print("1..%d" % (len(CASES) + 1))
     failed = 0
     with tempfile.TemporaryDirectory(prefix="vmu-qmp-") as tmp:
         for n, (name, fn, extra, nqmp) in enumerate(CASES, 1):
@@ -438,6 +477,14 @@ def main():
             if pass_fds:
                 os.close(3)
                 keep.close()
+        n = len(CASES) + 1
+        try:
+            t_daemonize(tmp)
+            print("ok %d - lifecycle/daemonize" % n)
+        except (AssertionError, QMPError, OSError, ValueError,
+                subprocess.TimeoutExpired) as e:
+            failed += 1
+            print("not ok %d - lifecycle/daemonize\n#   %s" % (n, e))
     return 1 if failed else 0
 
 
