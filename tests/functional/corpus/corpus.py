@@ -103,8 +103,8 @@ CORPUS = [
       "device type 'rtl8139' is not supported: vmu's only NIC is "
       "virtio-net-pci",
       "-machine accel=tcg: vmu has no emulator",
-      "-chardev socket,id=charmonitor,fd=1729,server=on,wait=off: 'fd' is "
-      "not supported",
+      "-chardev socket,id=charmonitor,fd=1729,server=on,wait=off: fd=1729 "
+      "is not open in this process",
       "-netdev socket,listen=:2015,id=hostnet2: listen= is not supported "
       "yet"]),
     # --- OVS-DPDK -------------------------------------------------------

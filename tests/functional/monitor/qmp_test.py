@@ -27,7 +27,8 @@ class Machine:
         self.tmp = tmp
         self.qtest_path = os.path.join(tmp, "qtest.sock")
         for f in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, f))
+            if f != "passed.sock":      # the caller's, for this machine
+                os.unlink(os.path.join(tmp, f))
         ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         ls.bind(self.qtest_path)
         ls.listen(1)
@@ -421,6 +422,18 @@ def t_daemonize(tmp):
     expect(not os.path.exists(pidfile), "no pid file after a failure")
 
 
+def t_fd_monitor(m):
+    """-chardev socket,fd=N,server=on (libvirt's): the listening socket
+    this test made and passed in."""
+    q = QMP(os.path.join(m.tmp, "passed.sock"))
+    q.negotiate()
+    expect(any(c["label"] == "charmonitor" and
+               c["filename"].endswith("fd:3") for c in
+               q.cmd("query-chardev")), "the fd chardev")
+    assert_alive(m, q)
+    q.close()
+
+
 NIC = ["-netdev", "socket,id=n0,fd=3", "-device",
        "virtio-net-pci,netdev=n0,id=nic0,disable-legacy=on"]
 CASES = [
@@ -436,6 +449,9 @@ CASES = [
     ("qmp/hostile-input", t_hostile, NIC, 1),
     ("qmp/disconnect-mid-request", t_disconnect, [], 1),
     ("qmp/several-clients", t_several_clients, [], 3),
+    ("qmp/listening-fd", t_fd_monitor, ["-chardev",
+     "socket,id=charmonitor,fd=3,server=on,wait=off", "-mon",
+     "chardev=charmonitor,id=monitor,mode=control"], 1),
     ("qmp/pretty", t_pretty, ["-qmp-pretty", "unix:PRETTY,server=on,"
                               "wait=off"], 1),
 ]
@@ -449,7 +465,19 @@ def main():
             extra = [a.replace("PRETTY", os.path.join(tmp, "pretty.sock"))
                      for a in extra]
             pass_fds = ()
-            if "socket,id=n0,fd=3" in extra:
+            if os.path.exists(os.path.join(tmp, "passed.sock")):
+                os.unlink(os.path.join(tmp, "passed.sock"))
+            if "socket,id=charmonitor,fd=3,server=on,wait=off" in extra:
+                a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                a.bind(os.path.join(tmp, "passed.sock"))
+                a.listen(1)
+                keep = None
+                fd = a.detach()
+                if fd != 3:
+                    os.dup2(fd, 3)
+                    os.close(fd)
+                pass_fds = (3,)
+            elif "socket,id=n0,fd=3" in extra:
                 a, keep = socket.socketpair()
                 fd = a.detach()
                 if fd != 3:
@@ -476,7 +504,8 @@ def main():
             sys.stdout.flush()
             if pass_fds:
                 os.close(3)
-                keep.close()
+                if keep:
+                    keep.close()
         n = len(CASES) + 1
         try:
             t_daemonize(tmp)
