@@ -302,18 +302,38 @@ static JsonNode *qmp_query_migrate_capabilities(JsonObject *args,
     return array_node(json_array_new());
 }
 
+/* libvirt sets "events" on every start: accepted; vmu never migrates. */
 static JsonNode *qmp_migrate_set_capabilities(JsonObject *args, Error **errp)
 {
-    JsonArray *caps = json_object_get_array_member(args, "capabilities");
-    if (json_array_get_length(caps)) {
-        error_setg(errp, "vmu has no migration, so no migration capability "
-                   "can be set");
-    }
     return NULL;
+}
+
+/* -device virtio-balloon-pci is ignored: the class libvirt tolerates. */
+static JsonNode *qmp_balloon(JsonObject *args, Error **errp)
+{
+    error_set(errp, ERROR_CLASS_DEVICE_NOT_ACTIVE, "No balloon device has "
+              "been activated (vmu has no memory balloon)");
+    return NULL;
+}
+
+/* Until the block layer registers its own: no disks. */
+static JsonNode *qmp_no_block_devices(JsonObject *args, Error **errp)
+{
+    return array_node(json_array_new());
 }
 
 void qmp_register_machine_commands(void)
 {
+    static const char *const block[] = { "query-block",
+                                         "query-named-block-nodes" };
+    for (unsigned i = 0; i < G_N_ELEMENTS(block); i++) {
+        if (!qmp_has_command(block[i])) {
+            qmp_register_command(block[i], qmp_no_block_devices,
+                                 i ? "?flat:bool" : "", "array");
+        }
+    }
+    qmp_register_command("balloon", qmp_balloon, "value:int", "object");
+    qmp_register_command("query-balloon", qmp_balloon, "", "object");
     qmp_register_command("query-target", qmp_query_target, "", "object");
     qmp_register_command("query-kvm", qmp_query_kvm, "", "object");
     qmp_register_command("query-name", qmp_query_name, "", "object");

@@ -5,9 +5,11 @@
  * libvirt reads back.  An unknown class gets an empty property list from
  * qom-list-properties: libvirtd 9.0 crashes on DeviceNotFound there.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "monitor-internal.h"
+#include "system/options.h"
 #include "system/registry.h"
 
 static JsonNode *array_node(JsonArray *a)
@@ -164,11 +166,49 @@ static JsonNode *qmp_qom_list_properties(JsonObject *args, Error **errp)
                                              args, "typename")));
 }
 
+/* /machine/unattached/device[N]: vCPU N, as query-cpus-fast names it. */
+static bool is_cpu_path(const char *path)
+{
+    unsigned n;
+    char end;
+    return sscanf(path, "/machine/unattached/device[%u%c", &n, &end) == 2 &&
+           end == ']' && !strchr(path, ']')[1];
+}
+
+/* The devices with an id, as libvirt reads them back after start-up. */
+static JsonNode *peripherals(void)
+{
+    JsonArray *a = json_array_new();
+    GPtrArray *devs = options_lists()[TYPE_KIND_DEVICE];
+    for (guint i = 0; devs && i < devs->len; i++) {
+        const Opts *o = g_ptr_array_index(devs, i);
+        const char *id = opts_get(o, "id");
+        if (!id) {
+            continue;
+        }
+        JsonObject *d = json_object_new();
+        char *type = g_strdup_printf("child<%s>",
+                                     options_type(TYPE_KIND_DEVICE, o));
+        json_object_set_string_member(d, "name", id);
+        json_object_set_string_member(d, "type", type);
+        json_array_add_object_element(a, d);
+        g_free(type);
+    }
+    return array_node(a);
+}
+
 static JsonNode *qmp_qom_list(JsonObject *args, Error **errp)
 {
     const char *path = json_object_get_string_member(args, "path");
+    if (!strcmp(path, "/machine/peripheral")) {
+        return peripherals();
+    }
+    if (!strcmp(path, "/machine/peripheral-anon")) {
+        return array_node(json_array_new());
+    }
     JsonArray *a = json_array_new();
-    if (!strcmp(path, "/") || !strcmp(path, "/machine")) {
+    if (!strcmp(path, "/") || !strcmp(path, "/machine") ||
+        is_cpu_path(path)) {
         JsonObject *o = json_object_new();
         json_object_set_string_member(o, "name", "type");
         json_object_set_string_member(o, "type", "string");
@@ -185,7 +225,7 @@ static JsonNode *qmp_qom_get(JsonObject *args, Error **errp)
 {
     const char *path = json_object_get_string_member(args, "path");
     const char *prop = json_object_get_string_member(args, "property");
-    if (strcmp(path, "/machine") && strcmp(path, "/")) {
+    if (strcmp(path, "/machine") && strcmp(path, "/") && !is_cpu_path(path)) {
         error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND, "Device '%s' not found",
                   path);
         return NULL;
@@ -195,7 +235,8 @@ static JsonNode *qmp_qom_get(JsonObject *args, Error **errp)
         return NULL;
     }
     JsonNode *n = json_node_new(JSON_NODE_VALUE);
-    json_node_set_string(n, strcmp(path, "/") ? "pc-i440fx-7.2-machine" :
+    json_node_set_string(n, is_cpu_path(path) ? "host-x86_64-cpu" :
+                         strcmp(path, "/") ? "pc-i440fx-7.2-machine" :
                          "container");
     return n;
 }

@@ -23,12 +23,27 @@ void qmp_register_command(const char *name, QmpCommandFn *fn,
     if (!commands) {
         commands = g_hash_table_new(g_str_hash, g_str_equal);
     }
+    QmpCommand *old = g_hash_table_lookup(commands, name);
+    if (old) {
+        /* a later registration replaces (a stub gives way to the real one) */
+        old->fn = fn;
+        g_free(old->args);
+        g_free(old->ret);
+        old->args = g_strdup(args ? args : "");
+        old->ret = g_strdup(ret ? ret : "object");
+        return;
+    }
     QmpCommand *c = g_new0(QmpCommand, 1);
     c->name = g_strdup(name);
     c->fn = fn;
     c->args = g_strdup(args ? args : "");
     c->ret = g_strdup(ret ? ret : "object");
     g_hash_table_insert(commands, c->name, c);
+}
+
+bool qmp_has_command(const char *name)
+{
+    return commands && g_hash_table_lookup(commands, name);
 }
 
 static int command_cmp(const void *a, const void *b)

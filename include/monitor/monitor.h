@@ -41,8 +41,12 @@ typedef JsonNode *QmpCommandFn(JsonObject *args, Error **errp);
  * args: the arguments, space-separated "name:type", a '?' in front of
  * an optional one; types: str, int, bool, number, any, object, array.
  * ret: the return type for query-qmp-schema ("object", "array", ...).
+ * Registering a name again replaces the command.  Any time before the
+ * main loop runs (a type_init constructor is fine).
  */
 void qmp_register_command(const char *name, QmpCommandFn *fn,
                           const char *args, const char *ret);
+/* Is name registered?  (The monitor's stubs give way to real commands.) */
+bool qmp_has_command(const char *name);
 
 #endif
