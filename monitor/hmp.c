@@ -299,14 +299,17 @@ void hmp_execute(const char *line, GString *out)
 
 static void hmp_write(Monitor *m, const char *text)
 {
-    /* A terminal in raw mode needs CR LF. */
+    /* A terminal in raw mode needs CR LF; one write for the whole text. */
+    GString *out = g_string_sized_new(strlen(text) + 16);
     for (const char *p = text; *p; p++) {
         if (*p == '\n') {
-            chardev_write(m->chr, "\r\n", 2);
+            g_string_append(out, "\r\n");
         } else {
-            chardev_write(m->chr, p, 1);
+            g_string_append_c(out, *p);
         }
     }
+    monitor_write(m, out->str, out->len);
+    g_string_free(out, TRUE);
 }
 
 void hmp_session_opened(Monitor *m)
@@ -362,13 +365,13 @@ void hmp_session_input(Monitor *m, const uint8_t *buf, size_t len)
             if (m->line->len) {
                 g_string_truncate(m->line, m->line->len - 1);
                 if (m->echo) {
-                    chardev_write(m->chr, "\b \b", 3);
+                    monitor_write(m, "\b \b", 3);
                 }
             }
         } else if (c >= 0x20 && c < 0x7f && m->line->len < HMP_LINE_MAX) {
             g_string_append_c(m->line, c);
             if (m->echo) {
-                chardev_write(m->chr, &c, 1);
+                monitor_write(m, &c, 1);
             }
         }
     }

@@ -16,6 +16,8 @@
 /* One request's bytes and JSON nesting at most (more gets one error). */
 #define QMP_REQUEST_MAX     (1024 * 1024)
 #define QMP_NESTING_MAX     64
+/* Output a client has not read yet, at most (then it is disconnected). */
+#define MONITOR_OUT_MAX     (16 * 1024 * 1024)
 /* One HMP line at most. */
 #define HMP_LINE_MAX        4096
 
@@ -30,6 +32,9 @@ typedef struct Monitor {
     char *chardev_id;
     Chardev *chr;
     char *owner;                /* "monitor mon0": the chardev's owner */
+    GByteArray *out;            /* replies a socket client has not taken */
+    guint out_watch;
+    RateLimit out_rl;
     bool qmp;                   /* else HMP */
     bool pretty;
     /* QMP */
@@ -40,6 +45,9 @@ typedef struct Monitor {
     bool echo;
     int esc;                    /* inside an escape sequence (arrow keys) */
 } Monitor;
+
+/* Bytes to the client, never lost: a socket's are kept until it reads. */
+void monitor_write(Monitor *m, const void *buf, size_t len);
 
 /* Every monitor, in the order of the command line. */
 extern GPtrArray *monitors;

@@ -3,7 +3,9 @@
  * each one's chardev (a SPEC becomes a -chardev of its own), the session
  * it runs on it (QMP or HMP), and events to every QMP client.
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "monitor-internal.h"
@@ -133,6 +135,77 @@ bool monitor_check(Error **errp)
     return true;
 }
 
+static void monitor_out_reset(Monitor *m)
+{
+    if (m->out_watch) {
+        g_source_remove(m->out_watch);
+        m->out_watch = 0;
+    }
+    if (m->out) {
+        g_byte_array_set_size(m->out, 0);
+    }
+}
+
+/* Send what the socket takes now; false: the connection broke. */
+static bool monitor_flush(Monitor *m)
+{
+    int fd = chardev_get_fd(m->chr);
+    while (fd >= 0 && m->out->len) {
+        ssize_t n = send(fd, m->out->data, m->out->len,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            return errno == EAGAIN || errno == EINTR;
+        }
+        g_byte_array_remove_range(m->out, 0, n);
+    }
+    return true;
+}
+
+static gboolean monitor_writable(int fd, GIOCondition cond, void *opaque)
+{
+    Monitor *m = opaque;
+    if (!monitor_flush(m)) {
+        m->out_watch = 0;
+        monitor_out_reset(m);
+        return G_SOURCE_REMOVE;     /* the read side sees the hang-up */
+    }
+    if (!m->out->len) {
+        m->out_watch = 0;
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+void monitor_write(Monitor *m, const void *buf, size_t len)
+{
+    int fd = chardev_get_fd(m->chr);
+    if (fd < 0) {
+        chardev_write(m->chr, buf, len);    /* stdio, pty: buffered there */
+        return;
+    }
+    if (!m->out) {
+        m->out = g_byte_array_new();
+    }
+    if (m->out->len + len > MONITOR_OUT_MAX) {
+        error_report_ratelimited(&m->out_rl, "monitor on chardev '%s': the "
+                                 "client has not read %u bytes of replies "
+                                 "and events; disconnecting it",
+                                 m->chardev_id, m->out->len);
+        monitor_out_reset(m);
+        chardev_disconnect(m->chr);
+        return;
+    }
+    g_byte_array_append(m->out, buf, len);
+    if (!m->out_watch) {
+        if (!monitor_flush(m)) {
+            monitor_out_reset(m);
+        } else if (m->out->len) {
+            m->out_watch = main_loop_add_fd(fd, G_IO_OUT, monitor_writable,
+                                            m);
+        }
+    }
+}
+
 static void monitor_read(void *opaque, const uint8_t *buf, size_t len)
 {
     Monitor *m = opaque;
@@ -146,6 +219,7 @@ static void monitor_read(void *opaque, const uint8_t *buf, size_t len)
 static void monitor_chr_event(void *opaque, ChrEvent event)
 {
     Monitor *m = opaque;
+    monitor_out_reset(m);
     if (event == CHR_EVENT_OPENED) {
         if (m->qmp) {
             qmp_session_opened(m);

@@ -38,8 +38,8 @@ void qmp_send(Monitor *m, JsonNode *node)
     gsize len;
     char *text = json_generator_to_data(gen, &len);
     trace(qmp_send, "%s: %s", m->chardev_id, text);
-    chardev_write(m->chr, text, len);
-    chardev_write(m->chr, "\r\n", 2);
+    monitor_write(m, text, len);
+    monitor_write(m, "\r\n", 2);
     g_free(text);
     g_object_unref(gen);
     json_node_unref(node);

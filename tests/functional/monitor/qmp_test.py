@@ -327,6 +327,14 @@ def t_hostile(m):
     for b in b'{"execute": "query-status", "id": "slow"}':
         q.send_raw(bytes([b]))
     expect(q.reply()["id"] == "slow", "byte by byte")
+    # a client that reads late loses nothing (megabytes of replies wait)
+    n = 60
+    q.send_raw("".join('{"execute": "query-qmp-schema", "id": %d}' % i
+                       for i in range(n)))
+    for i in range(n):
+        r = q.reply()
+        expect(r.get("id") == i and isinstance(r["return"], list),
+               "reply %d intact" % i)
     q.close()
 
 
@@ -434,6 +442,65 @@ def t_fd_monitor(m):
     q.close()
 
 
+class HMP:
+    """A person at -monitor unix:PATH: lines in, text up to the prompt out."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(30)
+        self.sock.connect(path)
+        self.buf = b""
+        self.banner = self.until_prompt()
+
+    def until_prompt(self):
+        while b"(qemu) " not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise QMPError("the HMP connection closed")
+            self.buf += chunk
+        out, self.buf = self.buf.split(b"(qemu) ", 1)
+        return out.decode().replace("\r\n", "\n")
+
+    def cmd(self, line):
+        self.sock.sendall(line.encode() + b"\r\n")
+        return self.until_prompt()
+
+
+def t_hmp(m):
+    h = HMP(os.path.join(m.tmp, "hmp.sock"))
+    expect("monitor" in h.banner and "help" in h.banner, h.banner)
+    out = h.cmd("help")
+    for c in ("info", "stop", "cont", "system_reset", "system_powerdown",
+              "quit", "set_link", "info status", "info network"):
+        expect(c in out, "help lists %s: %s" % (c, out))
+    expect(h.cmd("info status") == "VM status: running\n", "status")
+    expect(h.cmd("stop") == "", "stop prints nothing")
+    expect(h.cmd("info status") == "VM status: paused\n", "paused")
+    expect(h.cmd("cont") == "", "cont")
+    expect("7.2.0" in h.cmd("info version"), "version")
+    expect("thread_id=" in h.cmd("info cpus"), "cpus")
+    pci = h.cmd("info pci")
+    expect("1af4:1041" in pci and "nic0" in pci, pci)
+    expect("compat_monitor" in h.cmd("info chardev"), "chardev")
+    expect(h.cmd("set_link nic0 off") == "", "set_link")
+    expect("link down" in h.cmd("info network"), "link down")
+    expect("usage" in h.cmd("set_link nic0"), "set_link without on/off")
+    expect("Device 'nope' not found" in h.cmd("set_link nope on"), "error")
+    expect("unknown command" in h.cmd("frobnicate"), "unknown")
+    expect(h.cmd("   ") == "", "empty line")
+    expect("unknown command" in h.cmd("x" * 10000), "a long line")
+    # a QMP client sees what the person did
+    q = m.qmp()
+    h.cmd("stop")
+    q.event("STOP")
+    h.cmd("system_reset")
+    q.event("RESET")
+    h.sock.sendall(b"quit\r\n")
+    q.event("SHUTDOWN")
+    expect(m.wait_exit() == 0, "quit")
+    q.close()
+
+
 NIC = ["-netdev", "socket,id=n0,fd=3", "-device",
        "virtio-net-pci,netdev=n0,id=nic0,disable-legacy=on"]
 CASES = [
@@ -452,6 +519,8 @@ CASES = [
     ("qmp/listening-fd", t_fd_monitor, ["-chardev",
      "socket,id=charmonitor,fd=3,server=on,wait=off", "-mon",
      "chardev=charmonitor,id=monitor,mode=control"], 1),
+    ("hmp/commands", t_hmp, ["-monitor", "unix:HMP,server=on,wait=off"] +
+     NIC, 1),
     ("qmp/pretty", t_pretty, ["-qmp-pretty", "unix:PRETTY,server=on,"
                               "wait=off"], 1),
 ]
@@ -463,6 +532,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="vmu-qmp-") as tmp:
         for n, (name, fn, extra, nqmp) in enumerate(CASES, 1):
             extra = [a.replace("PRETTY", os.path.join(tmp, "pretty.sock"))
+                     .replace("HMP", os.path.join(tmp, "hmp.sock"))
                      for a in extra]
             pass_fds = ()
             if os.path.exists(os.path.join(tmp, "passed.sock")):
