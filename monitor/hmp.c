@@ -173,13 +173,15 @@ static void info_pci(GString *out)
         JsonArray *regions = json_object_get_array_member(d, "regions");
         for (guint k = 0; k < json_array_get_length(regions); k++) {
             JsonObject *r = json_array_get_object_element(regions, k);
+            gint64 addr = json_object_get_int_member(r, "address");
+            char *at = addr < 0 ? g_strdup("not mapped") :
+                g_strdup_printf("at 0x%" G_GINT64_MODIFIER "x", addr);
             g_string_append_printf(out, "      BAR%" G_GINT64_FORMAT ": %s "
-                                   "at 0x%" G_GINT64_MODIFIER "x [size 0x%"
-                                   G_GINT64_MODIFIER "x]\n",
+                                   "%s [size 0x%" G_GINT64_MODIFIER "x]\n",
                                    json_object_get_int_member(r, "bar"),
                                    json_object_get_string_member(r, "type"),
-                                   json_object_get_int_member(r, "address"),
-                                   json_object_get_int_member(r, "size"));
+                                   at, json_object_get_int_member(r, "size"));
+            g_free(at);
         }
     }
     json_node_unref(ret);
@@ -191,8 +193,7 @@ static void net_line(NetClientState *nc, void *opaque)
     g_string_append_printf(out, "%s: %s, link %s", nc->name, nc->label,
                            nc->link_down ? "down" : "up");
     if (nc->peer) {
-        g_string_append_printf(out, "\n \\ %s: link %s", nc->peer->label,
-                               nc->peer->link_down ? "down" : "up");
+        g_string_append_printf(out, "\n \\ %s", nc->peer->label);
     }
     g_string_append_c(out, '\n');
 }
@@ -257,7 +258,8 @@ static void hmp_help(char **argv, GString *out)
         if (argv[1] && strcmp(argv[1], commands[i].name)) {
             continue;
         }
-        g_string_append_printf(out, "%s %s -- %s\n", commands[i].name,
+        g_string_append_printf(out, "%s%s%s -- %s\n", commands[i].name,
+                               *commands[i].args ? " " : "",
                                commands[i].args, commands[i].help);
     }
     if (!argv[1] || !strcmp(argv[1], "info")) {

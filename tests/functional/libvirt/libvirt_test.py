@@ -1,8 +1,8 @@
 """libvirt 9.0 drives vmu end to end: `virsh domcapabilities --emulatorbin
 vmu`, then a domain with <emulator> vmu, memfd shared RAM, direct kernel
 boot of the test firmware and a vhostuser interface to vmu-switch: it is
-defined, started (the firmware's frames cross the switch), shut down over
-ACPI (system_powerdown) and destroyed.
+defined, started (the firmware's frames cross the switch), suspended,
+resumed, reset, shut down over ACPI (system_powerdown) and destroyed.
 
 virtlogd and libvirtd run by hand in a private mount namespace: /run,
 /var/lib, /var/cache and /var/log are fresh tmpfs there, /etc/libvirt a
@@ -152,6 +152,12 @@ def t_domain(tmp):
                if l.startswith("Uid:")][0].split()[1]
         assert uid != "0", "the emulator runs as libvirt-qemu, not root"
         assert virsh("domstate", "vmu-libvirt").stdout.strip() == "running"
+        for cmd, state in (("suspend", "paused"), ("resume", "running"),
+                           ("reset", "running")):
+            r = virsh(cmd, "vmu-libvirt")
+            assert r.returncode == 0, "%s: %s" % (cmd, r.stderr)
+            got = virsh("domstate", "vmu-libvirt").stdout.strip()
+            assert got == state, "after %s: %s, not %s" % (cmd, got, state)
         # ACPI: the firmware has no ACPI driver, so it stays up
         r = virsh("shutdown", "vmu-libvirt")
         assert r.returncode == 0, "shutdown: %s" % r.stderr
