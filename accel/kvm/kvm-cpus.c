@@ -34,6 +34,7 @@ typedef struct KVMVcpu {
     struct kvm_run *run;
     pthread_t thread;
     bool thread_started;
+    bool run_requested;         /* park_lock: run until told to stop */
     volatile int tid;           /* gettid() of its thread */
     volatile bool exited;
     uint64_t exits[KVM_EXIT_STATS_REASONS];
@@ -53,6 +54,14 @@ typedef struct KVMVcpu {
 static KVMVcpu *vcpus;
 static unsigned nr_vcpus;
 static volatile bool vcpus_stopping;
+/*
+ * A vCPU's thread lives from accel->start to exit: between runs (-S, stop,
+ * a reset) it waits here, so its thread id (query-cpus-fast, pinning)
+ * stays the same.
+ */
+static GMutex park_lock;
+static GCond park_cond;
+static bool vcpus_quit;
 static __thread KVMVcpu *current_vcpu;
 
 static const char *const exit_names[] = {
@@ -428,6 +437,8 @@ static void vcpu_kick_handler(int sig)
     }
 }
 
+static void vcpu_run(KVMVcpu *v);
+
 static void *vcpu_thread(void *opaque)
 {
     KVMVcpu *v = opaque;
@@ -451,6 +462,29 @@ static void *vcpu_thread(void *opaque)
     sigaddset(&set, SIG_VCPU_KICK);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+    for (;;) {
+        g_mutex_lock(&park_lock);
+        while (!v->run_requested && !vcpus_quit) {
+            g_cond_wait(&park_cond, &park_lock);
+        }
+        bool quit = vcpus_quit;
+        g_mutex_unlock(&park_lock);
+        if (quit) {
+            break;
+        }
+        vcpu_run(v);
+        trace(kvm_vcpu_exit_thread, "vcpu%u stops", v->index);
+        g_mutex_lock(&park_lock);
+        v->run_requested = false;
+        v->exited = true;
+        g_mutex_unlock(&park_lock);
+    }
+    return NULL;
+}
+
+/* One run, until a stop, a reset or a shutdown is asked for. */
+static void vcpu_run(KVMVcpu *v)
+{
     /* A reset request stops this vCPU right away; the main loop restarts
      * it (a guest must not run on past its reset write).  A shutdown
      * request (-no-reboot's reset, a debug exit) stops it for good. */
@@ -473,9 +507,6 @@ static void *vcpu_thread(void *opaque)
             break;
         }
     }
-    trace(kvm_vcpu_exit_thread, "vcpu%u stops", v->index);
-    v->exited = true;
-    return NULL;
 }
 
 bool kvm_start_vcpus(MachineState *ms, Error **errp)
@@ -503,6 +534,24 @@ bool kvm_start_vcpus(MachineState *ms, Error **errp)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = vcpu_kick_handler;   /* no SA_RESTART: KVM_RUN -> EINTR */
     sigaction(SIG_VCPU_KICK, &sa, NULL);
+    /* The threads wait until they are told to run (not yet under -S). */
+    sigset_t set, old;
+    sigfillset(&set);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    for (unsigned i = 0; i < nr_vcpus; i++) {
+        vcpus[i].exited = true;
+        int r = pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
+                               &vcpus[i]);
+        if (r) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            error_setg_errno(errp, r, "cannot create the thread of vcpu%u",
+                             i);
+            kvm_stop_vcpus();
+            return false;
+        }
+        vcpus[i].thread_started = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     /* -S: the vCPUs exist but run only at "cont" (vm_resume). */
     if (runstate_is_running() && !kvm_resume_vcpus(errp)) {
         kvm_stop_vcpus();
@@ -515,24 +564,14 @@ bool kvm_start_vcpus(MachineState *ms, Error **errp)
 bool kvm_resume_vcpus(Error **errp)
 {
     vcpus_stopping = false;
-    /* Threads start with the kick blocked and unblock it themselves. */
-    sigset_t set, old;
-    sigfillset(&set);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
+    g_mutex_lock(&park_lock);
     for (unsigned i = 0; i < nr_vcpus; i++) {
         vcpus[i].exited = false;
         vcpus[i].run->immediate_exit = 0;
-        int r = pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
-                               &vcpus[i]);
-        if (r) {
-            pthread_sigmask(SIG_SETMASK, &old, NULL);
-            error_setg_errno(errp, r, "cannot create the thread of vcpu%u",
-                             i);
-            return false;
-        }
-        vcpus[i].thread_started = true;
+        vcpus[i].run_requested = true;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    g_cond_broadcast(&park_cond);
+    g_mutex_unlock(&park_lock);
     return true;
 }
 
@@ -569,12 +608,9 @@ void kvm_pause_vcpus(void)
             pthread_kill(v->thread, SIG_VCPU_KICK);
             g_usleep(1000);
         }
-        if (v->exited) {
-            pthread_join(v->thread, NULL);
-        } else {
-            error_report("vcpu%u does not stop; exiting anyway", i);
+        if (!v->exited) {
+            error_report("vcpu%u does not stop; going on without it", i);
         }
-        v->thread_started = false;
     }
     if (locked) {
         bql_lock();
@@ -584,5 +620,16 @@ void kvm_pause_vcpus(void)
 void kvm_stop_vcpus(void)
 {
     kvm_pause_vcpus();
+    g_mutex_lock(&park_lock);
+    vcpus_quit = true;
+    g_cond_broadcast(&park_cond);
+    g_mutex_unlock(&park_lock);
+    for (unsigned i = 0; i < nr_vcpus; i++) {
+        KVMVcpu *v = &vcpus[i];
+        if (v->thread_started && v->exited) {
+            pthread_join(v->thread, NULL);
+        }
+        v->thread_started = false;
+    }
     kvm_exit_stats_trace();
 }
