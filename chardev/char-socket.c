@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -473,6 +475,25 @@ static bool socket_listen(SocketChardev *s, Error **errp)
     return true;
 }
 
+/* fd=N (libvirt's monitor): a socket the caller bound and listens on. */
+static bool socket_listen_fd(SocketChardev *s, int fd, Error **errp)
+{
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
+        !listening) {
+        error_setg(errp, "chardev '%s': fd=%d is not a listening socket; "
+                   "pass a bound socket after listen(), or use path=",
+                   s->parent.id, fd);
+        return false;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    s->listen_fd = fd;
+    s->listen_watch = main_loop_add_fd(fd, G_IO_IN, socket_accept_event, s);
+    return true;
+}
+
 /* wait=on: run the main loop (signals still work) until a client comes. */
 static bool socket_wait_client(SocketChardev *s, Error **errp)
 {
@@ -492,7 +513,8 @@ static bool socket_wait_client(SocketChardev *s, Error **errp)
 static Chardev *socket_chardev_open(const char *id, const char *path,
                                     const char *host, const char *port,
                                     bool server, bool wait,
-                                    unsigned reconnect_ms, Error **errp)
+                                    unsigned reconnect_ms, int fd,
+                                    Error **errp)
 {
     SocketChardev *s = (SocketChardev *)chardev_new(id, "socket", path,
                                                     &socket_ops,
@@ -510,7 +532,8 @@ static Chardev *socket_chardev_open(const char *id, const char *path,
     exit_notifier_add(&s->exit_n);
 
     if (server) {
-        if (!socket_listen(s, errp)) {
+        if (fd >= 0 ? !socket_listen_fd(s, fd, errp) :
+            !socket_listen(s, errp)) {
             socket_close(&s->parent);
             return NULL;
         }
@@ -553,7 +576,7 @@ static const OptDesc socket_desc[] = {
     { "to", OPT_NUMBER, "not supported (TCP)" },
     { "ipv4", OPT_BOOL, "not supported (TCP)" },
     { "ipv6", OPT_BOOL, "not supported (TCP)" },
-    { "fd", OPT_STRING, "not supported" },
+    { "fd", OPT_STRING, "server: an inherited listening socket (libvirt's)" },
     { "websocket", OPT_BOOL, "not supported" },
     { "tls-creds", OPT_STRING, "not supported" },
     { "tls-authz", OPT_STRING, "not supported" },
@@ -616,7 +639,7 @@ static bool socket_check_tcp(const Opts *opts, Error **errp)
 
 static bool socket_check(const Opts *opts, Error **errp)
 {
-    static const char *const refused[] = { "fd", "websocket",
+    static const char *const refused[] = { "websocket",
                                            "tls-creds", "tls-authz",
                                            "logfile", "logappend", "tight" };
     bool server = opts_get_bool(opts, "server", false);
@@ -624,6 +647,27 @@ static bool socket_check(const Opts *opts, Error **errp)
 
     if (!socket_check_tcp(opts, errp)) {
         return false;
+    }
+    if (opts_has(opts, "fd")) {
+        const char *fd = opts_get(opts, "fd");
+        char *end;
+        long n = strtol(fd, &end, 10);
+        if (!*fd || *end || n < 0 || n > INT_MAX) {
+            opts_error(opts, errp, "fd=%s: give the number of an inherited "
+                       "listening socket", fd);
+            return false;
+        }
+        if (!server || tcp || opts_has(opts, "path")) {
+            opts_error(opts, errp, "fd= is a listening socket passed in: "
+                       "use it with server=on and without path=, host= or "
+                       "port=");
+            return false;
+        }
+        if (fcntl((int)n, F_GETFD) < 0) {
+            opts_error(opts, errp, "fd=%ld is not open in this process", n);
+            return false;
+        }
+        return true;
     }
     for (unsigned i = 0; i < G_N_ELEMENTS(refused); i++) {
         if (opts_has(opts, refused[i])) {
@@ -710,14 +754,18 @@ static bool socket_create(const Opts *opts, Error **errp)
     char *label = NULL;
     Chardev *chr;
 
+    int fd = -1;
     if (port) {
         host = host ? host : "";
         label = g_strdup_printf("tcp:%s:%s", host, port);
+    } else if (opts_has(opts, "fd")) {
+        fd = atoi(opts_get(opts, "fd"));
+        label = g_strdup_printf("fd:%d", fd);
     }
-    chr = socket_chardev_open(opts_get(opts, "id"), port ? label :
+    chr = socket_chardev_open(opts_get(opts, "id"), label ? label :
                               opts_get(opts, "path"), port ? host : NULL,
                               port, server, opts_get_bool(opts, "wait", !vu),
-                              ms, errp);
+                              ms, fd, errp);
     g_free(label);
     if (chr) {
         SocketChardev *s = (SocketChardev *)chr;

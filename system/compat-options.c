@@ -447,11 +447,6 @@ bool compat_option(const char *name, const char *val, Error **errp)
                     val);
         return true;
     }
-    if (!strcmp(name, "no-shutdown")) {
-        warn_report("-no-shutdown: ignored: with no monitor to resume or "
-                    "quit from, vmu exits when the guest powers off");
-        return true;
-    }
     if (!strcmp(name, "parallel")) {
         if (strcmp(val, "none")) {
             error_setg(errp, "-parallel %s: vmu has no parallel port; use "
@@ -498,8 +493,6 @@ typedef struct Unimplemented {
 #define DISK_OPTS "vmu's disks are virtio-blk: use -drive file=IMAGE," \
                   "if=virtio"
 #define FLOPPY "vmu has no floppy drive; use -drive file=IMAGE,if=virtio"
-#define MONITOR "vmu has no QMP or HMP monitor yet; stop it with SIGTERM " \
-                "and watch it with -trace"
 #define EMULATOR "it needs an emulator; vmu runs the guest on KVM only"
 
 static const Unimplemented unimplemented[] = {
@@ -509,10 +502,6 @@ static const Unimplemented unimplemented[] = {
     { "sd", true, DISK_OPTS }, { "mtdblock", true, DISK_OPTS },
     { "pflash", true, "firmware flash is not supported yet; boot with "
       "-kernel" },
-    { "qmp", true, MONITOR }, { "qmp-pretty", true, MONITOR },
-    { "mon", true, MONITOR },
-    { "S", false, "vmu has no monitor to continue a stopped guest from; "
-      "leave -S out" },
     { "incoming", true, "vmu has no migration; start the guest afresh" },
     { "loadvm", true, "vmu has no snapshots; start the guest afresh" },
     { "spice", true, "vmu has no display, so no SPICE server; use the "

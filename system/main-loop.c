@@ -19,6 +19,7 @@ static GPollFunc default_poll;
 static volatile int shutdown_cause = SHUTDOWN_NONE;
 static volatile int shutdown_status;
 static ExitNotifier *exit_notifiers;
+static bool (*poweroff_hook)(void);
 
 long long clock_ns(void)
 {
@@ -72,15 +73,28 @@ void main_loop_init(void)
     bql_lock();
 }
 
+void shutdown_set_poweroff_hook(bool (*fn)(void))
+{
+    poweroff_hook = fn;
+}
+
 void shutdown_request(ShutdownCause cause, int status)
 {
     int none = SHUTDOWN_NONE;
+    if (cause == SHUTDOWN_GUEST_POWEROFF && poweroff_hook && poweroff_hook()) {
+        return;     /* -no-shutdown: the VM stops in SHUTDOWN instead */
+    }
     if (__atomic_compare_exchange_n(&shutdown_cause, &none, (int)cause, false,
                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         shutdown_status = status;
         trace(main_loop_shutdown_request, "cause %d status %d", cause, status);
     }
     g_main_context_wakeup(g_main_context_default());
+}
+
+ShutdownCause shutdown_cause_get(void)
+{
+    return __atomic_load_n(&shutdown_cause, __ATOMIC_SEQ_CST);
 }
 
 bool shutdown_requested(void)

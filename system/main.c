@@ -18,15 +18,18 @@
 #include "chardev/char.h"
 #include "hw/i386/pc.h"
 #include "hw/nvram/fw_cfg.h"
+#include "monitor/monitor.h"
 #include "system/accel.h"
 #include "system/compat-options.h"
 #include "system/drive.h"
+#include "system/daemonize.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
 #include "system/net-legacy.h"
 #include "system/options.h"
 #include "system/registry.h"
+#include "system/runstate.h"
 #include "util/error.h"
 #include "util/fdset.h"
 #include "util/trace.h"
@@ -313,6 +316,11 @@ typedef struct CommandLine {
     const char *ram_size_text;
     GPtrArray *serials;
     bool display_none;
+    bool start_paused;  /* -S */
+    bool no_shutdown;
+    bool daemonize;
+    bool machine_none;  /* -machine none: no guest (capability probes) */
+    const char *tcg_option;     /* where tcg was asked for, if it was */
     bool objects_bad;   /* an -object failed its check: sizes unknown */
 } CommandLine;
 
@@ -362,15 +370,33 @@ static void merge_machine(CommandLine *cl, const char *text)
     o->n_entries = 0;
 }
 
+static void set_accel_one(CommandLine *cl, const char *option,
+                          const char *value);
+
+/*
+ * accel=kvm:tcg and repeated -accel: the first that works.  tcg is not
+ * vmu's: it is passed over, and refused only when nothing else is given.
+ */
 static void set_accel(CommandLine *cl, const char *option, const char *value)
+{
+    char **list = g_strsplit(value, ":", -1);
+    for (unsigned i = 0; list[i]; i++) {
+        if (!strcmp(list[i], "tcg")) {
+            if (!cl->tcg_option) {
+                cl->tcg_option = g_strdup(option);
+            }
+            continue;
+        }
+        set_accel_one(cl, option, list[i]);
+    }
+    g_strfreev(list);
+}
+
+static void set_accel_one(CommandLine *cl, const char *option,
+                          const char *value)
 {
     Error *err = NULL;
     const char *sep = option[strlen(option) - 1] == '=' ? "" : " ";
-    if (!strcmp(value, "tcg")) {
-        error_setg(&err, "%s%stcg: vmu has no emulator; use accel=kvm, or "
-                   "accel=qtest for guestless tests", option, sep);
-        fail(err);
-    }
     if (strcmp(value, "kvm") && strcmp(value, "qtest")) {
         const char *accels[] = { "kvm", "qtest" };
         const char *near = did_you_mean(value, accels, 2);
@@ -385,7 +411,7 @@ static void set_accel(CommandLine *cl, const char *option, const char *value)
         fail(err);
     }
     if (!cl->accel) {
-        cl->accel = value;
+        cl->accel = g_strdup(value);    /* kept until exit */
     }
 }
 
@@ -778,6 +804,12 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
                 fail(err);
             }
             break;
+        case OPTION_START_PAUSED:
+            cl->start_paused = true;
+            break;
+        case OPTION_NO_SHUTDOWN:
+            cl->no_shutdown = true;
+            break;
         case OPTION_NO_REBOOT:
             cl->ms.no_reboot = true;
             break;
@@ -788,9 +820,10 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             cl->ms.nographic = true;
             break;
         case OPTION_MONITOR:
-            if (strcmp(val, "none")) {
-                error_setg(&err, "%s %s: vmu has no monitor; only '%s none' "
-                           "is accepted", arg, val, arg);
+        case OPTION_QMP:
+        case OPTION_QMP_PRETTY:
+        case OPTION_MON:
+            if (!monitor_option_add(arg, val, &err)) {
                 fail(err);
             }
             break;
@@ -826,9 +859,8 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             }
             break;
         case OPTION_DAEMONIZE:
-            error_setg(&err, "-daemonize: not supported yet; run vmu in the "
-                       "background with your service manager or '&'");
-            fail(err);
+            cl->daemonize = true;
+            break;
         default:
             /* -display, -vga and the "Accepted for compatibility" ones */
             if (!compat_option(o->name, val, &err)) {
@@ -855,11 +887,13 @@ static void check_machine(void *opaque)
         const char *type = opts_get_str(cl->machine, "type", "pc");
         if (!strcmp(type, "help")) {
             printf("Supported machines:\npc    standard PC (i440FX-like "
-                   "layout, PCI bus 0)\n");
+                   "layout, PCI bus 0)\nnone  no guest (capability "
+                   "probes)\n");
             exit(0);
         }
+        cl->machine_none = !strcmp(type, "none");
         if (strcmp(type, "pc") && !g_str_has_prefix(type, "pc-i440fx") &&
-            strcmp(type, "pc-i440fx")) {
+            strcmp(type, "pc-i440fx") && !cl->machine_none) {
             opts_error(cl->machine, &err, "unsupported machine type '%s': "
                        "vmu has only 'pc'%s", type,
                        !strcmp(type, "q35") || !strcmp(type, "microvm") ?
@@ -889,6 +923,49 @@ static void check_machine(void *opaque)
 
 static void check_memory(void *opaque);
 
+/* -machine none: no bus, no RAM layout, no firmware: nothing to plug. */
+static void machine_none_check(CommandLine *cl)
+{
+    Error *err = NULL;
+    static const TypeKind kinds[] = { TYPE_KIND_NETDEV, TYPE_KIND_DEVICE };
+    for (unsigned i = 0; i < G_N_ELEMENTS(kinds); i++) {
+        GPtrArray *a = opt_lists[kinds[i]];
+        if (a->len) {
+            const Opts *o = g_ptr_array_index(a, 0);
+            opts_error(o, &err, "-machine none has no guest and no bus to "
+                       "put this on; use -machine pc");
+            fail(err);
+        }
+    }
+    if (cl->ms.kernel || cl->serials->len) {
+        error_setg(&err, "-machine none runs no guest: leave out %s, or "
+                   "use -machine pc", cl->ms.kernel ? "-kernel" : "-serial");
+        fail(err);
+    }
+}
+
+/* -daemonize lets go of stdio: nothing may use it then. */
+static void daemonize_check(CommandLine *cl)
+{
+    Error *err = NULL;
+    GPtrArray *a = opt_lists[TYPE_KIND_CHARDEV];
+    for (unsigned i = 0; i < a->len; i++) {
+        const Opts *o = g_ptr_array_index(a, i);
+        if (!strcmp(options_type(TYPE_KIND_CHARDEV, o), "stdio")) {
+            opts_error(o, &err, "stdio cannot be used with -daemonize (the "
+                       "daemon closes it); use a socket, pty or file");
+            fail(err);
+        }
+    }
+    if (!cl->machine_none && !cl->ms.nodefaults && !cl->serials->len &&
+        strcmp(cl->ms.accel, "qtest")) {
+        error_setg(&err, "-daemonize: the default serial port is on stdio, "
+                   "which the daemon closes; add -nodefaults or -serial "
+                   "with a socket, pty or file");
+        fail(err);
+    }
+}
+
 static void check_all(CommandLine *cl)
 {
     Error *err = NULL;
@@ -896,7 +973,15 @@ static void check_all(CommandLine *cl)
 
     problems_collect(check_machine, cl);
     drive_check_all(problem_report);
-    ms->type = "pc";
+    if (!cl->accel && cl->tcg_option) {
+        const char *o = cl->tcg_option;
+        error_setg(&err, "%s%stcg: vmu has no emulator; use accel=kvm, or "
+                   "accel=qtest for guestless tests", o,
+                   o[strlen(o) - 1] == '=' ? "" : " ");
+        problem_report(err);
+        err = NULL;
+    }
+    ms->type = cl->machine_none ? "none" : "pc";
     ms->accel = cl->accel ? cl->accel : "kvm";
     if (!ms->smp_cpus) {
         ms->smp_cpus = 1;
@@ -916,6 +1001,9 @@ static void check_all(CommandLine *cl)
         }
     }
     problems_collect(check_memory, cl);
+    if (!monitor_check(&err)) {
+        problem_report(err);
+    }
 }
 
 static void check_memory(void *opaque)
@@ -1099,8 +1187,13 @@ int main(int argc, char **argv)
     check_all(&cl);
     problems_stop_if_any();
     cl.ms.serial = cl.serials->len ? g_ptr_array_index(cl.serials, 0) : NULL;
-    if (!pc_machine_check(&cl.ms, &err)) {
+    if (cl.machine_none) {
+        machine_none_check(&cl);
+    } else if (!pc_machine_check(&cl.ms, &err)) {
         fail(err);
+    }
+    if (cl.daemonize) {
+        daemonize_check(&cl);
     }
     trace_check_patterns();
 
@@ -1115,30 +1208,42 @@ int main(int argc, char **argv)
         error_setg(&err, "accelerator '%s' is not supported yet", ms->accel);
         fail(err);
     }
+    if (cl.daemonize) {
+        daemonize_start();
+    }
     main_loop_init();
     if (!accel->init(ms, &err)) {
         fail(err);
     }
     create_kind(TYPE_KIND_OBJECT);
-    if (!pc_machine_init(ms, &err)) {
+    if (!cl.machine_none && !pc_machine_init(ms, &err)) {
         fail(err);
     }
     create_kind(TYPE_KIND_CHARDEV);
+    if (!monitors_create(&err)) {
+        fail(err);
+    }
     create_kind(TYPE_KIND_NETDEV);
     if (!drive_create_all(&err)) {
         fail(err);
     }
     create_kind(TYPE_KIND_DEVICE);
-    if (!pc_machine_done(ms, &err)) {
+    if (!cl.machine_none && !pc_machine_done(ms, &err)) {
         fail(err);
     }
     if (cl.pidfile) {
         pidfile_write(cl.pidfile);
     }
-    if (!accel->start(ms, &err)) {
+    runstate_init(cl.start_paused, cl.no_shutdown);
+    /* -machine none has no vCPU to start; qtest still needs its socket. */
+    if ((!cl.machine_none || !strcmp(ms->accel, "qtest")) &&
+        !accel->start(ms, &err)) {
         fail(err);
     }
     vmu_started = true;
+    if (cl.daemonize) {
+        daemonize_done();
+    }
     int status = main_loop_run();
     if (accel->stop) {
         accel->stop();

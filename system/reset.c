@@ -8,6 +8,7 @@
 #include "system/machine.h"
 #include "system/main-loop.h"
 #include "system/reset.h"
+#include "system/runstate.h"
 #include "util/error.h"
 #include "util/trace.h"
 
@@ -108,7 +109,8 @@ void system_reset(void)
     }
     Error *err = NULL;
     if ((accel && accel->reset && !accel->reset(current_machine, &err)) ||
-        (accel && accel->resume && !accel->resume(&err))) {
+        (accel && accel->resume && runstate_is_running() &&
+         !accel->resume(&err))) {
         error_prepend(&err, "cannot restart the guest after its reset: ");
         error_report_err(err);
         shutdown_request(SHUTDOWN_ERROR, 1);

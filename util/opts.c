@@ -56,7 +56,7 @@ Opts *opts_parse(const char *option, const char *text, const char *implied_key,
         opts_free(opts);
         /* QEMU has a JSON form for these (and -blockdev, which vmu lacks) */
         if (!strcmp(option, "-object") || !strcmp(option, "-netdev") ||
-            !strcmp(option, "-device")) {
+            !strcmp(option, "-device") || !strcmp(option, "-audiodev")) {
             return opts_parse_json(option, text, errp);
         }
         error_setg(errp, "%s %s: %s has no JSON form; write KEY=VALUE,...",

@@ -23,6 +23,7 @@
 #include "system/main-loop.h"
 #include "system/memory.h"
 #include "system/reset.h"
+#include "system/runstate.h"
 #include "util/trace.h"
 
 #define SIG_VCPU_KICK SIGUSR1
@@ -33,6 +34,8 @@ typedef struct KVMVcpu {
     struct kvm_run *run;
     pthread_t thread;
     bool thread_started;
+    bool run_requested;         /* park_lock: run until told to stop */
+    volatile int tid;           /* gettid() of its thread */
     volatile bool exited;
     uint64_t exits[KVM_EXIT_STATS_REASONS];
     /* The state KVM created the vCPU in (power-on): a reset restores it. */
@@ -51,6 +54,14 @@ typedef struct KVMVcpu {
 static KVMVcpu *vcpus;
 static unsigned nr_vcpus;
 static volatile bool vcpus_stopping;
+/*
+ * A vCPU's thread lives from accel->start to exit: between runs (-S, stop,
+ * a reset) it waits here, so its thread id (query-cpus-fast, pinning)
+ * stays the same.
+ */
+static GMutex park_lock;
+static GCond park_cond;
+static bool vcpus_quit;
 static __thread KVMVcpu *current_vcpu;
 
 static const char *const exit_names[] = {
@@ -74,6 +85,12 @@ const char *kvm_exit_reason_name(unsigned reason)
 unsigned kvm_vcpu_count(void)
 {
     return nr_vcpus;
+}
+
+int kvm_vcpu_thread_id(unsigned cpu)
+{
+    return cpu < nr_vcpus ? __atomic_load_n(&vcpus[cpu].tid,
+                                            __ATOMIC_SEQ_CST) : 0;
 }
 
 bool kvm_exit_stats(int cpu, KVMExitStats *out)
@@ -420,6 +437,8 @@ static void vcpu_kick_handler(int sig)
     }
 }
 
+static void vcpu_run(KVMVcpu *v);
+
 static void *vcpu_thread(void *opaque)
 {
     KVMVcpu *v = opaque;
@@ -436,12 +455,36 @@ static void *vcpu_thread(void *opaque)
         pthread_setname_np(pthread_self(), comm);
     }
     current_vcpu = v;
+    __atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_SEQ_CST);
 
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIG_VCPU_KICK);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
+    for (;;) {
+        g_mutex_lock(&park_lock);
+        while (!v->run_requested && !vcpus_quit) {
+            g_cond_wait(&park_cond, &park_lock);
+        }
+        bool quit = vcpus_quit;
+        g_mutex_unlock(&park_lock);
+        if (quit) {
+            break;
+        }
+        vcpu_run(v);
+        trace(kvm_vcpu_exit_thread, "vcpu%u stops", v->index);
+        g_mutex_lock(&park_lock);
+        v->run_requested = false;
+        v->exited = true;
+        g_mutex_unlock(&park_lock);
+    }
+    return NULL;
+}
+
+/* One run, until a stop, a reset or a shutdown is asked for. */
+static void vcpu_run(KVMVcpu *v)
+{
     /* A reset request stops this vCPU right away; the main loop restarts
      * it (a guest must not run on past its reset write).  A shutdown
      * request (-no-reboot's reset, a debug exit) stops it for good. */
@@ -464,9 +507,6 @@ static void *vcpu_thread(void *opaque)
             break;
         }
     }
-    trace(kvm_vcpu_exit_thread, "vcpu%u stops", v->index);
-    v->exited = true;
-    return NULL;
 }
 
 bool kvm_start_vcpus(MachineState *ms, Error **errp)
@@ -494,7 +534,26 @@ bool kvm_start_vcpus(MachineState *ms, Error **errp)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = vcpu_kick_handler;   /* no SA_RESTART: KVM_RUN -> EINTR */
     sigaction(SIG_VCPU_KICK, &sa, NULL);
-    if (!kvm_resume_vcpus(errp)) {
+    /* The threads wait until they are told to run (not yet under -S). */
+    sigset_t set, old;
+    sigfillset(&set);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    for (unsigned i = 0; i < nr_vcpus; i++) {
+        vcpus[i].exited = true;
+        int r = pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
+                               &vcpus[i]);
+        if (r) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            error_setg_errno(errp, r, "cannot create the thread of vcpu%u",
+                             i);
+            kvm_stop_vcpus();
+            return false;
+        }
+        vcpus[i].thread_started = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* -S: the vCPUs exist but run only at "cont" (vm_resume). */
+    if (runstate_is_running() && !kvm_resume_vcpus(errp)) {
         kvm_stop_vcpus();
         return false;
     }
@@ -505,24 +564,14 @@ bool kvm_start_vcpus(MachineState *ms, Error **errp)
 bool kvm_resume_vcpus(Error **errp)
 {
     vcpus_stopping = false;
-    /* Threads start with the kick blocked and unblock it themselves. */
-    sigset_t set, old;
-    sigfillset(&set);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
+    g_mutex_lock(&park_lock);
     for (unsigned i = 0; i < nr_vcpus; i++) {
         vcpus[i].exited = false;
         vcpus[i].run->immediate_exit = 0;
-        int r = pthread_create(&vcpus[i].thread, NULL, vcpu_thread,
-                               &vcpus[i]);
-        if (r) {
-            pthread_sigmask(SIG_SETMASK, &old, NULL);
-            error_setg_errno(errp, r, "cannot create the thread of vcpu%u",
-                             i);
-            return false;
-        }
-        vcpus[i].thread_started = true;
+        vcpus[i].run_requested = true;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    g_cond_broadcast(&park_cond);
+    g_mutex_unlock(&park_lock);
     return true;
 }
 
@@ -559,12 +608,9 @@ void kvm_pause_vcpus(void)
             pthread_kill(v->thread, SIG_VCPU_KICK);
             g_usleep(1000);
         }
-        if (v->exited) {
-            pthread_join(v->thread, NULL);
-        } else {
-            error_report("vcpu%u does not stop; exiting anyway", i);
+        if (!v->exited) {
+            error_report("vcpu%u does not stop; going on without it", i);
         }
-        v->thread_started = false;
     }
     if (locked) {
         bql_lock();
@@ -574,5 +620,16 @@ void kvm_pause_vcpus(void)
 void kvm_stop_vcpus(void)
 {
     kvm_pause_vcpus();
+    g_mutex_lock(&park_lock);
+    vcpus_quit = true;
+    g_cond_broadcast(&park_cond);
+    g_mutex_unlock(&park_lock);
+    for (unsigned i = 0; i < nr_vcpus; i++) {
+        KVMVcpu *v = &vcpus[i];
+        if (v->thread_started && v->exited) {
+            pthread_join(v->thread, NULL);
+        }
+        v->thread_started = false;
+    }
     kvm_exit_stats_trace();
 }

@@ -21,11 +21,16 @@ typedef enum ShutdownCause {
     SHUTDOWN_GUEST_RESET,   /* with -no-reboot (else system/reset.h) */
     SHUTDOWN_ERROR,
     SHUTDOWN_QTEST,         /* the qtest socket closed */
+    SHUTDOWN_HOST_QMP_QUIT, /* QMP/HMP "quit" */
 } ShutdownCause;
 
 /* Thread-safe: ask the main loop to stop with this exit status. */
 void shutdown_request(ShutdownCause cause, int status);
 bool shutdown_requested(void);
+/* fn (thread-safe) returns true when it took a guest poweroff instead. */
+void shutdown_set_poweroff_hook(bool (*fn)(void));
+/* The first cause requested (SHUTDOWN_NONE while none is). */
+ShutdownCause shutdown_cause_get(void);
 
 /* Runs fn on the main loop with the machine lock held (thread-safe). */
 void main_loop_call(void (*fn)(void *opaque), void *opaque);

@@ -41,4 +41,13 @@ typedef void RunStateListener(RunState old_state, RunState new_state,
                               void *opaque);
 void runstate_listener_add(RunStateListener *fn, void *opaque);
 
+/*
+ * main.c, before the accelerator starts: -S (start in PRELAUNCH: the
+ * accelerator creates the vCPUs but runs them only at "cont") and
+ * -no-shutdown (a guest poweroff stops the VM in SHUTDOWN instead).
+ */
+void runstate_init(bool start_paused, bool no_shutdown);
+/* SHUTDOWN or INTERNAL_ERROR: only a reset (to PRELAUNCH) gets out. */
+bool runstate_needs_reset(void);
+
 #endif

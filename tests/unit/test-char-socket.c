@@ -283,7 +283,7 @@ static void test_refused_options(void)
         { "socket,id=t8,path=/tmp/x,host=localhost,port=4444", "not both" },
         { "socket,id=t9,host=localhost,port=4444,ipv6=on", "'ipv6'" },
         { "socket,id=t2,path=/tmp/x,tls-creds=tls0", "'tls-creds'" },
-        { "socket,id=t3,fd=4", "'fd' is not supported" },
+        { "socket,id=t3,fd=4", "use it with server=on" },
         { "socket,id=t4", "needs path=PATH" },
         { "socket,id=t5,path=/tmp/x,server=on,reconnect=1", "for clients" },
         { "socket,id=t6,path=/tmp/x,wait=off", "for servers" },
