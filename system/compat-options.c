@@ -553,8 +553,8 @@ typedef struct Unimplemented {
 
 static const Unimplemented unimplemented[] = {
     { "hda", true, DISKS }, { "hdb", true, DISKS }, { "hdc", true, DISKS },
-    { "hdd", true, DISKS }, { "cdrom", true, DISKS }, { "drive", true, DISKS },
-    { "blockdev", true, DISKS }, { "fda", true, DISKS }, { "fdb", true, DISKS },
+    { "hdd", true, DISKS }, { "cdrom", true, DISKS },
+    { "fda", true, DISKS }, { "fdb", true, DISKS },
     { "sd", true, DISKS }, { "mtdblock", true, DISKS },
     { "snapshot", false, DISKS },
     { "pflash", true, "firmware flash is not supported yet; boot with "

@@ -20,6 +20,7 @@
 #include "hw/nvram/fw_cfg.h"
 #include "system/accel.h"
 #include "system/compat-options.h"
+#include "system/drive.h"
 #include "system/hostmem.h"
 #include "system/machine.h"
 #include "system/main-loop.h"
@@ -671,6 +672,16 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             g_ptr_array_add(opt_lists[TYPE_KIND_NETDEV],
                             parse_or_fail("-netdev", val, "type"));
             break;
+        case OPTION_DRIVE:
+            if (!drive_add(val, &err)) {
+                fail(err);
+            }
+            break;
+        case OPTION_BLOCKDEV:
+            if (!blockdev_add(val, &err)) {
+                fail(err);
+            }
+            break;
         case OPTION_NIC:
             if (!net_legacy_add_nic(val, &err)) {
                 fail(err);
@@ -880,6 +891,7 @@ static void check_all(CommandLine *cl)
     MachineState *ms = &cl->ms;
 
     problems_collect(check_machine, cl);
+    drive_check_all(problem_report);
     ms->type = "pc";
     ms->accel = cl->accel ? cl->accel : "kvm";
     if (!ms->smp_cpus) {
@@ -1109,6 +1121,9 @@ int main(int argc, char **argv)
     }
     create_kind(TYPE_KIND_CHARDEV);
     create_kind(TYPE_KIND_NETDEV);
+    if (!drive_create_all(&err)) {
+        fail(err);
+    }
     create_kind(TYPE_KIND_DEVICE);
     if (!pc_machine_done(ms, &err)) {
         fail(err);

@@ -298,9 +298,11 @@ BAD += [
      "yet (issue: disks)"),
     (["-hdb", "disk.img"], "disks are not supported yet"),
     (["-cdrom", "debian.iso"], "-cdrom: not supported: disks"),
-    (["-drive", "file=disk.qcow2,if=virtio"], "-drive: not supported: disks"),
+    (["-drive", "file=disk.qcow2,if=none"],
+     "-drive file=disk.qcow2,if=none: cannot open disk image "
+     "'disk.qcow2': No such file or directory"),
     (["-blockdev", "driver=file,filename=d.img,node-name=f"],
-     "-blockdev: not supported: disks"),
+     "cannot open disk image 'd.img': No such file or directory"),
     (["-snapshot"], "-snapshot: not supported: disks"),
     (["-incoming", "tcp:0:4444"], "-incoming: not supported: vmu has no "
      "migration"),

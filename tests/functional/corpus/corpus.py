@@ -271,7 +271,7 @@ CORPUS = [
      "mrg_rxbuf=off,csum=off,gso=off,guest_tso4=off,guest_tso6=off,"
      "guest_ecn=off,mq=on,vectors=6 "
      "-net user,hostfwd=tcp::{PORT}-:22 -net nic",
-     ["-drive: not supported: disks are not supported yet"]),
+     ["unknown device type 'virtio-blk-pci'"]),
     # The same without the disk: what a vmu user keeps of it (vmu boots
     # SeaBIOS, which finds no disk; the qtest machine stops before).
     ("ztz1989/software-switches vpp/v2v.sh (without -drive)",
@@ -299,7 +299,7 @@ CORPUS = [
      "-chardev socket,id=char0,path={SOCK}/vm1.socket,server "
      "-netdev type=vhost-user,id=net0,chardev=char0 "
      "-device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01 -vnc :1",
-     ["-drive: not supported: disks are not supported yet"]),
+     ["unknown device type 'virtio-blk-pci'"]),
     ("snabbco/snabb src/program/snabbnfv/doc/getting-started.md "
      "(OpenBSD guest, vhostforce=on)",
      "snabb-getting-started-vhostforce",
@@ -311,7 +311,7 @@ CORPUS = [
      "-chardev socket,id=char0,path={SOCK}/vm1.socket,server "
      "-netdev type=vhost-user,id=net0,chardev=char0,vhostforce=on "
      "-device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01 -vnc :1",
-     ["-drive: not supported: disks are not supported yet"]),
+     ["unknown device type 'virtio-blk-pci'"]),
     ("snabbco/snabb src/scripts/bench_env/common.sh (run_qemu_vhost_user; "
      "QUEUES=1 so MQ=off, VECTORS=3, SMP=1)",
      "snabb-bench-env",
@@ -326,7 +326,7 @@ CORPUS = [
      "-M pc -smp 1 -cpu host --enable-kvm "
      "-serial telnet:localhost:{PORT},server,nowait "
      "-drive if=virtio,file={IMG} -nographic",
-     ["-drive: not supported: disks are not supported yet"]),
+     ["unknown device type 'virtio-blk-pci'"]),
     ("snabbco/snabb src/scripts/bench_env/common.sh (run_qemu_vhost_user "
      "with QUEUES=2: MQ=on, VECTORS=5, SMP=2; without the telnet serial "
      "and the disk)",
@@ -355,7 +355,7 @@ CORPUS = [
      "mrg_rxbuf=off,csum=off,gso=off,guest_tso4=off,guest_tso6=off,"
      "guest_ecn=off,mq=on,vectors=6 "
      "-net user,hostfwd=tcp::{PORT}-:22 -net nic",
-     ["-drive: not supported: disks are not supported yet"]),
+     ["unknown device type 'virtio-blk-pci'"]),
     # --- kata -----------------------------------------------------------
     # The QEMU line kata-runtime generates (q35, its bridges and disks),
     # as a kata user recorded it to start it by hand (the sandbox and
@@ -393,7 +393,6 @@ CORPUS = [
      ["device type 'pci-bridge' is not supported: vmu has one PCI bus",
       "device type 'virtio-scsi-pci' is not supported: disks",
       "device type 'virtio-blk-pci' is not supported: disks",
-      "-drive: not supported: disks are not supported yet",
       "-qmp: not supported",
       "device type 'pcie-root-port' is not supported: vmu has one PCI bus",
       "device type 'pcie-root-port' is not supported: vmu has one PCI bus",
@@ -447,7 +446,7 @@ CORPUS = [
      "vhostforce=on "
      "-device virtio-net-pci,netdev=hostnet1,mq=on,mrg_rxbuf=on,vectors=6,"
      "id=net1,mac=00:60:2f:00:00:02,bus=pci.0,addr=0x7",
-     ["-drive: not supported: disks are not supported yet",
-      "device type 'virtio-blk-pci' is not supported: disks",
-      "-daemonize: not supported yet"]),
+     ["device type 'virtio-blk-pci' is not supported: disks",
+      "-daemonize: not supported yet",
+      "unknown image format 'qcow2'"]),
 ]
