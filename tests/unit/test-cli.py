@@ -323,7 +323,7 @@ BAD += [
     (["-device", "usb-host,hostbus=1,hostaddr=2"],
      "device type 'usb-host' is not supported: vmu has no USB"),
     (["-device", "virtio-blk-pci,drive=d0"],
-     "device type 'virtio-blk-pci' is not supported: disks"),
+     "drive=d0: there is no -drive with id 'd0'"),
     (["-device", "e1000,netdev=n0"], "vmu's only NIC is virtio-net-pci"),
     (["-device", "virtio-serial-pci"], "vmu has no virtio-serial"),
     (["-machine", "pc,vmport=maybe"], "vmport=maybe: allowed values are on, "
