@@ -63,6 +63,10 @@ static const OptDesc virtio_blk_pci_desc[] = {
     { "request-merging", OPT_BOOL, "accepted and ignored" },
     { "ioeventfd", OPT_BOOL, "accepted: kicks always go through an "
       "ioeventfd" },
+    { "share-rw", OPT_BOOL, "accepted: whether two VMs may write one image "
+      "is the image locking's business (-drive, -blockdev)" },
+    { "backend_defaults", OPT_STRING, "accepted: the block sizes default "
+      "to what the backend needs" },
     { "iothread", OPT_STRING, "accepted: I/O always runs on the block "
       "layer's threads, off the main loop" },
     { "x-*", OPT_STRING, "QEMU's experimental properties: ignored, with a "
