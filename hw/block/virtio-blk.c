@@ -51,6 +51,7 @@ struct VirtIOBlock {
     uint64_t notify_mask;           /* queues with new used entries */
     RateLimit error_rl;
     int devfn;
+    ExitNotifier exit;
     VirtIOBlock *next_dev;
 };
 
@@ -621,10 +622,9 @@ VirtIOBlock *virtio_blk_new(const VirtIOBlkConf *conf, Error **errp)
     }
     main_loop_add_fd(s->done_fd, G_IO_IN, done_ready, s);
     runstate_listener_add(runstate_changed, s);
-    ExitNotifier *n = g_new0(ExitNotifier, 1);
-    n->fn = exit_drain;
-    n->opaque = s;
-    exit_notifier_add(n);
+    s->exit.fn = exit_drain;
+    s->exit.opaque = s;
+    exit_notifier_add(&s->exit);
 
     VirtIOBlock **p = &all_devices;
     while (*p) {

@@ -77,6 +77,14 @@ bool qvblk_reinit(QVirtioBlk *b, uint64_t features)
     return true;
 }
 
+void qvblk_free(QVirtioBlk *b)
+{
+    for (unsigned q = 0; q < QVBLK_MAX_QUEUES; q++) {
+        g_free(b->vq[q]);
+        b->vq[q] = NULL;
+    }
+}
+
 uint64_t qvblk_config_readq(QVirtioBlk *b, unsigned off)
 {
     return qvirtio_config_readl(&b->dev, off) |

@@ -71,6 +71,8 @@ bool qvblk_init(QVirtioBlk *b, QTestState *s, uint64_t features, unsigned nq,
 /* Queues and buffers again after a reset (the ring memory is reused). */
 bool qvblk_reinit(QVirtioBlk *b, uint64_t features);
 uint64_t qvblk_config_readq(QVirtioBlk *b, unsigned off);
+/* Free what qvblk_init allocated on the test's side. */
+void qvblk_free(QVirtioBlk *b);
 
 /*
  * Queue one request in slot 'slot' of queue q: the header, then for

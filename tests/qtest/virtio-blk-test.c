@@ -78,6 +78,7 @@ static void start(Ctx *c, const char *drive_opts, const char *dev_opts)
 
 static void stop(Ctx *c)
 {
+    qvblk_free(&c->b);
     qtest_quit(c->s);
     g_unlink(c->img);
     g_rmdir(c->dir);
@@ -649,6 +650,7 @@ static void test_werror_stop(void)
 
     close(q.fd);
     g_string_free(q.rx, TRUE);
+    qvblk_free(&c.b);
     qtest_quit(c.s);
     g_unlink(c.img);
     g_unlink(qmp_path);
