@@ -586,6 +586,62 @@ static bool qmp_status_is(Qmp *q, const char *status)
 
 static const char *tmpfs_dir;
 
+/* A sparse image larger than the 2 MiB the tmpfs can hold. */
+static void tmpfs_image(Ctx *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->dir = g_strdup(tmpfs_dir);
+    c->img = g_build_filename(tmpfs_dir, "disk.raw", NULL);
+    int fd = open(c->img, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
+    close(fd);
+}
+
+/* Fill the tmpfs so that no block is left. */
+static void tmpfs_fill(const char *filler)
+{
+    static uint8_t chunk[65536];
+    int fd = open(filler, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    while (write(fd, chunk, sizeof(chunk)) > 0) {
+    }
+    close(fd);
+}
+
+/* werror=report: the guest gets IOERR; werror=ignore: it is told OK. */
+static void test_werror_report_ignore(void)
+{
+    if (!tmpfs_dir) {
+        qtest_skip_missing("a small tmpfs (needs root to mount it)");
+        return;
+    }
+    static const char *const policy[] = { ",werror=report", ",werror=ignore" };
+    for (unsigned i = 0; i < 2; i++) {
+        Ctx c;
+        tmpfs_image(&c);
+        char *filler = g_build_filename(tmpfs_dir, "filler", NULL);
+        start_args(&c, NULL, policy[i], NULL);
+        QVirtioBlk *b = &c.b;
+        init(&c, base_features, 1);
+        tmpfs_fill(filler);
+        uint8_t *want = g_malloc(QVBLK_DATA_MAX);
+        fill(want, QVBLK_DATA_MAX, 0, 9);
+        g_assert_cmpint(qvblk_req(b, 0, BLK_T_OUT, 4096, want,
+                                  QVBLK_DATA_MAX), ==,
+                        i ? BLK_S_OK : BLK_S_IOERR);
+        /* Reads still work, and so do writes once there is room. */
+        g_assert_cmpint(qvblk_req(b, 0, BLK_T_IN, 0, want, 4096), ==,
+                        BLK_S_OK);
+        g_assert_cmpint(g_unlink(filler), ==, 0);
+        g_assert_cmpint(qvblk_req(b, 0, BLK_T_OUT, 4096, want, 4096), ==,
+                        BLK_S_OK);
+        g_free(want);
+        g_free(filler);
+        stop(&c);
+    }
+}
+
 static void test_werror_stop(void)
 {
     if (!tmpfs_dir) {
@@ -593,14 +649,7 @@ static void test_werror_stop(void)
         return;
     }
     Ctx c;
-    memset(&c, 0, sizeof(c));
-    /* A sparse image larger than the 2 MiB the tmpfs can hold. */
-    c.dir = g_strdup(tmpfs_dir);
-    c.img = g_build_filename(tmpfs_dir, "disk.raw", NULL);
-    int fd = open(c.img, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, IMG_SIZE), ==, 0);
-    close(fd);
+    tmpfs_image(&c);
     char *filler = g_build_filename(tmpfs_dir, "filler", NULL);
     char *qmp_path = g_build_filename(tmpfs_dir, "qmp.sock", NULL);
     char *extra = g_strdup_printf("-qmp unix:%s,server=on,wait=off",
@@ -612,13 +661,7 @@ static void test_werror_stop(void)
     QVirtioBlk *b = &c.b;
     init(&c, base_features, 1);
 
-    /* Fill the tmpfs so that no block is left. */
-    fd = open(filler, O_CREAT | O_TRUNC | O_WRONLY, 0644);
-    g_assert_cmpint(fd, >=, 0);
-    static uint8_t chunk[65536];
-    while (write(fd, chunk, sizeof(chunk)) > 0) {
-    }
-    close(fd);
+    tmpfs_fill(filler);
 
     uint8_t *want = g_malloc(QVBLK_DATA_MAX), *buf = g_malloc(QVBLK_DATA_MAX);
     fill(want, QVBLK_DATA_MAX, 0, 7);
@@ -724,6 +767,8 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk/bad-requests-contained", test_bad_requests);
     g_test_add_func("/virtio-blk/reset-with-requests-in-flight",
                     test_reset_inflight);
+    g_test_add_func("/virtio-blk/werror-report-and-ignore",
+                    test_werror_report_ignore);
     if (have_qmp()) {
         g_test_add_func("/virtio-blk/werror-stop-then-cont",
                         test_werror_stop);
