@@ -307,6 +307,10 @@ static void test_out_of_range(void)
     /* Not a whole number of sectors. */
     g_assert_cmpint(qvblk_req(b, 0, BLK_T_OUT, 0, buf, 100), ==,
                     BLK_S_IOERR);
+    /* No data at all: nothing to do, done. */
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_IN, 0, NULL, 0), ==, BLK_S_OK);
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_OUT, SECTORS, NULL, 0), ==,
+                    BLK_S_OK);
     /* A type that does not exist. */
     g_assert_cmpint(qvblk_req(b, 0, 99, 0, buf, 512), ==, BLK_S_UNSUPP);
     /* The image is as it was and the disk still works. */
