@@ -22,7 +22,7 @@ BAD = [
      ["-drive if=none,id=d0,file=DIR/missing.img,format=raw: cannot open "
       "disk image 'DIR/missing.img': No such file or directory"]),
     (["-drive", "if=none,id=d0,file=IMG,format=vhd"],
-     ["unknown image format 'vhd' (vmu reads: raw"]),
+     ["unknown image format 'vhd' (vmu reads: qcow2, raw)"]),
     (["-drive", "if=none,id=d0,file=IMG,format=raw,cahce=none"],
      ["-drive has no parameter 'cahce'; did you mean 'cache'?"]),
     (["-drive", "if=none,id=d0,file=IMG,cache=fast"], ["cache=fast: use"]),

@@ -10,6 +10,7 @@ Usage: test-corpus.py PATH-TO-VMU PATH-TO-KERNEL [--show]
 """
 import os
 import shlex
+import subprocess
 import socket
 import sys
 import tempfile
@@ -85,9 +86,10 @@ def main():
         with tempfile.TemporaryDirectory(prefix="vmu-corpus-") as cwd, \
                 tempfile.TemporaryDirectory(prefix="vmu-corpus-",
                                             dir="/dev/shm") as huge:
+            # A real (empty) qcow2 image, as the documented lines expect.
             img = os.path.join(cwd, "disk.qcow2")
-            with open(img, "wb"):
-                pass
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", img,
+                            "64M"], check=True)
             subst = {"SOCK": cwd, "HUGE": huge, "MEM": "256", "IMG": img,
                      "KERNEL": kernel, "PORT": free_port()}
             qtest_sock = os.path.join(cwd, "qtest.sock")
