@@ -46,6 +46,13 @@ Chardev *chardev_find(const char *id)
     return NULL;
 }
 
+void chardev_foreach(void (*fn)(Chardev *chr, void *opaque), void *opaque)
+{
+    for (unsigned i = 0; chardevs && i < chardevs->len; i++) {
+        fn(g_ptr_array_index(chardevs, i), opaque);
+    }
+}
+
 bool chardev_claim(Chardev *chr, const char *owner, Error **errp)
 {
     if (chr->owner) {

@@ -38,6 +38,13 @@ NetClientState *net_find(const char *id)
     return NULL;
 }
 
+void net_foreach(void (*fn)(NetClientState *nc, void *opaque), void *opaque)
+{
+    for (unsigned i = 0; netdevs && i < netdevs->len; i++) {
+        fn(g_ptr_array_index(netdevs, i), opaque);
+    }
+}
+
 bool net_attach(NetClientState *netdev, NetClientState *nic, Error **errp)
 {
     if (netdev->peer) {

@@ -547,8 +547,6 @@ typedef struct Unimplemented {
 
 #define DISKS "disks are not supported yet (issue: disks); boot with " \
               "-kernel and -initrd"
-#define MONITOR "vmu has no QMP or HMP monitor yet; stop it with SIGTERM " \
-                "and watch it with -trace"
 #define EMULATOR "it needs an emulator; vmu runs the guest on KVM only"
 
 static const Unimplemented unimplemented[] = {
@@ -559,8 +557,6 @@ static const Unimplemented unimplemented[] = {
     { "snapshot", false, DISKS },
     { "pflash", true, "firmware flash is not supported yet; boot with "
       "-kernel" },
-    { "qmp", true, MONITOR }, { "qmp-pretty", true, MONITOR },
-    { "mon", true, MONITOR },
     { "incoming", true, "vmu has no migration; start the guest afresh" },
     { "loadvm", true, "vmu has no snapshots; start the guest afresh" },
     { "spice", true, "vmu has no display, so no SPICE server; use the "

@@ -18,6 +18,7 @@
 #include "chardev/char.h"
 #include "hw/i386/pc.h"
 #include "hw/nvram/fw_cfg.h"
+#include "monitor/monitor.h"
 #include "system/accel.h"
 #include "system/compat-options.h"
 #include "system/drive.h"
@@ -784,9 +785,10 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             cl->ms.nographic = true;
             break;
         case OPTION_MONITOR:
-            if (strcmp(val, "none")) {
-                error_setg(&err, "%s %s: vmu has no monitor; only '%s none' "
-                           "is accepted", arg, val, arg);
+        case OPTION_QMP:
+        case OPTION_QMP_PRETTY:
+        case OPTION_MON:
+            if (!monitor_option_add(arg, val, &err)) {
                 fail(err);
             }
             break;
@@ -912,6 +914,9 @@ static void check_all(CommandLine *cl)
         }
     }
     problems_collect(check_memory, cl);
+    if (!monitor_check(&err)) {
+        problem_report(err);
+    }
 }
 
 static void check_memory(void *opaque)
@@ -1120,6 +1125,9 @@ int main(int argc, char **argv)
         fail(err);
     }
     create_kind(TYPE_KIND_CHARDEV);
+    if (!monitors_create(&err)) {
+        fail(err);
+    }
     create_kind(TYPE_KIND_NETDEV);
     if (!drive_create_all(&err)) {
         fail(err);

@@ -13,6 +13,7 @@
 struct Error {
     char *msg;
     char *hint;
+    ErrorClass cls;
 };
 
 static const char *progname = "vmu";
@@ -45,6 +46,23 @@ void error_setg(Error **errp, const char *fmt, ...)
     va_start(ap, fmt);
     error_setv(errp, NULL, fmt, ap);
     va_end(ap);
+}
+
+void error_set(Error **errp, ErrorClass cls, const char *fmt, ...)
+{
+    va_list ap;
+    bool fresh = errp && !*errp;
+    va_start(ap, fmt);
+    error_setv(errp, NULL, fmt, ap);
+    va_end(ap);
+    if (fresh) {
+        (*errp)->cls = cls;
+    }
+}
+
+ErrorClass error_get_class(const Error *err)
+{
+    return err->cls;
 }
 
 void error_setg_errno(Error **errp, int errnum, const char *fmt, ...)

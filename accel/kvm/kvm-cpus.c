@@ -34,6 +34,7 @@ typedef struct KVMVcpu {
     struct kvm_run *run;
     pthread_t thread;
     bool thread_started;
+    volatile int tid;           /* gettid() of its thread */
     volatile bool exited;
     uint64_t exits[KVM_EXIT_STATS_REASONS];
     /* The state KVM created the vCPU in (power-on): a reset restores it. */
@@ -75,6 +76,12 @@ const char *kvm_exit_reason_name(unsigned reason)
 unsigned kvm_vcpu_count(void)
 {
     return nr_vcpus;
+}
+
+int kvm_vcpu_thread_id(unsigned cpu)
+{
+    return cpu < nr_vcpus ? __atomic_load_n(&vcpus[cpu].tid,
+                                            __ATOMIC_SEQ_CST) : 0;
 }
 
 bool kvm_exit_stats(int cpu, KVMExitStats *out)
@@ -437,6 +444,7 @@ static void *vcpu_thread(void *opaque)
         pthread_setname_np(pthread_self(), comm);
     }
     current_vcpu = v;
+    __atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_SEQ_CST);
 
     sigset_t set;
     sigemptyset(&set);

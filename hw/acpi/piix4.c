@@ -30,6 +30,7 @@ typedef struct PIIX4PMState {
     uint8_t gpe_sts[ACPI_GPE0_LEN / 2], gpe_en[ACPI_GPE0_LEN / 2];
     uint32_t tmr_last;          /* the timer as last read, for TMR_STS */
     bool sci_level;
+    bool present;               /* not with -no-acpi */
 } PIIX4PMState;
 
 static PIIX4PMState pm;
@@ -258,10 +259,18 @@ static const PCIDeviceOps pm_ops = {
     .reset = pm_reset,
 };
 
-void piix4_pm_power_button(void)
+bool piix4_pm_power_button(Error **errp)
 {
+    if (!pm.present) {
+        error_setg(errp, "the machine has no ACPI power button (started with "
+                   "-no-acpi or -machine acpi=off); stop the guest from "
+                   "inside, or use quit");
+        return false;
+    }
+    trace(piix4_pm_power_button, "PWRBTN_STS set, PM1_EN 0x%x", pm.pm1_en);
     pm.pm1_sts |= ACPI_PM1_PWRBTN;
     pm_update_sci();
+    return true;
 }
 
 bool piix4_pm_init(MachineState *ms, Error **errp)
@@ -284,5 +293,6 @@ bool piix4_pm_init(MachineState *ms, Error **errp)
     pm_config_defaults(d);
     pm.pm1_cnt = ACPI_PM1_CNT_SCI_EN;
     pm.tmr_last = pm_timer_now();
+    pm.present = true;
     return io_region_map(&pm.gpe_io, ACPI_GPE0_BASE, errp);
 }

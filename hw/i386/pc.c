@@ -151,9 +151,11 @@ bool pc_machine_done(MachineState *ms, Error **errp)
         pci_host_forward_cf9(&rcr);
     }
 
-    /* -serial and -device isa-serial made theirs; else COM1 on stdio. */
+    /* -serial and -device isa-serial made theirs; else COM1 on stdio
+     * (unless a monitor has it, -monitor stdio: QEMU's is then not on
+     * stdio either). */
     if (!ms->serial && !ms->nodefaults && strcmp(ms->accel, "qtest") &&
-        !serial_ports()) {
+        !serial_ports() && !chardev_stdio()->owner) {
         return serial_new(chardev_stdio(), serial_iobase[0], 4, errp) != NULL;
     }
     return true;

@@ -50,6 +50,8 @@ struct Chardev {
 Chardev *chardev_new(const char *id, const char *type, const char *label,
                      const ChardevOps *ops, size_t size);
 Chardev *chardev_find(const char *id);
+/* Every chardev, in the order created (query-chardev). */
+void chardev_foreach(void (*fn)(Chardev *chr, void *opaque), void *opaque);
 /* Each chardev has one owner; a second claim fails naming the first. */
 bool chardev_claim(Chardev *chr, const char *owner, Error **errp);
 void chardev_set_handlers(Chardev *chr, const ChardevHandlers *h,

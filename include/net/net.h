@@ -71,6 +71,8 @@ NetClientState *net_client_new(const NetClientOps *ops, const char *type,
                                const char *id, unsigned queue_pairs,
                                void *opaque);
 NetClientState *net_find(const char *id);
+/* Every netdev, in the order created (the monitor's info network). */
+void net_foreach(void (*fn)(NetClientState *nc, void *opaque), void *opaque);
 /* Connect a NIC to its netdev; a netdev has one NIC. */
 bool net_attach(NetClientState *netdev, NetClientState *nic, Error **errp);
 

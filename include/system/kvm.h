@@ -17,6 +17,9 @@ typedef struct KVMExitStats {
 
 /* Number of vCPUs (0 before accel->start). */
 unsigned kvm_vcpu_count(void);
+/* The host thread id (gettid) of vCPU cpu's thread, or 0 while it has
+ * none (before its first run). */
+int kvm_vcpu_thread_id(unsigned cpu);
 /* Counters of vCPU cpu, or the sum over all vCPUs if cpu < 0. */
 bool kvm_exit_stats(int cpu, KVMExitStats *out);
 /* "IO", "MMIO", "HLT"... or NULL for a reason vmu does not name. */

@@ -10,9 +10,22 @@
 
 typedef struct Error Error;
 
+/* QMP's error classes (QEMU's names); everything else is GENERIC. */
+typedef enum ErrorClass {
+    ERROR_CLASS_GENERIC_ERROR,
+    ERROR_CLASS_COMMAND_NOT_FOUND,
+    ERROR_CLASS_DEVICE_NOT_ACTIVE,
+    ERROR_CLASS_DEVICE_NOT_FOUND,
+    ERROR_CLASS_KVM_MISSING_CAP,
+} ErrorClass;
+
 /* Fill *errp (if errp is non-NULL and *errp is still NULL). */
 void error_setg(Error **errp, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Same, with a class other than GenericError. */
+void error_set(Error **errp, ErrorClass cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+ErrorClass error_get_class(const Error *err);
 /* Same, with ": strerror(errnum)" appended. */
 void error_setg_errno(Error **errp, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -36,8 +36,9 @@
 /* hw/acpi/piix4.c: the PM function at 00:01.3; pc.c calls it after the
  * PCI host is up. */
 bool piix4_pm_init(MachineState *ms, Error **errp);
-/* The fixed-feature power button was pressed (PWRBTN_STS, SCI if enabled). */
-void piix4_pm_power_button(void);
+/* The fixed-feature power button was pressed (PWRBTN_STS, SCI if enabled);
+ * false without ACPI (-no-acpi). */
+bool piix4_pm_power_button(Error **errp);
 
 /* hw/acpi/acpi-build.c: the tables and their loader script in fw_cfg
  * (etc/acpi/tables, etc/acpi/rsdp, etc/table-loader); not with -no-acpi. */
