@@ -6,7 +6,7 @@ from a virtio-blk-pci disk.  The boot sector prints a line on COM1 with
 
 Cases: raw (-drive if=none + -device virtio-blk-pci,bootindex=1),
 if-virtio (-drive if=virtio,format=raw), and qcow2 (the same sector in a
-qcow2 image qemu-img converts, once vmu's block layer reads qcow2).
+qcow2 image qemu-img converts).
 kvm-pvm runs SeaBIOS slowly: the wait ends at the line, within minutes."""
 import os
 import shutil
