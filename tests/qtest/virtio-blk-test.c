@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "qvirtio-blk.h"
@@ -436,6 +437,83 @@ static void test_msix(void)
     stop(&c);
 }
 
+static int run_cmd(char **argv)
+{
+    int status;
+    GError *err = NULL;
+    if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                      NULL, NULL, &status, &err)) {
+        g_test_message("%s: %s", argv[0], err->message);
+        g_error_free(err);
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The same through a qcow2 image qemu-img made: what the guest wrote
+ * passes qemu-img check and compares equal to the raw image with the
+ * same writes. */
+static void test_qcow2(void)
+{
+    char *qemu_img = g_find_program_in_path("qemu-img");
+    if (!qemu_img) {
+        qtest_skip_missing("qemu-img (package qemu-utils)");
+        return;
+    }
+    Ctx c;
+    memset(&c, 0, sizeof(c));
+    make_image(&c, NULL);
+    char *raw = c.img;
+    char *qcow2 = g_build_filename(c.dir, "disk.qcow2", NULL);
+    char *conv[] = { qemu_img, "convert", "-f", "raw", "-O", "qcow2", raw,
+                     qcow2, NULL };
+    g_assert_cmpint(run_cmd(conv), ==, 0);
+    c.s = qtest_initf("-drive if=none,id=d0,file=%s,format=qcow2 "
+                      "-device virtio-blk-pci,drive=d0,disable-legacy=on",
+                      qcow2);
+    QVirtioBlk *b = &c.b;
+    init(&c, base_features, 1);
+    uint8_t *buf = g_malloc(65536), *want = g_malloc(65536), seg[16];
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_IN, 100, buf, 65536), ==, BLK_S_OK);
+    fill(want, 65536, 100 * 512, 0);
+    g_assert_cmpmem(buf, 65536, want, 65536);
+    fill(want, 65536, 0, 3);
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_OUT, 1000, want, 65536), ==,
+                    BLK_S_OK);
+    qvblk_segment(seg, 4000, 256, 0);
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_WRITE_ZEROES, 0, seg, 16), ==,
+                    BLK_S_OK);
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_FLUSH, 0, NULL, 0), ==, BLK_S_OK);
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_IN, 1000, buf, 65536), ==,
+                    BLK_S_OK);
+    g_assert_cmpmem(buf, 65536, want, 65536);
+    qvblk_free(&c.b);
+    qtest_quit(c.s);
+
+    /* The same writes on the raw image, from the host. */
+    int fd = open(raw, O_WRONLY);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(pwrite(fd, want, 65536, 1000 * 512), ==, 65536);
+    memset(buf, 0, 65536);
+    g_assert_cmpint(pwrite(fd, buf, 65536, 4000 * 512), ==, 65536);
+    g_assert_cmpint(pwrite(fd, buf, 65536, 4128 * 512), ==, 65536);
+    close(fd);
+    char *check[] = { qemu_img, "check", "-q", "-f", "qcow2", qcow2, NULL };
+    g_assert_cmpint(run_cmd(check), ==, 0);
+    char *cmp[] = { qemu_img, "compare", "-q", "-f", "raw", "-F", "qcow2",
+                    raw, qcow2, NULL };
+    g_assert_cmpint(run_cmd(cmp), ==, 0);
+    g_unlink(qcow2);
+    g_unlink(raw);
+    g_rmdir(c.dir);
+    g_free(qcow2);
+    g_free(raw);
+    g_free(c.dir);
+    g_free(buf);
+    g_free(want);
+    g_free(qemu_img);
+}
+
 /* ---- a driver that breaks the rules ---- */
 
 static bool needs_reset(QTestState *s, void *opaque)
@@ -766,6 +844,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk/out-of-range-ioerr", test_out_of_range);
     g_test_add_func("/virtio-blk/read-only-refuses-writes", test_read_only);
     g_test_add_func("/virtio-blk/multiqueue", test_multiqueue);
+    g_test_add_func("/virtio-blk/qcow2-passes-qemu-img-check", test_qcow2);
     g_test_add_func("/virtio-blk/get-id", test_get_id);
     g_test_add_func("/virtio-blk/msix", test_msix);
     g_test_add_func("/virtio-blk/bad-requests-contained", test_bad_requests);
