@@ -195,12 +195,13 @@ static void req_finish(VirtIOBlockReq *req)
           stop ? "stop" : a == BLOCK_ERR_IGNORE ? "ignore" : "report");
     if (stop) {
         error_report_ratelimited(&s->error_rl, "%s: %s at sector %" PRIu64
-                                 " failed: %s; the VM is stopped (%s=stop): "
+                                 " failed: %s; the VM is stopped (%s=%s): "
                                  "fix the cause (e.g. free space on the "
                                  "host) and resume it with 'cont'",
                                  s->conf.name, req_type_name(req->type),
                                  req->sector, g_strerror(-ret),
-                                 is_read ? "rerror" : "werror");
+                                 is_read ? "rerror" : "werror",
+                                 a == BLOCK_ERR_STOP_ANY ? "stop" : "enospc");
         req->next = NULL;
         *s->parked_tail = req;
         s->parked_tail = &req->next;
