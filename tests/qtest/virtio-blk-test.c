@@ -165,6 +165,20 @@ static void test_topology(void)
     stop(&c);
 }
 
+/* QEMU's default since 5.2: one request queue per vCPU. */
+static void test_num_queues_default(void)
+{
+    Ctx c;
+    memset(&c, 0, sizeof(c));
+    start_args(&c, NULL, NULL, "-smp 2");
+    QVirtioBlk *b = &c.b;
+    g_assert_true(qvirtio_pci_probe(c.s, VIRTIO_ID_BLK, &b->dev));
+    g_assert_cmpuint(qtest_readw(c.s, b->dev.common + VPCI_NUM_QUEUES), ==,
+                     2);
+    g_assert_true(qvirtio_get_features(&b->dev) & F(BLK_F_MQ));
+    stop(&c);
+}
+
 /* ---- data ---- */
 
 static void test_read_write(void)
@@ -570,6 +584,55 @@ static void test_bad_requests(void)
     stop(&c);
 }
 
+/* Requests with random types, sectors, lengths and segments: each one is
+ * answered with a status, and the disk keeps working. */
+static void test_random_requests(void)
+{
+    if (qtest_using_qemu()) {
+        g_test_skip("QEMU marks the device broken for a short discard "
+                    "segment (virtio_error), where vmu answers IOERR");
+        return;
+    }
+    Ctx c;
+    start(&c, NULL, NULL);
+    QVirtioBlk *b = &c.b;
+    init(&c, base_features | F(VIRTIO_F_INDIRECT_DESC), 1);
+    static const uint32_t types[] = { BLK_T_IN, BLK_T_OUT, BLK_T_FLUSH,
+                                      BLK_T_GET_ID, BLK_T_DISCARD,
+                                      BLK_T_WRITE_ZEROES, 7, 0x80000001u };
+    GRand *r = g_rand_new_with_seed(20261202);
+    uint8_t *buf = g_malloc(QVBLK_DATA_MAX);
+    for (unsigned n = 0; n < 200; n++) {
+        uint32_t type = types[g_rand_int_range(r, 0, G_N_ELEMENTS(types))];
+        uint64_t sector;
+        switch (g_rand_int_range(r, 0, 4)) {
+        case 0: sector = g_rand_int_range(r, 0, SECTORS); break;
+        case 1: sector = SECTORS - g_rand_int_range(r, 0, 16); break;
+        case 2: sector = (uint64_t)g_rand_int(r) << 32 | g_rand_int(r); break;
+        default: sector = UINT64_MAX - g_rand_int_range(r, 0, 4); break;
+        }
+        size_t len = g_rand_boolean(r) ? 512 * g_rand_int_range(r, 0, 17) :
+                     g_rand_int_range(r, 0, 8193);
+        for (size_t i = 0; i < len; i++) {
+            buf[i] = g_rand_int(r);
+        }
+        unsigned slot = n % QVBLK_SLOTS;
+        uint16_t head = qvblk_submit(b, 0, slot, type, sector, buf, len,
+                                     g_rand_boolean(r));
+        qvirtqueue_kick(b->vq[0]);
+        uint16_t got;
+        g_assert_cmpint(qvblk_wait(b, 0, &got, NULL, 10000), ==, 0);
+        g_assert_cmpuint(got, ==, head);
+        g_assert_cmpuint(qtest_readb(c.s, b->status[0][slot]), <=,
+                         BLK_S_UNSUPP);
+    }
+    g_assert_false(qvirtio_get_status(&b->dev) & VIRTIO_STATUS_NEEDS_RESET);
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_IN, 0, buf, 4096), ==, BLK_S_OK);
+    g_rand_free(r);
+    g_free(buf);
+    stop(&c);
+}
+
 /* Reset with writes in flight: the reset waits for them, and nothing of
  * theirs reaches the rings the driver set up afterwards. */
 static void test_reset_inflight(void)
@@ -825,10 +888,14 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk/out-of-range-ioerr", test_out_of_range);
     g_test_add_func("/virtio-blk/read-only-refuses-writes", test_read_only);
     g_test_add_func("/virtio-blk/multiqueue", test_multiqueue);
+    g_test_add_func("/virtio-blk/num-queues-default-per-vcpu",
+                    test_num_queues_default);
     g_test_add_func("/virtio-blk/qcow2-passes-qemu-img-check", test_qcow2);
     g_test_add_func("/virtio-blk/get-id", test_get_id);
     g_test_add_func("/virtio-blk/msix", test_msix);
     g_test_add_func("/virtio-blk/bad-requests-contained", test_bad_requests);
+    g_test_add_func("/virtio-blk/random-requests-answered",
+                    test_random_requests);
     g_test_add_func("/virtio-blk/reset-with-requests-in-flight",
                     test_reset_inflight);
     g_test_add_func("/virtio-blk/werror-report-and-ignore",
