@@ -349,8 +349,19 @@ static const TypeInfo virtio_blk_pci_info = {
     .create = virtio_blk_pci_create,
 };
 
+/* QEMU's alias on a PC: -device virtio-blk is a virtio-blk-pci. */
+static const TypeInfo virtio_blk_alias_info = {
+    .kind = TYPE_KIND_DEVICE,
+    .name = "virtio-blk",
+    .help = "QEMU's alias for virtio-blk-pci",
+    .opts = virtio_blk_pci_desc,
+    .check = virtio_blk_pci_check,
+    .create = virtio_blk_pci_create,
+};
+
 static void virtio_blk_register(void)
 {
     type_register(&virtio_blk_pci_info);
+    type_register(&virtio_blk_alias_info);
 }
 type_init(virtio_blk_register)
