@@ -916,27 +916,6 @@ static bool parse_mac(const char *s, uint8_t mac[6])
     return true;
 }
 
-static bool parse_addr(const char *s, int *devfn)
-{
-    char *end;
-    unsigned long slot = strtoul(s, &end, 16), fn = 0;
-    if (end == s) {
-        return false;
-    }
-    if (*end == '.') {
-        const char *f = end + 1;
-        fn = strtoul(f, &end, 16);
-        if (end == f) {
-            return false;
-        }
-    }
-    if (*end || slot > 31 || fn > 7) {
-        return false;
-    }
-    *devfn = PCI_DEVFN(slot, fn);
-    return true;
-}
-
 static bool check_queue_size(const Opts *o, const char *key, Error **errp)
 {
     uint64_t v = opts_get_number(o, key, 256);
@@ -952,7 +931,6 @@ static bool virtio_net_pci_check(const Opts *o, Error **errp)
 {
     const char *netdev = opts_get(o, "netdev");
     uint8_t mac[6];
-    int devfn;
 
     if (!netdev) {
         opts_error(o, errp, "netdev= is required: add -netdev TYPE,id=ID "
@@ -983,11 +961,6 @@ static bool virtio_net_pci_check(const Opts *o, Error **errp)
                    "hex pairs, e.g. 52:54:00:12:34:56", m);
         return false;
     }
-    if (opts_get_number(o, "vectors", 0) > 128) {
-        opts_error(o, errp, "vectors=%" PRIu64 ": allowed values are 0 "
-                   "(INTx only) to 128", opts_get_number(o, "vectors", 0));
-        return false;
-    }
     for (unsigned i = 0; i < 2; i++) {
         const char *key = i ? "host_mtu" : "mtu";
         if (opts_has(o, key)) {
@@ -999,37 +972,7 @@ static bool virtio_net_pci_check(const Opts *o, Error **errp)
             }
         }
     }
-    const char *dl = opts_get(o, "disable-legacy");
-    if (dl) {
-        bool on;
-        if (!strcmp(dl, "auto")) {
-            on = true;
-        } else if (!parse_bool(dl, &on)) {
-            opts_error(o, errp, "disable-legacy=%s: allowed values are on, "
-                       "off and auto", dl);
-            return false;
-        }
-        if (!on) {
-            opts_error(o, errp, "disable-legacy=off: the legacy virtio "
-                       "interface is not supported; use disable-legacy=on");
-            return false;
-        }
-    }
-    if (opts_get_bool(o, "disable-modern", false)) {
-        opts_error(o, errp, "disable-modern=on: vmu's virtio-net-pci is "
-                   "modern only; use disable-modern=off");
-        return false;
-    }
-    const char *addr = opts_get(o, "addr");
-    if (addr && (!parse_addr(addr, &devfn) || PCI_SLOT(devfn) < 2)) {
-        opts_error(o, errp, "addr=%s: allowed values are PCI slots 0x2 to "
-                   "0x1f, with an optional .function 0-7 (e.g. 0x3 or "
-                   "03.0)", addr);
-        return false;
-    }
-    const char *bus = opts_get(o, "bus");
-    if (bus && strcmp(bus, "pci.0")) {
-        opts_error(o, errp, "bus=%s: the only bus is pci.0", bus);
+    if (!virtio_pci_opts_check(o, "virtio-net-pci", errp)) {
         return false;
     }
     const char *speed = opts_get(o, "speed");
@@ -1152,9 +1095,7 @@ static bool virtio_net_pci_create(const Opts *o, Error **errp)
     if (opts_has(o, "mac")) {
         parse_mac(opts_get(o, "mac"), n->perm_mac);
     }
-    if (opts_has(o, "addr")) {
-        parse_addr(opts_get(o, "addr"), &devfn);
-    }
+    devfn = virtio_pci_opts_devfn(o);
     bool mq = opts_get_bool(o, "mq", false);
     n->max_pairs = mq ? MIN(peer->queue_pairs, VIRTIO_NET_MAX_PAIRS) : 1;
     n->mtu = opts_get_number(o, "mtu", opts_get_number(o, "host_mtu", 0));

@@ -512,8 +512,17 @@ static void modern_write(void *opaque, uint64_t off, uint64_t val,
                          unsigned size)
 {
     VirtIOPCIProxy *p = opaque;
+    VirtIODevice *vdev = p->vdev;
     if (off < VIRTIO_PCI_ISR_OFF) {
         common_write(p, off, val, size);
+    } else if (off >= VIRTIO_PCI_DEVICE_OFF && off < VIRTIO_PCI_NOTIFY_OFF) {
+        uint8_t cfg[256] = { 0 };
+        off -= VIRTIO_PCI_DEVICE_OFF;
+        if (vdev->ops->set_config && off + size <= vdev->config_len) {
+            vdev->ops->get_config(vdev, cfg);
+            memcpy(cfg + off, &val, size);
+            vdev->ops->set_config(vdev, cfg);
+        }
     } else if (off >= VIRTIO_PCI_NOTIFY_OFF) {
         /* A kick the ioeventfd did not take: signal the same fd. */
         unsigned i = (off - VIRTIO_PCI_NOTIFY_OFF) / p->notify_mult;
@@ -526,7 +535,7 @@ static void modern_write(void *opaque, uint64_t off, uint64_t val,
             }
         }
     }
-    /* The device config of virtio-net is read-only. */
+    /* Writes to a read-only device config (virtio-net's) are dropped. */
 }
 
 static const MemoryRegionOps modern_ops = { modern_read, modern_write };

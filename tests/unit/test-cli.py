@@ -299,6 +299,44 @@ CREATED = [
      ["pid.fifo"]),
 ]
 
+# -device virtio-blk-pci on an image that is there: one line per problem,
+# the image untouched.
+VBLK_DRIVE = ["-drive", "if=none,id=d0,file=d.img,format=raw"]
+CREATED += [
+    (["QTEST"] + VBLK_DRIVE + ["-device", "virtio-blk-pci"],
+     "drive= is required", ["d.img"]),
+    (["QTEST"] + VBLK_DRIVE + ["-device", "virtio-blk-pci,drive=d1"],
+     "drive=d1: there is no -drive with id 'd1'", ["d.img"]),
+    (["QTEST"] + VBLK_DRIVE + ["-device", "virtio-blk-pci,drive=d0",
+                               "-device", "virtio-blk-pci,drive=d0"],
+     "drive=d0 is already used by another device", ["d.img"]),
+    (["QTEST"] + VBLK_DRIVE + ["-device",
+                               "virtio-blk-pci,drive=d0,num-queues=0"],
+     "num-queues=0: allowed values are 1 to 64", ["d.img"]),
+    (["QTEST"] + VBLK_DRIVE + ["-device",
+                               "virtio-blk-pci,drive=d0,queue-size=3"],
+     "queue-size=3: allowed values are powers of two", ["d.img"]),
+    (["QTEST"] + VBLK_DRIVE + ["-device",
+                               "virtio-blk-pci,drive=d0,werror=bogus"],
+     "werror=bogus: allowed values are report, ignore, stop, enospc and "
+     "auto", ["d.img"]),
+    (["QTEST"] + VBLK_DRIVE + ["-device", "virtio-blk-pci,drive=d0,scsi=on"],
+     "scsi=on: SCSI passthrough needs the legacy virtio interface",
+     ["d.img"]),
+    (["QTEST"] + VBLK_DRIVE + ["-device", "virtio-blk-pci,drive=d0,"
+                               "logical_block_size=1000"],
+     "logical_block_size=1000: allowed values are powers of two", ["d.img"]),
+    (["QTEST"] + VBLK_DRIVE + ["-device", "virtio-blk-pci,drive=d0,"
+                               "write-cache=maybe"],
+     "write-cache=maybe: allowed values are on, off and auto", ["d.img"]),
+    (["QTEST"] + VBLK_DRIVE + ["-device",
+                               "virtio-blk-pci,drive=d0,bootindex=x"],
+     "bootindex=x: give a number from -1", ["d.img"]),
+    (["QTEST"] + VBLK_DRIVE + ["-device",
+                               "virtio-blk-pci,drive=d0,serail=x"],
+     "did you mean 'serial'", ["d.img"]),
+]
+
 # QEMU options and devices vmu does not implement: the reason, not a
 # nearest-spelling guess (-qmp is not -smp, -hda not -h, -mon not -m).
 BAD += [
@@ -336,7 +374,7 @@ BAD += [
     (["-device", "usb-host,hostbus=1,hostaddr=2"],
      "device type 'usb-host' is not supported: vmu has no USB"),
     (["-device", "virtio-blk-pci,drive=d0"],
-     "device type 'virtio-blk-pci' is not supported: disks"),
+     "drive=d0: there is no -drive with id 'd0'"),
     (["-device", "e1000,netdev=n0"], "vmu's only NIC is virtio-net-pci"),
     (["-device", "virtio-serial-pci"], "vmu has no virtio-serial"),
     (["-machine", "pc,vmport=maybe"], "vmport=maybe: allowed values are on, "

@@ -9,6 +9,7 @@
 #include "hw/pci/pci.h"
 #include "hw/virtio/virtio.h"
 #include "system/accel.h"
+#include "util/opts.h"
 
 #define VIRTIO_PCI_VENDOR_ID        0x1af4
 #define VIRTIO_PCI_NOTIFY_MULT      4
@@ -49,5 +50,24 @@ struct VirtIOPCIProxy {
 bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, int devfn,
                         unsigned nvectors, uint32_t class_code,
                         bool page_per_vq, Error **errp);
+
+/*
+ * hw/virtio/virtio-pci-opts.c: the options of every virtio-pci device
+ * (VIRTIO_PCI_OPT_DESCS in its OptDesc table), checked in phase 1 (dev
+ * names the device in errors); the devfn addr= asks for, or -1.
+ */
+#define VIRTIO_PCI_OPT_DESCS                                                \
+    { "vectors", OPT_NUMBER, "MSI-X vectors, 0 (INTx only) to 128" },      \
+    { "disable-legacy", OPT_STRING, "on (modern only)" },                  \
+    { "disable-modern", OPT_BOOL, "off" },                                 \
+    { "addr", OPT_STRING, "PCI slot[.function], e.g. 0x3 or 03.0" },       \
+    { "bus", OPT_STRING, "pci.0" },                                        \
+    { "page-per-vq", OPT_BOOL, "each queue's notify address on its own "   \
+      "page" },                                                            \
+    { "rombar", OPT_NUMBER, "accepted and ignored (no option ROM)" },      \
+    { "romfile", OPT_STRING, "accepted and ignored (no option ROM)" },
+bool virtio_pci_parse_addr(const char *s, int *devfn);
+bool virtio_pci_opts_check(const Opts *o, const char *dev, Error **errp);
+int virtio_pci_opts_devfn(const Opts *o);
 
 #endif

@@ -59,6 +59,9 @@ typedef void VirtIOHandleOutput(VirtIODevice *vdev, VirtQueue *vq);
 
 typedef struct VirtioDeviceOps {
     void (*get_config)(VirtIODevice *vdev, uint8_t *config);
+    /* The driver wrote config (all of it, as get_config gave it, with the
+     * written bytes changed).  NULL: the configuration is read-only. */
+    void (*set_config)(VirtIODevice *vdev, const uint8_t *config);
     /* Extra feature rules; a false return refuses FEATURES_OK. */
     bool (*validate_features)(VirtIODevice *vdev, uint64_t features);
     /* After the status changed (FEATURES_OK, DRIVER_OK, or 0 = reset). */
