@@ -37,6 +37,13 @@ class OvsError(Exception):
 _live = []      # every Ovs and QtestGuest started, for cleanup()
 
 
+def check(cond, msg):
+    """An 'ok: msg' line, or OvsError(msg): the test's FAIL line."""
+    if not cond:
+        raise OvsError(msg)
+    print("ok: " + msg, flush=True)
+
+
 def cleanup():
     """Stop whatever is still running (guests first, then OVS), by PID;
     for a test's finally."""
@@ -54,7 +61,8 @@ def need_ovs():
         if not os.path.exists(path):
             skip("OVS-DPDK is not installed (%s missing): run "
                  "scripts/install-deps (openvswitch-switch-dpdk)" % path)
-    for tool in ("ovsdb-tool", "ovsdb-server", "ovs-vsctl", "ovs-appctl"):
+    for tool in ("ovsdb-tool", "ovsdb-server", "ovs-vsctl", "ovs-appctl",
+                 "ovs-ofctl"):
         if not shutil.which(tool):
             skip("%s is not installed (package openvswitch-common)" % tool)
     if os.cpu_count() < 2:
@@ -234,14 +242,25 @@ class Ovs:
         return os.path.join(self.dir, name)
 
     def link_state(self, name):
+        """'up' or 'down' as ovs-vswitchd's netdev has it now (ovs-ofctl
+        show: LINK_DOWN); None if it cannot tell.  Not the Interface
+        table's link_state: that column can stay 'down' when a
+        dpdkvhostuserclient device comes up before OVS has added the
+        interface to the bridge (seen after restarts)."""
         try:
-            return self.vsctl("--timeout=10", "get", "Interface", name,
-                              "link_state").strip('"')
-        except (OvsError, subprocess.TimeoutExpired):
+            p = subprocess.run(["ovs-ofctl", "show", "unix:" + os.path.join(
+                self.dir, self.bridge + ".mgmt")], env=self.env,
+                capture_output=True, text=True, timeout=10)
+        except subprocess.TimeoutExpired:
             return None
+        m = re.search(r"^ \d+\(%s\):.*?\n\s+config:[^\n]*\n\s+state:"
+                      r"\s*([^\n]*)" % re.escape(name), p.stdout, re.S | re.M)
+        if p.returncode or not m:
+            return None
+        return "down" if "LINK_DOWN" in m.group(1) else "up"
 
     def wait_link(self, name, state, timeout=60):
-        """Wait until OVS reports link_state for the port; returns the
+        """Wait until OVS reports the port's link in state; returns the
         seconds it took, raises OvsError with the log tail if it does not."""
         t0 = time.monotonic()
         self._wait(lambda: self.link_state(name) == state, timeout,
@@ -264,16 +283,6 @@ class Ovs:
             time.sleep(0.2)
             st = self.stats(name)
         return st
-
-    def port_counts(self, name):
-        """(rx, tx) packets of the port now, from the datapath
-        (dpctl/show -s); rx is what OVS took from the guest."""
-        text = self.appctl("dpctl/show", "-s")
-        m = re.search(r"port \d+: %s \(.*?\n\s+RX packets:(\d+).*?\n"
-                      r"\s+TX packets:(\d+)" % re.escape(name), text, re.S)
-        if not m:
-            raise OvsError("no port %s in dpctl/show -s:\n%s" % (name, text))
-        return int(m.group(1)), int(m.group(2))
 
     def pmd_cores(self):
         """Cores the PMD threads run on (dpif-netdev/pmd-rxq-show)."""
