@@ -70,15 +70,15 @@ def need_ovs():
 
 
 class Ovs:
-    def __init__(self, rundir, bridge=None, pmd_cpu=None, hugepages=False,
-                 log=print):
+    def __init__(self, rundir, bridge=None, pmd_cpu=1, log=print):
         self.dir = rundir
         self.log = log
         self.bridge = bridge or "vmubr%d" % (os.getpid() % 100000)
-        # The PMD gets the last core, the main thread the first.
-        ncpu = os.cpu_count()
-        self.pmd_cpu = ncpu - 1 if pmd_cpu is None else pmd_cpu
-        self.hugepages = hugepages
+        # The PMD thread polls core 1, the main thread stays on core 0.
+        self.pmd_cpu = pmd_cpu
+        # The set-up commands, as docs/system/vhost-user.md shows them.
+        self.commands = []
+        self.prefix = "vmu-ovs-%d" % os.getpid()
         self.env = dict(os.environ, OVS_RUNDIR=rundir, OVS_LOGDIR=rundir,
                         OVS_DBDIR=rundir, OVS_SYSCONFDIR=rundir,
                         OVS_PKGDATADIR="/usr/share/openvswitch")
@@ -93,20 +93,23 @@ class Ovs:
         self._configure()
         self.start_vswitchd()
         self.vsctl("add-br", self.bridge, "--", "set", "bridge", self.bridge,
-                   "datapath_type=netdev")
+                   "datapath_type=netdev", doc=True)
 
     # -- processes --
     def _start_db(self):
         db = os.path.join(self.dir, "conf.db")
-        subprocess.run(["ovsdb-tool", "create", db, SCHEMA], check=True,
-                       env=self.env, capture_output=True)
+        argv = ["ovsdb-tool", "create", db, SCHEMA]
+        self._record(argv)
+        subprocess.run(argv, check=True, env=self.env, capture_output=True)
         out = open(os.path.join(self.dir, "ovsdb-server.out"), "w")
-        self.db_proc = subprocess.Popen(
-            ["ovsdb-server", db, "--remote=punix:" + self.db_sock,
-             "--unixctl=" + os.path.join(self.dir, "ovsdb-server.ctl"),
-             "--log-file=" + os.path.join(self.dir, "ovsdb-server.log"),
-             "-vconsole:off"], env=self.env, stdin=subprocess.DEVNULL,
-            stdout=out, stderr=subprocess.STDOUT)
+        argv = ["ovsdb-server", db, "--remote=punix:" + self.db_sock,
+                "--unixctl=" + os.path.join(self.dir, "ovsdb-server.ctl"),
+                "--log-file=" + os.path.join(self.dir, "ovsdb-server.log"),
+                "-vconsole:off"]
+        self._record(argv, background=True)
+        self.db_proc = subprocess.Popen(argv, env=self.env,
+                                        stdin=subprocess.DEVNULL,
+                                        stdout=out, stderr=subprocess.STDOUT)
         self._wait(lambda: os.path.exists(self.db_sock) or
                    self.db_proc.poll() is not None, 30,
                    "ovsdb-server to listen on " + self.db_sock)
@@ -115,17 +118,19 @@ class Ovs:
                            self._tail("ovsdb-server.log"))
 
     def _configure(self):
-        mem = ("--socket-mem 256 --no-pci" if self.hugepages else
-               "--no-huge -m 512 --legacy-mem --no-pci")
-        self.vsctl("--no-wait", "init")
+        # DPDK without huge pages (vmu's guest RAM is a shared memfd or
+        # file either way), no PCI probing (it would take the host's
+        # virtio NICs), its runtime files under a name of its own
+        # (--in-memory would need no name but refuses --legacy-mem).
+        self.vsctl("--no-wait", "init", doc=True)
         self.vsctl("--no-wait", "set", "Open_vSwitch", ".",
                    "other_config:dpdk-init=true",
-                   'other_config:dpdk-extra="%s --file-prefix=vmu-ovs-%d"' %
-                   (mem, os.getpid()),
+                   'other_config:dpdk-extra="--no-huge -m 512 --legacy-mem '
+                   '--no-pci --file-prefix=%s"' % self.prefix,
                    "other_config:per-port-memory=true",
                    "other_config:dpdk-lcore-mask=0x1",
                    "other_config:pmd-cpu-mask=0x%x" % (1 << self.pmd_cpu),
-                   "other_config:vhost-sock-dir=.")
+                   "other_config:vhost-sock-dir=.", doc=True)
 
     def start_vswitchd(self):
         """Start ovs-vswitchd (again); returns once it serves its unixctl
@@ -140,12 +145,14 @@ class Ovs:
             if kind == "dpdkvhostuser" and os.path.exists(self.sock(name)):
                 os.unlink(self.sock(name))
         out = open(os.path.join(self.dir, "vswitchd.out"), "a")
-        self.proc = subprocess.Popen(
-            [VSWITCHD, "unix:" + self.db_sock, "--unixctl=" + self.ctl,
-             "--log-file=" + os.path.join(self.dir, "ovs-vswitchd.log"),
-             "-vconsole:off", "-vfile:info", "-vnetdev_dpdk:file:info"],
-            env=self.env, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT)
+        argv = [VSWITCHD, "unix:" + self.db_sock, "--unixctl=" + self.ctl,
+                "--log-file=" + os.path.join(self.dir, "ovs-vswitchd.log"),
+                "-vconsole:off"]
+        if self.starts == 1:
+            self._record(argv, background=True)
+        self.proc = subprocess.Popen(argv, env=self.env,
+                                     stdin=subprocess.DEVNULL, stdout=out,
+                                     stderr=subprocess.STDOUT)
         self._wait(lambda: self.proc.poll() is not None or
                    self.appctl_ok("version"), 60,
                    "ovs-vswitchd to answer on " + self.ctl)
@@ -171,7 +178,7 @@ class Ovs:
         if self.proc and self.proc.poll() is None:
             try:
                 self.vsctl("--timeout=20", "--if-exists", "del-br",
-                           self.bridge)
+                           self.bridge, doc=True)
             except (OvsError, subprocess.TimeoutExpired) as e:
                 self.log("# del-br failed: %s" % e)
             self._end(self.proc)
@@ -182,6 +189,8 @@ class Ovs:
                 pass
         if self.db_proc:
             self._end(self.db_proc)
+        # DPDK's runtime directory (its multi-process socket).
+        shutil.rmtree("/var/run/dpdk/" + self.prefix, ignore_errors=True)
         # A netdev bridge's tap left by a SIGKILLed ovs-vswitchd.
         if os.path.exists("/sys/class/net/" + self.bridge):
             subprocess.run(["ip", "link", "del", self.bridge],
@@ -198,8 +207,13 @@ class Ovs:
                 p.wait(10)
 
     # -- commands --
-    def vsctl(self, *args, timeout=90):
+    def _record(self, argv, background=False):
+        self.commands.append((list(argv), background))
+
+    def vsctl(self, *args, timeout=90, doc=False):
         cmd = ["ovs-vsctl", "--db=unix:" + self.db_sock] + list(args)
+        if doc:
+            self._record(cmd)
         p = subprocess.run(cmd, env=self.env, capture_output=True, text=True,
                            timeout=timeout)
         if p.returncode:
@@ -232,7 +246,7 @@ class Ovs:
             args.append("options:vhost-server-path=" + path)
         for k, v in options.items():
             args.append("options:%s=%s" % (k, v))
-        self.vsctl(*args)
+        self.vsctl(*args, doc=True)
         self.ports[name] = kind
         if kind == "dpdkvhostuser":
             self._wait(lambda: os.path.exists(self.sock(name)), 30,
