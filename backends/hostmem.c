@@ -99,6 +99,18 @@ static bool open_file(HostMemoryBackend *be, Error **errp)
     struct stat st;
     const char *path = be->mem_path;
 
+    if (!fdset_is_path(path) && stat(path, &st) < 0 && errno == ENOENT) {
+        /* Unlike QEMU, a missing path is not created: it is most often a
+         * typo for the hugetlbfs mount, and the file would be left behind
+         * holding the guest's RAM. */
+        error_setg(errp, "memory backend '%s': mem-path %s does not exist",
+                   be->id, path);
+        error_append_hint(errp, "give an existing directory, such as a "
+                          "hugetlbfs mount, where vmu puts an unlinked file, "
+                          "or create the file first: truncate -s %" PRIu64
+                          "M %s", be->size >> 20, path);
+        return false;
+    }
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         char *tmpl = g_strdup_printf("%s/vmu_%s_XXXXXX", path, be->id);
         be->fd = mkostemp(tmpl, O_CLOEXEC);
@@ -327,30 +339,6 @@ static bool backend_create(const Opts *opts, Error **errp)
     be->prealloc = opts_get_bool(opts, "prealloc", false);
     be->hugetlb = opts_get_bool(opts, "hugetlb", false);
     be->mem_path = g_strdup(opts_get(opts, "mem-path"));
-    if (kind == HOSTMEM_FILE && !fdset_is_path(be->mem_path)) {
-        struct stat st;
-        if (stat(be->mem_path, &st) < 0) {
-            /* As QEMU does: a missing file in an existing directory is
-             * created; it is removed again if start-up fails. */
-            char *dir = g_path_get_dirname(be->mem_path);
-            bool dir_ok = g_file_test(dir, G_FILE_TEST_IS_DIR);
-            g_free(dir);
-            if (!dir_ok) {
-                opts_error(opts, errp, "mem-path %s does not exist (and "
-                           "neither does its directory)", be->mem_path);
-                return false;
-            }
-            int fd = open(be->mem_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-                          0600);
-            if (fd < 0) {
-                opts_error(opts, errp, "cannot create mem-path %s: %s",
-                           be->mem_path, strerror(errno));
-                return false;
-            }
-            close(fd);
-            startup_file_created(be->mem_path);
-        }
-    }
     return host_memory_backend_alloc(be, errp);
 }
 

@@ -286,9 +286,14 @@ CREATED = [
     (["QTEST", "-serial", "file:serial.txt", "-pidfile", "nodir/vmu.pid"],
      "-pidfile nodir/vmu.pid: cannot create it", []),
     (["QTEST", "-object", "memory-backend-file,id=m,size=128M,"
-      "mem-path=ram.img", "-machine", "memory-backend=m", "-chardev",
+      "mem-path=.", "-machine", "memory-backend=m", "-chardev",
       "file,id=f0,path=out.txt", "-serial", "chardev:f0", "-pidfile",
       "nodir/vmu.pid"], "cannot create it", []),
+    # A mem-path that does not exist is not created (test-mem-path.py).
+    (["QTEST", "-object", "memory-backend-file,id=m,size=128M,"
+      "mem-path=ram.img", "-machine", "memory-backend=m", "-chardev",
+      "file,id=f0,path=out.txt", "-serial", "chardev:f0"],
+     "mem-path ram.img does not exist", []),
     (["QTEST", "-chardev", "file,id=f0,path=keep.txt", "-serial", "/"],
      "unknown serial back-end", ["keep.txt"]),
     (["QTEST", "-serial", "file:keep.txt", "-pidfile", "nodir/vmu.pid"],
