@@ -494,6 +494,7 @@ uint8_t *qfw_cfg_get_file(QTestState *s, const char *name, uint32_t *size)
         data[k] = qtest_inb(s, QFW_CFG_DATA);
     }
     return data;
+}
 
 uint32_t qnet_sum(uint32_t sum, const uint8_t *p, size_t len)
 {
