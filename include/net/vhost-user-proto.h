@@ -409,6 +409,11 @@ bool vhost_user_check_fds(VhostUserChannel ch, const VhostUserHeader *hdr,
  */
 bool vhost_user_check_reply(uint32_t request, const VhostUserHeader *hdr,
                             size_t payload_len, Error **errp);
+/* The same for a request of either channel (the back-end channel's
+ * replies are REPLY_ACKs, and SHARED_OBJECT_LOOKUP's u64). */
+bool vhost_user_check_channel_reply(VhostUserChannel ch, uint32_t request,
+                                    const VhostUserHeader *hdr,
+                                    size_t payload_len, Error **errp);
 
 /* A short human rendering of a payload for trace lines ("idx 1 num 256").
  * is_reply says the message is a reply (GET_VRING_BASE's state, acks). */
