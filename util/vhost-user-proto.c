@@ -293,17 +293,18 @@ bool vhost_user_check_fds(VhostUserChannel ch, const VhostUserHeader *hdr,
     return true;
 }
 
-bool vhost_user_check_reply(uint32_t request, const VhostUserHeader *hdr,
-                            size_t payload_len, Error **errp)
+bool vhost_user_check_channel_reply(VhostUserChannel ch, uint32_t request,
+                                    const VhostUserHeader *hdr,
+                                    size_t payload_len, Error **errp)
 {
-    const char *name = vhost_user_request_name(request);
+    const char *name = vhost_user_channel_request_name(ch, request);
     const VhostUserMsgInfo *m;
     char what[64];
 
     if (hdr->request != request) {
         error_setg(errp, "the reply to %s (%u) carries request code %u (%s)",
                    name, request, hdr->request,
-                   vhost_user_request_name(hdr->request));
+                   vhost_user_channel_request_name(ch, hdr->request));
         return false;
     }
     if ((hdr->flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION) {
@@ -326,9 +327,16 @@ bool vhost_user_check_reply(uint32_t request, const VhostUserHeader *hdr,
                    name, hdr->size, payload_len);
         return false;
     }
-    m = vhost_user_msg_info(VHOST_USER_CHANNEL_FRONTEND, request);
+    m = vhost_user_msg_info(ch, request);
     snprintf(what, sizeof(what), "the reply to %s", name);
     /* An unknown code: only a REPLY_ACK can answer it. */
     return check_size(what, m ? m->reply : VHOST_USER_P_ACK, payload_len,
                       errp);
+}
+
+bool vhost_user_check_reply(uint32_t request, const VhostUserHeader *hdr,
+                            size_t payload_len, Error **errp)
+{
+    return vhost_user_check_channel_reply(VHOST_USER_CHANNEL_FRONTEND, request,
+                                          hdr, payload_len, errp);
 }

@@ -129,10 +129,7 @@ static bool check_handshake(Client *c)
         return false;
     }
     row("connect", PASS, "%s", c->path);
-    c->u = vhost_user_new(c->fd, c->path);
-    c->u->timeout_ms = c->timeout_ms;
-    if (!vhost_user_handshake(c->u, VHOST_USER_FRONTEND_PROTOCOL_FEATURES,
-                              &err)) {
+    if (!client_handshake(c, &err)) {
         row_err("handshake", err);
         return false;
     }
@@ -179,9 +176,7 @@ static bool check_start(Client *c)
     Error *err = NULL;
     unsigned consumed, back;
 
-    if (!vhost_dev_init(&c->dev, &vhost_user_backend_ops, c->u,
-                        "vmu-vhost-client", c->rings, 2, &err) ||
-        !client_rings_start(c, &err)) {
+    if (!client_dev_start(c, &err)) {
         row_err("start rings", err);
         return false;
     }

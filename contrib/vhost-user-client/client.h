@@ -128,8 +128,9 @@ double now_s(void);
 /* conn.c: the back-end connection, negotiated as vmu does. */
 bool client_connect(Client *c, Error **errp);
 void client_disconnect(Client *c);
-bool client_rings_start(Client *c, Error **errp);
-bool client_start(Client *c, Error **errp);
+bool client_handshake(Client *c, Error **errp);
+bool client_dev_start(Client *c, Error **errp);
+bool client_start(Client *c, Error **errp);     /* the three above */
 bool ring_restart(Client *c, unsigned i, unsigned base, Error **errp);
 
 /* ring.c: the guest driver's side of both split rings. */

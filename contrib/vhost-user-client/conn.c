@@ -2,7 +2,7 @@
  * vmu-vhost-client's connection: the UNIX socket (connect, or --server),
  * and the negotiation and ring start-up through vmu's own front-end code
  * (hw/virtio/vhost-user.c, hw/virtio/vhost.c).  The only file that calls
- * that code besides check.c's direct protocol probes.
+ * that code, besides check.c's direct protocol probes and main.c's stop.
  */
 #include <errno.h>
 #include <glib.h>
@@ -93,7 +93,7 @@ void client_disconnect(Client *c)
 }
 
 /* Features, memory table, both rings started, RX full of buffers. */
-bool client_rings_start(Client *c, Error **errp)
+static bool client_rings_start(Client *c, Error **errp)
 {
     uint64_t want = (1ULL << VIRTIO_F_VERSION_1);
 
@@ -112,21 +112,28 @@ bool client_rings_start(Client *c, Error **errp)
     return true;
 }
 
+/* A front-end on the connection, negotiated as vmu does. */
+bool client_handshake(Client *c, Error **errp)
+{
+    c->u = vhost_user_new(c->fd, c->path);
+    c->u->timeout_ms = c->timeout_ms;
+    return vhost_user_handshake(c->u, VHOST_USER_FRONTEND_PROTOCOL_FEATURES,
+                                errp);
+}
+
+/* The vhost device on the negotiated connection, both rings started. */
+bool client_dev_start(Client *c, Error **errp)
+{
+    return vhost_dev_init(&c->dev, &vhost_user_backend_ops, c->u,
+                          "vmu-vhost-client", c->rings, 2, errp) &&
+           client_rings_start(c, errp);
+}
+
 /* Connect, negotiate as vmu does, start both rings. */
 bool client_start(Client *c, Error **errp)
 {
-    if (!client_connect(c, errp)) {
-        return false;
-    }
-    c->u = vhost_user_new(c->fd, c->path);
-    c->u->timeout_ms = c->timeout_ms;
-    if (!vhost_user_handshake(c->u, VHOST_USER_FRONTEND_PROTOCOL_FEATURES,
-                              errp) ||
-        !vhost_dev_init(&c->dev, &vhost_user_backend_ops, c->u,
-                        "vmu-vhost-client", c->rings, 2, errp)) {
-        return false;
-    }
-    return client_rings_start(c, errp);
+    return client_connect(c, errp) && client_handshake(c, errp) &&
+           client_dev_start(c, errp);
 }
 
 bool ring_restart(Client *c, unsigned i, unsigned base, Error **errp)

@@ -383,7 +383,7 @@ bool vhost_user_request_size(VhostUserChannel ch, uint32_t request,
  * its own (then a REPLY_ACK u64 is the only possible reply). */
 bool vhost_user_reply_size(uint32_t request, bool *has_reply,
                            uint32_t *min, uint32_t *max);
-/* Does the request carry fds (how many at most)? */
+/* How many fds the request may carry at most (from its fd policy). */
 unsigned vhost_user_request_max_fds(VhostUserChannel ch, uint32_t request);
 
 /*
@@ -409,9 +409,16 @@ bool vhost_user_check_fds(VhostUserChannel ch, const VhostUserHeader *hdr,
  */
 bool vhost_user_check_reply(uint32_t request, const VhostUserHeader *hdr,
                             size_t payload_len, Error **errp);
+/* The same for a request of either channel (the back-end channel's
+ * replies are REPLY_ACKs, and SHARED_OBJECT_LOOKUP's u64). */
+bool vhost_user_check_channel_reply(VhostUserChannel ch, uint32_t request,
+                                    const VhostUserHeader *hdr,
+                                    size_t payload_len, Error **errp);
 
-/* A short human rendering of a payload for trace lines ("idx 1 num 256").
- * is_reply says the message is a reply (GET_VRING_BASE's state, acks). */
+/* A short human rendering of a payload for trace lines ("idx 1 num 256"),
+ * by the payload kind the table gives the message: its request's, or with
+ * the REPLY flag its reply's (GET_VRING_BASE's state, acks).  A size the
+ * kind does not allow is shown as bytes. */
 char *vhost_user_describe(VhostUserChannel ch, const VhostUserHeader *hdr,
                           const void *payload, size_t payload_len,
                           char *buf, size_t len);

@@ -314,6 +314,27 @@ static void test_fds(void)
     g_assert_false(fds_ok(VHOST_USER_CHANNEL_BACKEND, 2, 0, 1));
 }
 
+/* Replies on the back-end channel: acks, named by that channel's codes. */
+static void test_backend_reply(void)
+{
+    const VhostUserChannel be = VHOST_USER_CHANNEL_BACKEND;
+    VhostUserHeader h = { 2, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 8 };
+    Error *err = NULL;
+
+    g_assert_true(vhost_user_check_channel_reply(be, 2, &h, 8, &err));
+    g_assert_null(err);
+    h.size = 16;
+    g_assert_false(vhost_user_check_channel_reply(be, 2, &h, 16, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "CONFIG_CHANGE_MSG is 16 "
+                            "bytes, expected 8"));
+    error_free(err);
+    err = NULL;
+    h = (VhostUserHeader){ 4, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 8 };
+    g_assert_false(vhost_user_check_channel_reply(be, 3, &h, 8, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "(VRING_CALL)"));
+    error_free(err);
+}
+
 static void test_feature_list(void)
 {
     char buf[VHOST_USER_FEATURE_LIST_LEN];
@@ -345,6 +366,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vhost-user/msgtable/lines", test_table_lines);
     g_test_add_func("/vhost-user/msgtable/sizes-refused", test_sizes_refused);
     g_test_add_func("/vhost-user/msgtable/fds", test_fds);
+    g_test_add_func("/vhost-user/msgtable/backend-reply", test_backend_reply);
     g_test_add_func("/vhost-user/msgtable/feature-list", test_feature_list);
     return g_test_run();
 }
