@@ -21,6 +21,22 @@ uint64_t guest_alloc(QGuestAlloc *a, uint64_t size, uint64_t align)
     return addr;
 }
 
+uint32_t qnet_sum(uint32_t sum, const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        sum += i & 1 ? p[i] : p[i] << 8;
+    }
+    return sum;
+}
+
+uint16_t qnet_fold(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return sum;
+}
+
 /* ---- PCI: configuration mechanism 1 ---- */
 
 uint32_t qpci_config_read(QTestState *s, uint8_t devfn, uint8_t off,
@@ -451,20 +467,4 @@ bool qvirtqueue_get_used(QVirtQueue *vq, uint32_t *id, uint32_t *len,
         qtest_writew(s, vq->avail + 4 + 2 * vq->size, vq->last_used);
     }
     return true;
-}
-
-uint32_t qnet_sum(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        sum += i & 1 ? p[i] : p[i] << 8;
-    }
-    return sum;
-}
-
-uint16_t qnet_fold(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return sum;
 }
