@@ -213,11 +213,11 @@ static bool segment(const VirtioNetHdr *h, const uint8_t *frame, size_t len,
 }
 
 bool virtio_net_tx_offload(const VirtioNetHdr *h, uint8_t *frame, size_t len,
-                           bool tso4, bool tso6, VirtioNetFrameOut *out,
-                           void *opaque, Error **errp)
+                           bool tso4, bool tso6, bool ecn,
+                           VirtioNetFrameOut *out, void *opaque,
+                           Error **errp)
 {
-    unsigned type = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
-    if (type == VIRTIO_NET_HDR_GSO_NONE) {
+    if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE) {
         if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
             !virtio_net_fill_csum(h, frame, len, errp)) {
             return false;
@@ -225,12 +225,12 @@ bool virtio_net_tx_offload(const VirtioNetHdr *h, uint8_t *frame, size_t len,
         out(opaque, frame, len);
         return true;
     }
-    if ((type == VIRTIO_NET_HDR_GSO_TCPV4 && tso4) ||
-        (type == VIRTIO_NET_HDR_GSO_TCPV6 && tso6)) {
+    if (virtio_net_gso_ok(h->gso_type, tso4, tso6, ecn)) {
         return segment(h, frame, len, out, opaque, errp);
     }
     error_setg(errp, "a frame with gso_type 0x%x, which the driver did not "
-               "negotiate (vmu segments TCPv4 and TCPv6 only)", h->gso_type);
+               "negotiate (vmu segments TCPv4 and TCPv6, with or without "
+               "ECN, only)", h->gso_type);
     return false;
 }
 

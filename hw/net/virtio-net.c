@@ -497,6 +497,8 @@ static void tx_frame(VirtIONet *n, const VirtQueueElement *e, size_t flen)
                                                   VIRTIO_NET_F_HOST_TSO4),
                                virtio_has_feature(&n->vdev,
                                                   VIRTIO_NET_F_HOST_TSO6),
+                               virtio_has_feature(&n->vdev,
+                                                  VIRTIO_NET_F_HOST_ECN),
                                tx_out, n, &err)) {
         error_report_ratelimited(&rl, "%s: dropped %s", n->name,
                                  error_get_pretty(err));
@@ -1060,8 +1062,9 @@ static void warn_unmet(const VirtIONet *n, const char *netdev,
                    !(bit & carried)) {
             why = bit & VIRTIO_NET_OFFLOAD_FEATURES ?
                   "its data path does not carry this offload (socket, "
-                  "user: csum, guest_csum, host_tso4/6, ctrl_guest_offloads, "
-                  "rss; a vnet_hdr tap adds guest_tso4/6 and ECN; "
+                  "user: csum, guest_csum, host_tso4/6, host_ecn, "
+                  "ctrl_guest_offloads, rss; a vnet_hdr tap adds "
+                  "guest_tso4/6, guest_ecn; "
                   "vhost-user: what the back-end offers)" :
                   "its back-end did not offer it when the device was "
                   "created";

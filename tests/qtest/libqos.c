@@ -21,6 +21,22 @@ uint64_t guest_alloc(QGuestAlloc *a, uint64_t size, uint64_t align)
     return addr;
 }
 
+uint32_t qnet_sum(uint32_t sum, const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        sum += i & 1 ? p[i] : p[i] << 8;
+    }
+    return sum;
+}
+
+uint16_t qnet_fold(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return sum;
+}
+
 /* ---- PCI: configuration mechanism 1 ---- */
 
 uint32_t qpci_config_read(QTestState *s, uint8_t devfn, uint8_t off,
@@ -494,20 +510,4 @@ uint8_t *qfw_cfg_get_file(QTestState *s, const char *name, uint32_t *size)
         data[k] = qtest_inb(s, QFW_CFG_DATA);
     }
     return data;
-}
-
-uint32_t qnet_sum(uint32_t sum, const uint8_t *p, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        sum += i & 1 ? p[i] : p[i] << 8;
-    }
-    return sum;
-}
-
-uint16_t qnet_fold(uint32_t sum)
-{
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return sum;
 }

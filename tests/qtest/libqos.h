@@ -16,6 +16,12 @@ typedef struct QGuestAlloc {
 void guest_alloc_init(QGuestAlloc *a, uint64_t start, uint64_t end);
 uint64_t guest_alloc(QGuestAlloc *a, uint64_t size, uint64_t align);
 
+/* ---- frames: the Internet checksum (RFC 1071) ---- */
+/* The running sum of len bytes (big-endian 16-bit words) added to sum. */
+uint32_t qnet_sum(uint32_t sum, const uint8_t *p, size_t len);
+/* The sum folded to 16 bits (not complemented: 0xffff checks out). */
+uint16_t qnet_fold(uint32_t sum);
+
 /* ---- PCI ---- */
 #define QPCI_MEM_WINDOW     0xe0000000ULL
 #define QPCI_IO_WINDOW      0xc000
@@ -156,11 +162,5 @@ bool qvirtqueue_get_used(QVirtQueue *vq, uint32_t *id, uint32_t *len,
 /* A named file's contents (g_free; one NUL byte past the end) and size,
  * or NULL when the directory does not list it. */
 uint8_t *qfw_cfg_get_file(QTestState *s, const char *name, uint32_t *size);
-
-/* ---- frames: the Internet checksum (RFC 1071) ---- */
-/* The running sum of len bytes (big-endian 16-bit words) added to sum. */
-uint32_t qnet_sum(uint32_t sum, const uint8_t *p, size_t len);
-/* The sum folded to 16 bits (not complemented: 0xffff checks out). */
-uint16_t qnet_fold(uint32_t sum);
 
 #endif

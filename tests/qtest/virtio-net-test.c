@@ -26,6 +26,7 @@
 #define NET_F_GUEST_TSO4 7
 #define NET_F_HOST_TSO4 11
 #define NET_F_HOST_TSO6 12
+#define NET_F_HOST_ECN 13
 #define NET_F_CTRL_GUEST_OFFLOADS 2
 #define NET_F_CTRL_VLAN 19
 #define NET_F_GUEST_ANNOUNCE 21
@@ -640,17 +641,23 @@ static void test_offload_tso(gconstpointer opaque)
         g_test_skip("QEMU 7.2 offers no offload on a socket netdev");
         return;
     }
+    /* TCPv4 with ECN: the frame has CWR, which only the first segment
+     * may carry (RFC 3168, 6.1.2) */
+    bool ecn = !v6;
     Net n;
-    net_up(&n, F(NET_F_CSUM) | F(v6 ? NET_F_HOST_TSO6 : NET_F_HOST_TSO4),
-           NULL);
+    net_up(&n, F(NET_F_CSUM) | F(v6 ? NET_F_HOST_TSO6 : NET_F_HOST_TSO4) |
+           (ecn ? F(NET_F_HOST_ECN) : 0), NULL);
     /* a 64 KiB frame, MSS 1448 as over a 1500-byte path with timestamps */
     size_t l4 = v6 ? 54 : 34, hl = l4 + 32, mss = 1448;
     uint8_t *f = g_malloc(65536), *got = g_malloc(65536);
     size_t len = tcp_frame(f, v6, 65536 - hl);
     uint16_t ph = qnet_fold(pseudo(f, v6, 0));   /* GSO: no length in it */
     f[l4 + 16] = ph >> 8, f[l4 + 17] = ph;
-    uint8_t hdr[HDR] = { 1, v6 ? 4 : 1, hl, 0, mss & 0xff, mss >> 8,
-                         l4, 0, 16, 0 };
+    if (ecn) {
+        f[l4 + 13] |= 0x80;                     /* CWR */
+    }
+    uint8_t hdr[HDR] = { 1, (v6 ? 4 : 1) | (ecn ? 0x80 : 0), hl, 0,
+                         mss & 0xff, mss >> 8, l4, 0, 16, 0 };
     send_with_hdr(&n, hdr, f, len);
     size_t payload = len - hl, off = 0;
     unsigned segs = 0;
@@ -666,7 +673,8 @@ static void test_offload_tso(gconstpointer opaque)
         g_assert_cmphex(seq, ==, (uint32_t)(seq0 + off));
         bool last = off + want == payload;
         /* FIN and PSH on the last segment only, ACK on all */
-        g_assert_cmphex(tcp[13], ==, last ? 0x19 : 0x10);
+        g_assert_cmphex(tcp[13], ==, (last ? 0x19 : 0x10) |
+                        (ecn && !segs ? 0x80 : 0));
         g_assert_cmpmem(got + l4 + 20, 12, f + l4 + 20, 12);
         g_assert_cmpmem(got + hl, want, f + hl + off, want);
         if (!v6) {
@@ -1045,7 +1053,7 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-net/offload/csum-filled", test_offload_csum);
     g_test_add_func("/virtio-net/event-idx/kicks-as-linux-decides",
                     test_event_idx_kicks);
-    g_test_add_data_func("/virtio-net/offload/tso4-64k-segmented",
+    g_test_add_data_func("/virtio-net/offload/tso4-ecn-64k-segmented",
                          GINT_TO_POINTER(0), test_offload_tso);
     g_test_add_data_func("/virtio-net/offload/tso6-64k-segmented",
                          GINT_TO_POINTER(1), test_offload_tso);

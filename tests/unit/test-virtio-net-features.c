@@ -43,7 +43,8 @@ static void test_frame_netdev(void)
     g_assert_cmphex(f & VIRTIO_NET_RING_FEATURES, ==, VIRTIO_NET_RING_FEATURES);
     g_assert_cmphex(f & VIRTIO_NET_OFFLOAD_FEATURES, ==,
                     B(VIRTIO_NET_F_CSUM) | B(VIRTIO_NET_F_HOST_TSO4) |
-                    B(VIRTIO_NET_F_HOST_TSO6) | B(VIRTIO_NET_F_GUEST_CSUM) |
+                    B(VIRTIO_NET_F_HOST_TSO6) | B(VIRTIO_NET_F_HOST_ECN) |
+                    B(VIRTIO_NET_F_GUEST_CSUM) |
                     B(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
     g_assert_true(f & B(VIRTIO_NET_F_MAC));
     g_assert_true(f & B(VIRTIO_NET_F_STATUS));
@@ -58,6 +59,7 @@ static void test_frame_netdev(void)
                                     VIRTIO_NET_FRAME_FEATURES);
     g_assert_false(f & B(VIRTIO_NET_F_HOST_TSO4));
     g_assert_false(f & B(VIRTIO_NET_F_HOST_TSO6));
+    g_assert_false(f & B(VIRTIO_NET_F_HOST_ECN));
     g_assert_false(f & B(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
     g_assert_true(f & B(VIRTIO_NET_F_GUEST_CSUM));
     /* rss=on: with mq only */

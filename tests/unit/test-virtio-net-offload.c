@@ -75,8 +75,8 @@ static bool offload(const VirtioNetHdr *h, uint8_t *f, size_t len,
 {
     Error *err = NULL;
     outs = 0;
-    bool ok = virtio_net_tx_offload(h, f, len, true, true, count_out, NULL,
-                                    &err);
+    bool ok = virtio_net_tx_offload(h, f, len, true, true, true, count_out,
+                                    NULL, &err);
     if (!ok) {
         g_test_message("%s", error_get_pretty(err));
         g_assert_nonnull(strstr(error_get_pretty(err), want));
@@ -161,8 +161,8 @@ static void test_random_headers(void)
         Error *err = NULL;
         outs = out_bytes = out_max = 0;
         size_t hlen = 14 + (f[14] & 15) * 4 + (f[46] >> 4) * 4;
-        if (virtio_net_tx_offload(&h, f, len, true, true, sum_out, NULL,
-                                  &err)) {
+        if (virtio_net_tx_offload(&h, f, len, true, true, true, sum_out,
+                                  NULL, &err)) {
             g_assert_cmpuint(outs, >=, 1);
             if (h.gso_type & 0x7f) {
                 g_assert_cmpuint(out_max, <=, hlen + h.gso_size);

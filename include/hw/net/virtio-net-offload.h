@@ -40,12 +40,14 @@ typedef bool VirtioNetFrameOut(void *opaque, const uint8_t *frame,
  * Carry out what header @h asks of @frame (modified in place): fill the
  * partial checksum (NEEDS_CSUM), or cut a TCPv4/TCPv6 GSO frame into
  * gso_size segments, each with its IP and TCP headers and checksums, and
- * hand each result to @out.  @tso4/@tso6: what the driver negotiated
- * (HOST_TSO4/6).  false with @errp: a header the frame does not match.
+ * hand each result to @out (with ECN, CWR stays on the first segment
+ * only).  @tso4/@tso6/@ecn: what the driver negotiated (HOST_TSO4/6,
+ * HOST_ECN).  false with @errp: a header the frame does not match.
  */
 bool virtio_net_tx_offload(const VirtioNetHdr *h, uint8_t *frame, size_t len,
-                           bool tso4, bool tso6, VirtioNetFrameOut *out,
-                           void *opaque, Error **errp);
+                           bool tso4, bool tso6, bool ecn,
+                           VirtioNetFrameOut *out, void *opaque,
+                           Error **errp);
 
 /* Fill the partial checksum @h names (NEEDS_CSUM) in @frame. */
 bool virtio_net_fill_csum(const VirtioNetHdr *h, uint8_t *frame, size_t len,

@@ -90,6 +90,7 @@
     (VIRTIO_NET_RING_FEATURES | VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) |         \
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO4) |                              \
      VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO6) |                              \
+     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_ECN) |                               \
      VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                             \
      VIRTIO_NET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |                    \
      VIRTIO_NET_BIT(VIRTIO_NET_F_RSS))
@@ -100,8 +101,7 @@
 #define VIRTIO_NET_VNET_HDR_FEATURES                                        \
     (VIRTIO_NET_FRAME_FEATURES | VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) |  \
      VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6) |                             \
-     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN) |                              \
-     VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_ECN))
+     VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN))
 
 typedef struct VirtIONet VirtIONet;
 
