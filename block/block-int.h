@@ -57,6 +57,7 @@ struct BlockDriverState {
     bool direct;                /* cache.direct=on: O_DIRECT */
     bool no_flush;              /* cache.no-flush=on (cache=unsafe) */
     bool discard;               /* discard=unmap */
+    bool force_share;           /* force-share=on: take no exclusive lock */
     bool probed_raw;            /* format guessed: writes to block 0 checked */
     unsigned alignment;         /* request alignment the host needs */
     unsigned refcnt;            /* parents and backends holding it */

@@ -376,6 +376,13 @@ BlockDriverState *bdrv_open_opts(const Opts *opts,
                                   parent && parent->direct);
     bs->no_flush = opt_bool_inherit(opts, "cache.no-flush",
                                     parent && parent->no_flush);
+    bs->force_share = opt_bool_inherit(opts, "force-share",
+                                       parent && parent->force_share);
+    if (bs->force_share && !bs->read_only) {
+        opts_error(opts, errp, "force-share=on needs read-only=on");
+        g_free(bs);
+        return NULL;
+    }
     const char *discard = opts_get(opts, "discard");
     bs->discard = discard ? !strcmp(discard, "unmap") || !strcmp(discard, "on")
                           : parent && parent->discard;

@@ -4,12 +4,17 @@
  * Checks here have no side effects; opening comes in phase 2.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "block-backend-int.h"
 #include "block/block.h"
+#include "qcow2.h"
 #include "util/fdset.h"
+#include "util/trace.h"
 
 static const OptDesc drive_desc[] = {
     { "file", OPT_STRING, "the disk image (a file or a block device)" },
@@ -208,24 +213,81 @@ bool blk_drive_check(const Opts *drive, const char *const *other_keys,
                    "no removable media, so no empty drive)");
         return false;
     }
-    if (opts_get_bool(drive, "snapshot", false)) {
-        opts_error(drive, errp, "snapshot=on is not supported yet; copy the "
-                   "image (qemu-img create -f qcow2 -b IMAGE -F FORMAT "
-                   "overlay.qcow2) and use the copy");
-        return false;
-    }
     Opts *n = drive_node_opts(drive);
     ok = bdrv_check_opts(n, errp);
     opts_free(n);
     return ok;
 }
 
+/*
+ * snapshot=on: the image opened read-only under a temporary qcow2 overlay
+ * in $TMPDIR (default /var/tmp).  The overlay's file is unlinked as soon
+ * as it is open, so it is gone at exit on every path, a crash included.
+ */
+static BlockDriverState *snapshot_overlay(const Opts *drive,
+                                          BlockDriverState *image,
+                                          Error **errp)
+{
+    const char *dir = g_getenv("TMPDIR");
+    char *path = g_build_filename(dir && *dir ? dir : "/var/tmp",
+                                  "vmu-snapshot-XXXXXX", NULL);
+    int fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        opts_error(drive, errp, "snapshot=on: cannot create the temporary "
+                   "overlay %s: %s (set TMPDIR to a writable directory)",
+                   path, g_strerror(errno));
+        g_free(path);
+        return NULL;
+    }
+    int64_t len = bdrv_getlength(image);
+    char *abs = g_canonicalize_filename(image->filename, NULL);
+    int ret = len < 0 ? (int)len :
+              qcow2_create_overlay(fd, len, abs, image->drv->name);
+    close(fd);
+    BlockDriverState *ov = NULL;
+    if (ret < 0) {
+        opts_error(drive, errp, "snapshot=on: cannot write the temporary "
+                   "overlay %s: %s", path, g_strerror(-ret));
+    } else {
+        Opts *o = g_new0(Opts, 1);
+        o->option = g_strdup(drive->option);
+        o->text = g_strdup(drive->text);
+        opts_add(o, "driver", "qcow2");
+        opts_add(o, "backing", "");
+        opts_add(o, "cache.no-flush", "on");    /* dropped at exit anyway */
+        opts_add(o, "file.driver", "file");
+        opts_add(o, "file.filename", path);
+        ov = bdrv_open_opts(o, NULL, errp);
+        opts_free(o);
+    }
+    unlink(path);
+    if (ov) {
+        ov->backing = image;
+        trace(blk_snapshot_overlay, "%s over %s", path, image->filename);
+    }
+    g_free(abs);
+    g_free(path);
+    return ov;
+}
+
 BlockBackend *blk_drive_open(const Opts *drive, const char *name,
                              Error **errp)
 {
     Opts *n = drive_node_opts(drive);
+    bool snapshot = opts_get_bool(drive, "snapshot", false) &&
+                    !opts_get_bool(n, "read-only", false);
+    if (snapshot) {
+        opts_add(n, "read-only", "on");     /* the image stays untouched */
+    }
     BlockDriverState *bs = bdrv_open_opts(n, NULL, errp);
     opts_free(n);
+    if (bs && snapshot) {
+        BlockDriverState *ov = snapshot_overlay(drive, bs, errp);
+        if (!ov) {
+            bdrv_unref(bs);
+        }
+        bs = ov;
+    }
     if (!bs) {
         return NULL;
     }

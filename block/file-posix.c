@@ -16,12 +16,15 @@
 #include <unistd.h>
 
 #include "block-int.h"
+#include "file-lock.h"
+#include "file-uring.h"
 #include "util/fdset.h"
 #include "util/trace.h"
 
 typedef struct FileState {
     int fd;
     bool is_block;
+    bool uring;         /* aio=io_uring */
     GMutex rmw_lock;    /* unaligned O_DIRECT writes read-modify-write */
 } FileState;
 
@@ -34,7 +37,7 @@ static const OptDesc file_opts[] = {
 };
 
 /* Read or write all of iov at offset; reads past the end give zeroes. */
-static int file_rw_full(int fd, uint64_t offset, struct iovec *iov_in,
+static int file_rw_full(FileState *s, uint64_t offset, struct iovec *iov_in,
                         int niov, bool write)
 {
     struct iovec local[BDRV_MAX_IOV];
@@ -44,13 +47,24 @@ static int file_rw_full(int fd, uint64_t offset, struct iovec *iov_in,
     }
     memcpy(local, iov_in, niov * sizeof(*iov));
     while (niov > 0) {
-        ssize_t n = write ? pwritev(fd, iov, niov, offset)
-                          : preadv(fd, iov, niov, offset);
-        if (n < 0) {
-            if (errno == EINTR) {
+        ssize_t n;
+        if (s->uring) {
+            n = file_uring_rw(s->fd, iov, niov, offset, write);
+            if (n == -EINTR || n == -EAGAIN) {
                 continue;
             }
-            return -errno;
+            if (n < 0) {
+                return n;
+            }
+        } else {
+            n = write ? pwritev(s->fd, iov, niov, offset)
+                      : preadv(s->fd, iov, niov, offset);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                return -errno;
+            }
         }
         if (n == 0) {
             if (write) {
@@ -126,7 +140,7 @@ static int file_bounce(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     struct iovec biov = { buf, end - start };
     int ret;
     if (!write) {
-        ret = file_rw_full(s->fd, start, &biov, 1, false);
+        ret = file_rw_full(s, start, &biov, 1, false);
         if (!ret) {
             bdrv_iov_from_buf(iov, niov, 0, (char *)buf + (offset - start),
                               bytes);
@@ -137,14 +151,14 @@ static int file_bounce(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     bool rmw = start != offset || end != offset + bytes;
     if (rmw) {
         g_mutex_lock(&s->rmw_lock);
-        ret = file_rw_full(s->fd, start, &biov, 1, false);
+        ret = file_rw_full(s, start, &biov, 1, false);
         if (ret) {
             goto out;
         }
     }
     bdrv_iov_to_buf(iov, niov, 0, (char *)buf + (offset - start), bytes);
     int64_t len = s->is_block ? 0 : file_getlength(bs);
-    ret = file_rw_full(s->fd, start, &biov, 1, true);
+    ret = file_rw_full(s, start, &biov, 1, true);
     /* The widened write may have grown the file past what was asked. */
     if (!ret && !s->is_block && len >= 0 && end > (uint64_t)len &&
         end > offset + bytes) {
@@ -167,7 +181,7 @@ static int file_preadv(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     if (!file_aligned(bs, offset, bytes, iov, niov)) {
         return file_bounce(bs, offset, bytes, iov, niov, false);
     }
-    return file_rw_full(s->fd, offset, iov, niov, false);
+    return file_rw_full(s, offset, iov, niov, false);
 }
 
 static int file_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
@@ -177,7 +191,7 @@ static int file_pwritev(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     if (!file_aligned(bs, offset, bytes, iov, niov)) {
         return file_bounce(bs, offset, bytes, iov, niov, true);
     }
-    return file_rw_full(s->fd, offset, iov, niov, true);
+    return file_rw_full(s, offset, iov, niov, true);
 }
 
 static int file_flush(BlockDriverState *bs)
@@ -185,6 +199,9 @@ static int file_flush(BlockDriverState *bs)
     FileState *s = bs->opaque;
     if (bs->no_flush) {
         return 0;
+    }
+    if (s->uring) {
+        return file_uring_fdatasync(s->fd);
     }
     return fdatasync(s->fd) < 0 ? -errno : 0;
 }
@@ -325,6 +342,9 @@ static bool file_open_common(BlockDriverState *bs, const Opts *opts,
                    "(cache=none or cache=directsync), as in QEMU");
         return false;
     }
+    if (!strcmp(aio, "io_uring") && !file_uring_check(errp)) {
+        return false;
+    }
     const char *locking = opts_get_str(opts, "locking", "auto");
     if (strcmp(locking, "auto") && strcmp(locking, "on") &&
         strcmp(locking, "off")) {
@@ -368,16 +388,19 @@ static bool file_open_common(BlockDriverState *bs, const Opts *opts,
                    "driver=file for an image file", filename);
         return false;
     }
+    bool lock = strcmp(locking, "off");
+    if (lock && !file_lock_take(fd, filename, !bs->read_only, bs->force_share,
+                                errp)) {
+        close(fd);
+        return false;
+    }
     FileState *s = g_new0(FileState, 1);
     s->fd = fd;
     s->is_block = S_ISBLK(st.st_mode);
     g_mutex_init(&s->rmw_lock);
     bs->opaque = s;
     bs->alignment = bs->direct ? file_probe_alignment(bs) : 1;
-    if (!strcmp(aio, "io_uring")) {
-        warn_report("%s: aio=io_uring is not built into this vmu yet; its "
-                    "I/O runs on worker threads (aio=threads)", filename);
-    }
+    s->uring = !strcmp(aio, "io_uring");
     return true;
 }
 

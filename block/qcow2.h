@@ -124,6 +124,10 @@ int64_t qcow2_alloc_cluster(BlockDriverState *bs);
 /* Drop the image's reference to what entry points to. */
 int qcow2_free_entry(BlockDriverState *bs, uint64_t entry);
 
+/* qcow2-create.c: an empty image of size bytes over backing, into fd. */
+int qcow2_create_overlay(int fd, uint64_t size, const char *backing,
+                         const char *backing_fmt);
+
 /* Report an image defect once in a while, and fail with -EIO. */
 int qcow2_corrupt(BlockDriverState *bs, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

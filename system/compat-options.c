@@ -547,14 +547,16 @@ typedef struct Unimplemented {
 
 #define DISKS "disks are not supported yet (issue: disks); boot with " \
               "-kernel and -initrd"
+#define DISK_OPTS "vmu's disks are virtio-blk: use -drive file=IMAGE," \
+                  "if=virtio"
+#define FLOPPY "vmu has no floppy drive; use -drive file=IMAGE,if=virtio"
 #define EMULATOR "it needs an emulator; vmu runs the guest on KVM only"
 
 static const Unimplemented unimplemented[] = {
-    { "hda", true, DISKS }, { "hdb", true, DISKS }, { "hdc", true, DISKS },
-    { "hdd", true, DISKS }, { "cdrom", true, DISKS },
-    { "fda", true, DISKS }, { "fdb", true, DISKS },
-    { "sd", true, DISKS }, { "mtdblock", true, DISKS },
-    { "snapshot", false, DISKS },
+    { "cdrom", true, "vmu has no CD-ROM drive; give the image as a disk "
+      "(-drive file=IMAGE,format=raw,if=virtio)" },
+    { "fda", true, FLOPPY }, { "fdb", true, FLOPPY },
+    { "sd", true, DISK_OPTS }, { "mtdblock", true, DISK_OPTS },
     { "pflash", true, "firmware flash is not supported yet; boot with "
       "-kernel" },
     { "incoming", true, "vmu has no migration; start the guest afresh" },
@@ -628,10 +630,15 @@ static const char *const sound_devices[] = {
     "AC97", "sb16", "es1370", NULL,
 };
 static const char *const disk_devices[] = {
-    "virtio-blk-pci", "virtio-blk", "virtio-scsi-pci", "scsi-hd", "scsi-cd",
-    "scsi-block", "ide-hd", "ide-cd", "ide-drive", "nvme", "usb-storage",
+    "virtio-blk-pci", "virtio-blk", "scsi-cd",
+    "scsi-block", "ide-cd", "nvme", "usb-storage",
     "vhost-scsi-pci", "vhost-user-blk-pci", "vhost-user-scsi-pci",
     "floppy", NULL,
+};
+/* Their disks (scsi-hd) become virtio-blk-pci (system/drive.c). */
+static const char *const scsi_controllers[] = {
+    "virtio-scsi-pci", "virtio-scsi", "lsi53c895a", "megasas", "pvscsi",
+    NULL,
 };
 static const char *const nic_devices[] = {
     "e1000", "e1000e", "e1000-82545em", "rtl8139", "vmxnet3", "ne2k_pci",
@@ -666,6 +673,8 @@ static const DeviceRule device_rules[] = {
       "memory cannot be reclaimed or resized" },
     { sound_devices, false, "vmu has no sound devices" },
     { disk_devices, true, DISKS },
+    { scsi_controllers, false, "vmu has no SCSI controller; its scsi-hd "
+      "disks become virtio-blk-pci (the guest sees /dev/vda)" },
     { nic_devices, true, "vmu's only NIC is virtio-net-pci: use -device "
       "virtio-net-pci,netdev=ID" },
     { serial_devices, true, "vmu has no virtio-serial; use -serial or "

@@ -21,6 +21,7 @@ static GPtrArray *drives;       /* DriveInfo * */
 static GPtrArray *blockdevs;    /* Opts * */
 /* Both, in command-line order, for checking: Opts * of either. */
 static GPtrArray *in_order;
+static bool snapshot_all;       /* -snapshot */
 
 static void in_order_add(Opts *o)
 {
@@ -76,7 +77,7 @@ static unsigned drive_next_index(const char *ifname)
     }
 }
 
-static void device_opts_add(Opts *o, const char *key, const char *value)
+static void drive_opts_add(Opts *o, const char *key, const char *value)
 {
     o->entries = g_renew(OptEntry, o->entries, o->n_entries + 1);
     o->entries[o->n_entries].key = g_strdup(key);
@@ -90,20 +91,16 @@ static void drive_add_device(const Opts *drive, const char *id)
     Opts *dev = g_new0(Opts, 1);
     dev->option = g_strdup(drive->option);
     dev->text = g_strdup(drive->text);
-    device_opts_add(dev, "driver", "virtio-blk-pci");
-    device_opts_add(dev, "drive", id);
+    drive_opts_add(dev, "driver", "virtio-blk-pci");
+    drive_opts_add(dev, "drive", id);
     if (opts_has(drive, "serial")) {
-        device_opts_add(dev, "serial", opts_get(drive, "serial"));
+        drive_opts_add(dev, "serial", opts_get(drive, "serial"));
     }
     g_ptr_array_add(options_lists()[TYPE_KIND_DEVICE], dev);
 }
 
-bool drive_add(const char *text, Error **errp)
+static bool drive_add_opts(Opts *o, Error **errp)
 {
-    Opts *o = opts_parse("-drive", text, NULL, errp);
-    if (!o) {
-        return false;
-    }
     const char *ifname = opts_get_str(o, "if", "ide");
     if (!drive_if_known(ifname)) {
         opts_error(o, errp, "if=%s: vmu's disks are virtio-blk: use "
@@ -143,10 +140,10 @@ bool drive_add(const char *text, Error **errp)
     in_order_add(o);
     if (strcmp(ifname, "none")) {
         if (strcmp(ifname, "virtio")) {
-            warn_report("-drive %s: vmu has no %s controller, so this disk "
-                        "is a virtio-blk-pci: the guest sees /dev/vda, not "
+            warn_report("%s %s: vmu has no %s controller, so this disk is "
+                        "a virtio-blk-pci: the guest sees /dev/vda, not "
                         "/dev/sda (cloud images mount by UUID or LABEL and "
-                        "have the virtio drivers)", o->text,
+                        "have the virtio drivers)", o->option, o->text,
                         !strcmp(ifname, "ide") ? "IDE" : "SCSI");
         }
         drive_add_device(o, d->id);
@@ -154,9 +151,81 @@ bool drive_add(const char *text, Error **errp)
     return true;
 }
 
+bool drive_add(const char *text, Error **errp)
+{
+    Opts *o = opts_parse("-drive", text, NULL, errp);
+    return o && drive_add_opts(o, errp);
+}
+
+bool drive_add_hd(unsigned index, const char *option, const char *file,
+                  Error **errp)
+{
+    /* -hdX FILE = -drive file=FILE,index=X,media=disk (a name may hold
+     * commas, so no key=value text is made of it). */
+    Opts *o = g_new0(Opts, 1);
+    o->option = g_strdup(option);
+    o->text = g_strdup(file);
+    drive_opts_add(o, "file", file);
+    char *idx = g_strdup_printf("%u", index);
+    drive_opts_add(o, "index", idx);
+    g_free(idx);
+    drive_opts_add(o, "media", "disk");
+    return drive_add_opts(o, errp);
+}
+
+bool drive_device_rewrite(Opts *d)
+{
+    static const char *const models[][2] = {
+        { "ide-hd", "IDE" }, { "ide-drive", "IDE" }, { "scsi-hd", "SCSI" },
+    };
+    /* What virtio-blk-pci takes of theirs; bus=, unit=, lun= go. */
+    static const char *const keep[] = {
+        "driver", "id", "drive", "serial", "bootindex", "werror", "rerror",
+        "write-cache", "share-rw", "logical_block_size",
+        "physical_block_size", "discard_granularity", "min_io_size",
+        "opt_io_size", NULL,
+    };
+    const char *driver = opts_get(d, "driver");
+    const char *what = NULL;
+    for (unsigned i = 0; driver && i < G_N_ELEMENTS(models); i++) {
+        if (!strcmp(driver, models[i][0])) {
+            what = models[i][1];
+        }
+    }
+    if (!what) {
+        return false;
+    }
+    warn_report("-device %s: vmu has no %s controller, so this disk is a "
+                "virtio-blk-pci: the guest sees /dev/vda, not /dev/sda "
+                "(cloud images mount by UUID or LABEL and have the virtio "
+                "drivers)", d->text, what);
+    unsigned n = 0;
+    for (unsigned i = 0; i < d->n_entries; i++) {
+        OptEntry *e = &d->entries[i];
+        if (g_strv_contains(keep, e->key)) {
+            if (!strcmp(e->key, "driver")) {
+                g_free(e->value);
+                e->value = g_strdup("virtio-blk-pci");
+            }
+            d->entries[n++] = *e;
+        } else {
+            g_free(e->key);
+            g_free(e->value);
+        }
+    }
+    d->n_entries = n;
+    return true;
+}
+
+void drive_snapshot_all(void)
+{
+    snapshot_all = true;
+}
+
 bool blockdev_add(const char *text, Error **errp)
 {
-    Opts *o = opts_parse("-blockdev", text, NULL, errp);
+    Opts *o = text[0] == '{' ? opts_parse_json_tree("-blockdev", text, errp)
+                             : opts_parse("-blockdev", text, NULL, errp);
     if (!o) {
         return false;
     }
@@ -184,9 +253,12 @@ bool drive_defined(const char *name)
     return false;
 }
 
-static bool drive_check(const DriveInfo *d, unsigned pos, Error **errp)
+static bool drive_check(DriveInfo *d, unsigned pos, Error **errp)
 {
-    const Opts *o = d->opts;
+    Opts *o = d->opts;
+    if (snapshot_all && !opts_has(o, "snapshot")) {
+        drive_opts_add(o, "snapshot", "on");   /* -snapshot, as in QEMU */
+    }
     const char *id = opts_get(o, "id");
     if (id && !*id) {
         opts_error(o, errp, "id= needs a name");

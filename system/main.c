@@ -482,10 +482,11 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
         Error *err = NULL;
         const char *arg = argv[i];
         if (arg[0] != '-' || !arg[1]) {
-            error_setg(&err, "unexpected argument '%s': vmu takes no disk "
-                       "image; every option starts with '-' (see -help)",
-                       arg);
-            fail(err);
+            /* A bare image, as QEMU takes it: -hda IMAGE. */
+            if (!drive_add_hd(0, "image argument", arg, &err)) {
+                fail(err);
+            }
+            continue;
         }
         const char *name = arg + 1 + (arg[1] == '-');
         const OptionInfo *o = option_lookup(name);
@@ -683,6 +684,17 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
                 fail(err);
             }
             break;
+        case OPTION_HDA:
+        case OPTION_HDB:
+        case OPTION_HDC:
+        case OPTION_HDD:
+            if (!drive_add_hd(o->id - OPTION_HDA, arg, val, &err)) {
+                fail(err);
+            }
+            break;
+        case OPTION_SNAPSHOT:
+            drive_snapshot_all();
+            break;
         case OPTION_NIC:
             if (!net_legacy_add_nic(val, &err)) {
                 fail(err);
@@ -695,6 +707,7 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             break;
         case OPTION_DEVICE: {
             Opts *d = parse_or_fail("-device", val, "driver");
+            drive_device_rewrite(d);
             int c = compat_device(d, &err);
             if (c < 0) {
                 fail(err);

@@ -48,7 +48,64 @@ static char *json_value_text(JsonNode *node)
     return NULL;
 }
 
-Opts *opts_parse_json(const char *option, const char *text, Error **errp)
+/*
+ * The members of obj as entries ("prefix" + name).  tree: an object value
+ * is its members under "name." and null is "" (-blockdev's form).
+ */
+static bool json_add_members(const Opts *opts, JsonObject *obj,
+                             const char *prefix, bool tree, GArray *entries,
+                             Error **errp)
+{
+    GList *members = json_object_get_members(obj);
+    bool ok = true;
+    for (GList *m = members; m && ok; m = m->next) {
+        const char *name = m->data;
+        JsonNode *node = json_object_get_member(obj, name);
+        if (!*name) {
+            opts_error(opts, errp, "empty parameter name");
+            ok = false;
+            break;
+        }
+        char *key = g_strconcat(prefix, name, NULL);
+        if (tree && JSON_NODE_TYPE(node) == JSON_NODE_OBJECT) {
+            char *sub = g_strconcat(key, ".", NULL);
+            ok = json_add_members(opts, json_node_get_object(node), sub, tree,
+                                  entries, errp);
+            g_free(sub);
+            g_free(key);
+            continue;
+        }
+        /* A list (hostfwd=[{"str": "..."}, ...]) is the key repeated. */
+        JsonArray *list = JSON_NODE_TYPE(node) == JSON_NODE_ARRAY ?
+                          json_node_get_array(node) : NULL;
+        unsigned n = list ? json_array_get_length(list) : 1;
+        for (unsigned i = 0; i < n; i++) {
+            JsonNode *v = list ? json_array_get_element(list, i) : node;
+            if (JSON_NODE_TYPE(v) == JSON_NODE_OBJECT &&
+                json_object_get_size(json_node_get_object(v)) == 1 &&
+                json_object_has_member(json_node_get_object(v), "str")) {
+                v = json_object_get_member(json_node_get_object(v), "str");
+            }
+            char *value = tree && JSON_NODE_TYPE(v) == JSON_NODE_NULL ?
+                          g_strdup("") : json_value_text(v);
+            if (!value) {
+                opts_error(opts, errp, "the value of \"%s\" must be a "
+                           "string, number or boolean, or a list of them "
+                           "(vmu takes no other nested JSON values)", key);
+                ok = false;
+                break;
+            }
+            OptEntry e = { g_strdup(key), value };
+            g_array_append_val(entries, e);
+        }
+        g_free(key);
+    }
+    g_list_free(members);
+    return ok;
+}
+
+static Opts *json_parse(const char *option, const char *text, bool tree,
+                        Error **errp)
 {
     Opts *opts = g_new0(Opts, 1);
     opts->option = g_strdup(option);
@@ -70,42 +127,9 @@ Opts *opts_parse_json(const char *option, const char *text, Error **errp)
                    "VALUE, ...}");
         goto out;
     }
-    JsonObject *obj = json_node_get_object(root);
-    GList *members = json_object_get_members(obj);
     GArray *entries = g_array_new(FALSE, TRUE, sizeof(OptEntry));
-    ok = true;
-    for (GList *m = members; m && ok; m = m->next) {
-        const char *key = m->data;
-        JsonNode *node = json_object_get_member(obj, key);
-        if (!*key) {
-            opts_error(opts, errp, "empty parameter name");
-            ok = false;
-            break;
-        }
-        /* A list (hostfwd=[{"str": "..."}, ...]) is the key repeated. */
-        JsonArray *list = JSON_NODE_TYPE(node) == JSON_NODE_ARRAY ?
-                          json_node_get_array(node) : NULL;
-        unsigned n = list ? json_array_get_length(list) : 1;
-        for (unsigned i = 0; i < n; i++) {
-            JsonNode *v = list ? json_array_get_element(list, i) : node;
-            if (JSON_NODE_TYPE(v) == JSON_NODE_OBJECT &&
-                json_object_get_size(json_node_get_object(v)) == 1 &&
-                json_object_has_member(json_node_get_object(v), "str")) {
-                v = json_object_get_member(json_node_get_object(v), "str");
-            }
-            char *value = json_value_text(v);
-            if (!value) {
-                opts_error(opts, errp, "the value of \"%s\" must be a "
-                           "string, number or boolean, or a list of them "
-                           "(vmu takes no other nested JSON values)", key);
-                ok = false;
-                break;
-            }
-            OptEntry e = { g_strdup(key), value };
-            g_array_append_val(entries, e);
-        }
-    }
-    g_list_free(members);
+    ok = json_add_members(opts, json_node_get_object(root), "", tree, entries,
+                          errp);
     opts->n_entries = entries->len;
     opts->entries = (OptEntry *)g_array_free(entries, FALSE);
 out:
@@ -115,4 +139,15 @@ out:
         return NULL;
     }
     return opts;
+}
+
+Opts *opts_parse_json(const char *option, const char *text, Error **errp)
+{
+    return json_parse(option, text, false, errp);
+}
+
+Opts *opts_parse_json_tree(const char *option, const char *text,
+                           Error **errp)
+{
+    return json_parse(option, text, true, errp);
 }

@@ -10,9 +10,20 @@
 #include <stdbool.h>
 
 #include "util/error.h"
+#include "util/opts.h"
 
 bool drive_add(const char *text, Error **errp);        /* -drive */
 bool blockdev_add(const char *text, Error **errp);     /* -blockdev */
+/* -hda..-hdd (index 0 to 3) and a bare image argument (as -hda). */
+bool drive_add_hd(unsigned index, const char *option, const char *file,
+                  Error **errp);
+/*
+ * -device ide-hd|ide-drive|scsi-hd: vmu has neither controller, so the
+ * disk becomes a virtio-blk-pci, with one warning.  True if rewritten.
+ */
+bool drive_device_rewrite(Opts *device);
+/* -snapshot: every -drive gets snapshot=on unless it says otherwise. */
+void drive_snapshot_all(void);
 /* Phase 1: report each problem (every drive is checked). */
 void drive_check_all(void (*report)(Error *err));
 /* Phase 2: open every backend; closed (flushed) by an exit notifier. */

@@ -49,6 +49,10 @@ void opts_free(Opts *opts);
  * text that starts with '{'.
  */
 Opts *opts_parse_json(const char *option, const char *text, Error **errp);
+/* The same, with nested objects as dotted keys ({"file":{"driver":"file"}}
+ * is file.driver=file) and null as "": -blockdev's JSON form. */
+Opts *opts_parse_json_tree(const char *option, const char *text,
+                           Error **errp);
 
 /*
  * Check every key against desc (terminated by a NULL name) plus the names

@@ -72,6 +72,29 @@ static void test_cache_none(void)
     check_rw("file=%s,format=raw,cache=directsync");
 }
 
+static void test_io_uring(void)
+{
+    check_rw("file=%s,format=raw,aio=io_uring");
+    check_rw("file=%s,format=raw,aio=io_uring,cache=none");
+    /* Many at once: each worker thread has a ring of its own. */
+    char *path = make_file("uring.raw", 1 << 20);
+    BlockBackend *blk = drive_open_ok("file=%s,format=raw,aio=io_uring,"
+                                      "cache=writethrough", path, "u");
+    uint8_t buf[4096], back[4096];
+    for (unsigned i = 0; i < 32; i++) {
+        pattern(buf, sizeof(buf), i);
+        g_assert_cmpint(blk_rw(blk, true, i * 8192, buf, 4096), ==, 0);
+    }
+    for (unsigned i = 0; i < 32; i++) {
+        pattern(buf, sizeof(buf), i);
+        g_assert_cmpint(blk_rw(blk, false, i * 8192, back, 4096), ==, 0);
+        g_assert_cmpmem(back, 4096, buf, 4096);
+    }
+    blk_close_all();
+    g_unlink(path);
+    g_free(path);
+}
+
 static void test_cache_modes(void)
 {
     char *path = make_file("cache.raw", 1 << 16);
@@ -339,6 +362,43 @@ static void test_bad_drive(void)
     g_free(path);
 }
 
+static void test_locking(void)
+{
+    char *path = make_file("lock.raw", 1 << 16);
+    BlockBackend *a = drive_open_ok("file=%s,format=raw", path, "a");
+    /* A second writer, and a reader that does not share writes: refused. */
+    char *msg = drive_error("file=%s,format=raw", path);
+    g_assert_nonnull(strstr(msg, "is in use"));
+    g_assert_nonnull(strstr(msg, "'write' lock"));
+    g_free(msg);
+    msg = drive_error("file=%s,format=raw,readonly=on", path);
+    g_assert_nonnull(strstr(msg, "is in use"));
+    g_free(msg);
+    msg = drive_error("file=%s,format=raw,file.force-share=on", path);
+    g_assert_nonnull(strstr(msg, "force-share=on needs read-only=on"));
+    g_free(msg);
+    /* force-share=on (read-only) and locking=off get in. */
+    Error *err = NULL;
+    char *t = g_strdup_printf("file=%s,format=raw,readonly=on,"
+                              "file.force-share=on", path);
+    BlockBackend *b = drive_open(t, "b", &err);
+    g_assert_null(err);
+    g_assert_nonnull(b);
+    g_free(t);
+    t = g_strdup_printf("file=%s,format=raw,file.locking=off", path);
+    BlockBackend *c = drive_open(t, "c", &err);
+    g_assert_null(err);
+    g_assert_nonnull(c);
+    g_free(t);
+    blk_close_all();
+    /* Closed: the image is free again. */
+    g_assert_nonnull(a);
+    a = drive_open_ok("file=%s,format=raw", path, "a");
+    blk_close_all();
+    g_unlink(path);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -349,6 +409,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/raw/read-write", test_raw_rw);
     g_test_add_func("/block/file/cache-none-unaligned", test_cache_none);
     g_test_add_func("/block/file/cache-modes", test_cache_modes);
+    g_test_add_func("/block/file/aio-io-uring", test_io_uring);
     g_test_add_func("/block/raw/offset-size", test_raw_offset_size);
     g_test_add_func("/block/read-only-and-range", test_read_only_and_range);
     g_test_add_func("/block/discard-write-zeroes", test_discard_write_zeroes);
@@ -356,6 +417,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/blockdev-names-attach", test_attach_and_names);
     g_test_add_func("/block/probe/raw-first-sector", test_probe_raw);
     g_test_add_func("/block/bad-drive", test_bad_drive);
+    g_test_add_func("/block/locking", test_locking);
     int ret = g_test_run();
     g_rmdir(tmpdir);
     return ret;

@@ -215,7 +215,7 @@ BAD = [
     (["-boot", "menu=on,splash=logo.bmp"], "splash= (a boot splash"),
     (["-initrd", "/boot/initrd.img"], "needs -kernel"),
     (["-append", "console=ttyS0"], "-append needs -kernel"),
-    (["disk.img"], "unexpected argument 'disk.img'"),
+    (["-fda", "disk.img"], "-fda: not supported: vmu has no floppy drive"),
     (["-daemonize"], "-daemonize: not supported yet"),
     (["-serial", "null", "-serial", "null", "-serial", "null", "-serial",
       "null", "-serial", "stdio"], "vmu has four serial ports"),
@@ -334,16 +334,13 @@ BAD += [
      "mode=qmp: use mode=control (QMP) or mode=readline (HMP)"),
     (["-chardev", "null,id=c", "-mon", "c", "-mon", "c,mode=control"],
      "chardev 'c' has two monitors"),
-    (["-hda", "disk.img"], "-hda: not supported: disks are not supported "
-     "yet (issue: disks)"),
-    (["-hdb", "disk.img"], "disks are not supported yet"),
-    (["-cdrom", "debian.iso"], "-cdrom: not supported: disks"),
+    (["-sd", "disk.img"], "-sd: not supported: vmu's disks are virtio-blk"),
+    (["-cdrom", "debian.iso"], "-cdrom: not supported: vmu has no CD-ROM"),
     (["-drive", "file=disk.qcow2,if=none"],
      "-drive file=disk.qcow2,if=none: cannot open disk image "
      "'disk.qcow2': No such file or directory"),
     (["-blockdev", "driver=file,filename=d.img,node-name=f"],
      "cannot open disk image 'd.img': No such file or directory"),
-    (["-snapshot"], "-snapshot: not supported: disks"),
     (["-incoming", "tcp:0:4444"], "-incoming: not supported: vmu has no "
      "migration"),
     (["-loadvm", "snap1"], "vmu has no snapshots"),
@@ -430,8 +427,8 @@ BAD += [
     (["-smbios", "type=5"], "type=N with N one of 0, 1, 2, 3"),
     (["-smbios", "file=a.bin,type=1"], "either file=PATH or type=N"),
     # several problems: one line each, in order, in one run
-    (["-qmp", "vc", "-hda", "disk.img"],
-     ["-qmp vc: use unix:PATH", "-hda: not supported"]),
+    (["-qmp", "vc", "-fda", "disk.img"],
+     ["-qmp vc: use unix:PATH", "-fda: not supported"]),
     (["-m", "1x", "-smp", "0", "-cpu", "pentium"],
      ["invalid RAM size '1x'", "must be 1 to 255, not 0",
       "unknown CPU model 'pentium'"]),
@@ -446,8 +443,8 @@ BAD += [
     (["-initrd", "/boot/initrd.img", "-serial", "tcp:nohost"],
      ["-serial tcp:nohost: write tcp:HOST:PORT", "needs -kernel"]),
     # nothing is created while problems are reported
-    (["-pidfile", "vmu.pid", "-hda", "x", "-m", "bad"],
-     ["-hda: not supported", "invalid RAM size 'bad'"]),
+    (["-pidfile", "vmu.pid", "-fda", "x", "-m", "bad"],
+     ["-fda: not supported", "invalid RAM size 'bad'"]),
     # an option that cannot be parsed is not also reported as missing
     (["-chardev", '{"backend":"null","id":"c0"}',
       "-netdev", "vhost-user,id=n0,chardev=c0"], "has no JSON form"),
@@ -456,13 +453,14 @@ BAD += [
      ["invalid RAM size '1x'", "unknown device type 'nosuchdev'",
       "memory-backend=m: there is no memory backend with that id"]),
     # up to a bound: 20 problems, then a line that says vmu stopped there
-    (["-hda", "disk.img"] * 25,
-     ["-hda: not supported"] * 20 + ["stopping after 20 problems"]),
+    (["-fda", "disk.img"] * 25,
+     ["-fda: not supported"] * 20 + ["stopping after 20 problems"]),
 ]
 
 # Accepted: a qtest machine starts with exactly these warnings, in order
 # (an empty list: the option is honoured as it is, no warning).
 ACCEPTED = [
+    (["-snapshot"], []),
     (["-msg", "timestamp=on"], ["-msg timestamp=on: ignored: timestamp=on"]),
     (["-serial", "mon:stdio"], ["-serial mon:stdio: vmu has no monitor to "
                                 "multiplex"]),

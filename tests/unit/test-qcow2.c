@@ -634,6 +634,115 @@ static void test_probe(void)
     g_free(raw);
 }
 
+static unsigned count_overlays(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    unsigned n = 0;
+    for (const char *e; (e = g_dir_read_name(d));) {
+        n += g_str_has_prefix(e, "vmu-snapshot-");
+    }
+    g_dir_close(d);
+    return n;
+}
+
+static void check_snapshot(const char *img, const char *fmt)
+{
+    char *tmp = path_of("snaptmp");
+    g_assert_cmpint(g_mkdir(tmp, 0700), ==, 0);
+    g_setenv("TMPDIR", tmp, TRUE);
+    gchar *before;
+    gsize len;
+    g_assert_true(g_file_get_contents(img, &before, &len, NULL));
+    BlockBackend *b = drive_open_ok(fmt, img, "snap");
+    g_assert_false(blk_is_read_only(b));
+    /* The overlay is unlinked once open: nothing to leave behind. */
+    g_assert_cmpuint(count_overlays(tmp), ==, 0);
+    uint8_t buf[70000], back[70000];
+    pattern(buf, sizeof(buf), 7);
+    g_assert_cmpint(blk_rw(b, true, 4096 + 3, buf, sizeof(buf)), ==, 0);
+    g_assert_cmpint(blk_rw(b, false, 4096 + 3, back, sizeof(back)), ==, 0);
+    g_assert_cmpmem(back, sizeof(back), buf, sizeof(buf));
+    /* Bytes not written come from the image. */
+    g_assert_cmpint(blk_rw(b, false, 0, back, 4096), ==, 0);
+    g_assert_cmpuint(back[0], ==, 0x5a);
+    g_assert_cmpint(blk_do(b, BLK_REQ_FLUSH, 0, 0, NULL, 0, 0), ==, 0);
+    /* The overlay vmu made and wrote is a sound qcow2 (through its fd). */
+    GDir *fds = g_dir_open("/proc/self/fd", 0, NULL);
+    bool checked = false;
+    for (const char *e; (e = g_dir_read_name(fds));) {
+        char *link = g_strdup_printf("/proc/self/fd/%s", e);
+        char *target = g_file_read_link(link, NULL);
+        if (target && strstr(target, "vmu-snapshot-")) {
+            char *p = g_strdup_printf("/proc/%d/fd/%s", getpid(), e);
+            g_assert_cmpint(run(NULL, "qemu-img", "check", "-U", p, NULL), ==,
+                            0);
+            checked = true;
+            g_free(p);
+        }
+        g_free(target);
+        g_free(link);
+    }
+    g_dir_close(fds);
+    g_assert_true(checked);
+    /* Another reader of the image may come in (it is opened read-only). */
+    char *out;
+    g_assert_cmpint(run(&out, "qemu-img", "info", img, NULL), ==, 0);
+    g_free(out);
+    blk_close_all();
+    gchar *after;
+    g_assert_true(g_file_get_contents(img, &after, &len, NULL));
+    g_assert_true(!memcmp(before, after, len));
+    g_assert_cmpuint(count_overlays(tmp), ==, 0);
+    g_unsetenv("TMPDIR");
+    g_rmdir(tmp);
+    g_free(tmp);
+    g_free(before);
+    g_free(after);
+}
+
+static void test_snapshot_on(void)
+{
+    char *img = fresh("snapon.qcow2", "compat=1.1");
+    check_snapshot(img, "file=%s,format=qcow2,snapshot=on");
+    check_snapshot(img, "file=%s,snapshot=on,cache=none");
+    char *raw = path_of("snapon.raw");
+    g_assert_cmpint(run(NULL, "qemu-img", "convert", "-O", "raw", img, raw,
+                        NULL), ==, 0);
+    check_snapshot(raw, "file=%s,format=raw,snapshot=on");
+    /* A TMPDIR that cannot take the overlay: one clear error. */
+    g_setenv("TMPDIR", "/nonexistent", TRUE);
+    char *msg = drive_error("file=%s,format=raw,snapshot=on", raw);
+    g_assert_nonnull(strstr(msg, "cannot create the temporary overlay"));
+    g_free(msg);
+    g_unsetenv("TMPDIR");
+    g_unlink(raw);
+    g_unlink(img);
+    g_free(raw);
+    g_free(img);
+}
+
+static void test_lock_against_qemu(void)
+{
+    /* vmu holds the image: qemu-img (without -U) and qemu-io stay out. */
+    char *img = fresh("lockq.qcow2", "compat=1.1");
+    BlockBackend *b = drive_open_ok("file=%s,format=qcow2", img, "l");
+    char *out;
+    g_assert_cmpint(run(&out, "qemu-img", "info", img, NULL), !=, 0);
+    g_assert_nonnull(strstr(out, "lock"));
+    g_free(out);
+    g_assert_cmpint(run(&out, "qemu-io", "-c", "read 0 512", img, NULL), !=,
+                    0);
+    g_assert_nonnull(strstr(out, "lock"));
+    g_free(out);
+    g_assert_cmpint(run(&out, "qemu-img", "info", "-U", img, NULL), ==, 0);
+    g_free(out);
+    blk_close_all();
+    g_assert_nonnull(b);
+    g_assert_cmpint(run(NULL, "qemu-img", "info", img, NULL), ==, 0);
+    g_unlink(img);
+    g_free(img);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -669,6 +778,8 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/bad/refcount-at-max", test_refcount_at_max);
     g_test_add_func("/qcow2/bad/encrypted", test_encrypted_refused);
     g_test_add_func("/qcow2/probe", test_probe);
+    g_test_add_func("/qcow2/lock-against-qemu-img", test_lock_against_qemu);
+    g_test_add_func("/qcow2/snapshot-on-temporary-overlay", test_snapshot_on);
     int ret = g_test_run();
     char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
     g_assert_cmpint(system(cmd), !=, -1);
