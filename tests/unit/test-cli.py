@@ -295,7 +295,7 @@ CREATED += [
      "drive=d1: there is no -drive with id 'd1'", ["d.img"]),
     (["QTEST"] + VBLK_DRIVE + ["-device", "virtio-blk-pci,drive=d0",
                                "-device", "virtio-blk-pci,drive=d0"],
-     "drive=d0 is already used by another device", ["d.img"]),
+     "drive 'd0' is already used by virtio-blk-pci", ["d.img"]),
     (["QTEST"] + VBLK_DRIVE + ["-device",
                                "virtio-blk-pci,drive=d0,num-queues=0"],
      "num-queues=0: allowed values are 1 to 64", ["d.img"]),
