@@ -564,7 +564,8 @@ static uint64_t offered_features(const VirtIOBlkConf *c)
     uint64_t f = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
                  1ULL << VIRTIO_BLK_F_GEOMETRY | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
                  1ULL << VIRTIO_BLK_F_TOPOLOGY;
-    if (blk_write_cache_enabled(c->blk)) {
+    /* With CONFIG_WCE the driver may turn the cache on: it needs FLUSH. */
+    if (blk_write_cache_enabled(c->blk) || c->config_wce) {
         f |= 1ULL << VIRTIO_BLK_F_FLUSH;
     }
     if (c->config_wce) {

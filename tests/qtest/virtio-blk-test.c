@@ -179,6 +179,31 @@ static void test_num_queues_default(void)
     stop(&c);
 }
 
+/* write-cache=off: writethrough, the driver may switch it (CONFIG_WCE). */
+static void test_write_cache(void)
+{
+    Ctx c;
+    start(&c, NULL, ",write-cache=off");
+    QVirtioBlk *b = &c.b;
+    uint64_t want = F(BLK_F_FLUSH) | F(BLK_F_CONFIG_WCE);
+    init(&c, base_features | F(BLK_F_CONFIG_WCE), 1);
+    g_assert_cmphex(qvirtio_get_features(&b->dev) & want, ==, want);
+    g_assert_cmpuint(qvirtio_config_readb(&b->dev, BLK_CFG_WRITEBACK), ==, 0);
+    qtest_writeb(c.s, b->dev.device + BLK_CFG_WRITEBACK, 1);
+    g_assert_cmpuint(qvirtio_config_readb(&b->dev, BLK_CFG_WRITEBACK), ==, 1);
+    uint8_t buf[4096];
+    fill(buf, 4096, 0, 4);
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_OUT, 8, buf, 4096), ==, BLK_S_OK);
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_FLUSH, 0, NULL, 0), ==, BLK_S_OK);
+    qtest_writeb(c.s, b->dev.device + BLK_CFG_WRITEBACK, 0);
+    g_assert_cmpuint(qvirtio_config_readb(&b->dev, BLK_CFG_WRITEBACK), ==, 0);
+    /* A reset brings back the command line's setting. */
+    qtest_writeb(c.s, b->dev.device + BLK_CFG_WRITEBACK, 1);
+    g_assert_true(qvblk_reinit(b, base_features | F(BLK_F_CONFIG_WCE)));
+    g_assert_cmpuint(qvirtio_config_readb(&b->dev, BLK_CFG_WRITEBACK), ==, 0);
+    stop(&c);
+}
+
 /* ---- data ---- */
 
 static void test_read_write(void)
@@ -882,6 +907,7 @@ int main(int argc, char **argv)
     setup_tmpfs();
     g_test_add_func("/virtio-blk/config", test_config);
     g_test_add_func("/virtio-blk/config/topology", test_topology);
+    g_test_add_func("/virtio-blk/config/write-cache", test_write_cache);
     g_test_add_func("/virtio-blk/read-write", test_read_write);
     g_test_add_func("/virtio-blk/write-zeroes-discard",
                     test_write_zeroes_discard);
