@@ -690,6 +690,7 @@ static void test_reset_inflight(void)
 typedef struct Qmp {
     int fd;
     GString *rx;
+    GString *events;            /* event lines seen while waiting */
 } Qmp;
 
 static char *qmp_line(Qmp *q)
@@ -718,6 +719,7 @@ static char *qmp_cmd(Qmp *q, const char *cmd)
         if (strstr(line, "\"return\"") || strstr(line, "\"error\"")) {
             return line;
         }
+        g_string_append_printf(q->events, "%s\n", line);
         g_free(line);
     }
 }
@@ -727,6 +729,7 @@ static void qmp_connect(Qmp *q, const char *path)
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
     q->rx = g_string_new(NULL);
+    q->events = g_string_new(NULL);
     for (unsigned t = 0; ; t++) {
         q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
@@ -740,6 +743,17 @@ static void qmp_connect(Qmp *q, const char *path)
     setsockopt(q->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     g_free(qmp_line(q));                /* the greeting */
     g_free(qmp_cmd(q, "{\"execute\":\"qmp_capabilities\"}\n"));
+}
+
+/* "key": "value" in text, with or without the space (QEMU, json-glib). */
+static bool json_has(const char *text, const char *key, const char *value)
+{
+    char *a = g_strdup_printf("\"%s\": %s", key, value);
+    char *b = g_strdup_printf("\"%s\":%s", key, value);
+    bool ok = strstr(text, a) || strstr(text, b);
+    g_free(a);
+    g_free(b);
+    return ok;
 }
 
 static bool qmp_status_is(Qmp *q, const char *status)
@@ -847,6 +861,13 @@ static void test_werror_stop(const void *data)
     g_assert_cmpuint(t, <, 3000);
     g_assert_cmpuint(qtest_readw(c.s, b->vq[0]->used + 2), ==, 0);
     g_assert_cmpuint(qtest_readb(c.s, b->status[0][1]), ==, 0xff);
+    /* QMP heard which disk failed and why. */
+    char *ev = strstr(q.events->str, "BLOCK_IO_ERROR");
+    g_assert_nonnull(ev);
+    g_assert_true(json_has(ev, "device", "\"d0\""));
+    g_assert_true(json_has(ev, "operation", "\"write\""));
+    g_assert_true(json_has(ev, "action", "\"stop\""));
+    g_assert_true(json_has(ev, "nospace", "true"));
 
     /* Room again, resume: the write is retried and succeeds. */
     g_assert_cmpint(g_unlink(filler), ==, 0);
@@ -864,6 +885,7 @@ static void test_werror_stop(const void *data)
 
     close(q.fd);
     g_string_free(q.rx, TRUE);
+    g_string_free(q.events, TRUE);
     qvblk_free(&c.b);
     qtest_quit(c.s);
     g_unlink(c.img);
