@@ -12,7 +12,6 @@
 #include "hw/virtio/virtio-pci.h"
 #include "system/drive.h"
 #include "system/machine.h"
-#include "system/options.h"
 #include "system/registry.h"
 
 /* QEMU's default for both: the block layer's largest request. */
@@ -162,18 +161,8 @@ static bool virtio_blk_pci_check(const Opts *o, Error **errp)
                    "no -blockdev with node-name '%s'", drive, drive, drive);
         return false;
     }
-    GPtrArray *devs = options_lists()[TYPE_KIND_DEVICE];
-    for (unsigned i = 0; i < devs->len; i++) {
-        const Opts *other = g_ptr_array_index(devs, i);
-        if (other == o) {
-            break;
-        }
-        if (!g_strcmp0(opts_get(other, "drive"), drive)) {
-            opts_error(o, errp, "drive=%s is already used by another "
-                       "device; a drive has one device", drive);
-            return false;
-        }
-    }
+    /* A second device on the drive fails at blk_attach_dev: -hda IMG
+     * -hda IMG is one problem (the drive id), said by the drive. */
     uint64_t nq = opts_get_number(o, "num-queues", 1);
     if (nq < 1 || nq > VIRTIO_BLK_MAX_QUEUES) {
         opts_error(o, errp, "num-queues=%" PRIu64 ": allowed values are 1 "

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hw/block/virtio-blk.h"
+#include "monitor/monitor.h"
 #include "system/main-loop.h"
 #include "system/runstate.h"
 #include "util/trace.h"
@@ -177,6 +178,22 @@ static const char *req_type_name(uint32_t type)
     return "request";
 }
 
+/* QMP's BLOCK_IO_ERROR as QEMU sends it (libvirt records the disk's error
+ * from it), before the STOP a stop policy brings. */
+static void io_error_event(VirtIOBlock *s, bool is_read, const char *action,
+                           int ret)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "device", blk_name(s->blk));
+    json_object_set_string_member(o, "operation", is_read ? "read" : "write");
+    json_object_set_string_member(o, "action", action);
+    json_object_set_boolean_member(o, "nospace", ret == -ENOSPC);
+    json_object_set_string_member(o, "reason", g_strerror(-ret));
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(n, o);
+    monitor_event("BLOCK_IO_ERROR", n);
+}
+
 /* ret < 0: the policy of werror= (writes) or rerror= (reads) decides. */
 static void req_finish(VirtIOBlockReq *req)
 {
@@ -193,6 +210,8 @@ static void req_finish(VirtIOBlockReq *req)
     trace(virtio_blk_req_error, "%s %s sector %" PRIu64 " ret %d action %s",
           s->conf.name, req_type_name(req->type), req->sector, ret,
           stop ? "stop" : a == BLOCK_ERR_IGNORE ? "ignore" : "report");
+    io_error_event(s, is_read, stop ? "stop" : a == BLOCK_ERR_IGNORE ?
+                   "ignore" : "report", ret);
     if (stop) {
         error_report_ratelimited(&s->error_rl, "%s: %s at sector %" PRIu64
                                  " failed: %s; the VM is stopped (%s=%s): "
@@ -564,7 +583,8 @@ static uint64_t offered_features(const VirtIOBlkConf *c)
     uint64_t f = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
                  1ULL << VIRTIO_BLK_F_GEOMETRY | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
                  1ULL << VIRTIO_BLK_F_TOPOLOGY;
-    if (blk_write_cache_enabled(c->blk)) {
+    /* With CONFIG_WCE the driver may turn the cache on: it needs FLUSH. */
+    if (blk_write_cache_enabled(c->blk) || c->config_wce) {
         f |= 1ULL << VIRTIO_BLK_F_FLUSH;
     }
     if (c->config_wce) {

@@ -179,6 +179,31 @@ static void test_num_queues_default(void)
     stop(&c);
 }
 
+/* write-cache=off: writethrough, the driver may switch it (CONFIG_WCE). */
+static void test_write_cache(void)
+{
+    Ctx c;
+    start(&c, NULL, ",write-cache=off");
+    QVirtioBlk *b = &c.b;
+    uint64_t want = F(BLK_F_FLUSH) | F(BLK_F_CONFIG_WCE);
+    init(&c, base_features | F(BLK_F_CONFIG_WCE), 1);
+    g_assert_cmphex(qvirtio_get_features(&b->dev) & want, ==, want);
+    g_assert_cmpuint(qvirtio_config_readb(&b->dev, BLK_CFG_WRITEBACK), ==, 0);
+    qtest_writeb(c.s, b->dev.device + BLK_CFG_WRITEBACK, 1);
+    g_assert_cmpuint(qvirtio_config_readb(&b->dev, BLK_CFG_WRITEBACK), ==, 1);
+    uint8_t buf[4096];
+    fill(buf, 4096, 0, 4);
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_OUT, 8, buf, 4096), ==, BLK_S_OK);
+    g_assert_cmpint(qvblk_req(b, 0, BLK_T_FLUSH, 0, NULL, 0), ==, BLK_S_OK);
+    qtest_writeb(c.s, b->dev.device + BLK_CFG_WRITEBACK, 0);
+    g_assert_cmpuint(qvirtio_config_readb(&b->dev, BLK_CFG_WRITEBACK), ==, 0);
+    /* A reset brings back the command line's setting. */
+    qtest_writeb(c.s, b->dev.device + BLK_CFG_WRITEBACK, 1);
+    g_assert_true(qvblk_reinit(b, base_features | F(BLK_F_CONFIG_WCE)));
+    g_assert_cmpuint(qvirtio_config_readb(&b->dev, BLK_CFG_WRITEBACK), ==, 0);
+    stop(&c);
+}
+
 /* ---- data ---- */
 
 static void test_read_write(void)
@@ -665,6 +690,7 @@ static void test_reset_inflight(void)
 typedef struct Qmp {
     int fd;
     GString *rx;
+    GString *events;            /* event lines seen while waiting */
 } Qmp;
 
 static char *qmp_line(Qmp *q)
@@ -693,6 +719,7 @@ static char *qmp_cmd(Qmp *q, const char *cmd)
         if (strstr(line, "\"return\"") || strstr(line, "\"error\"")) {
             return line;
         }
+        g_string_append_printf(q->events, "%s\n", line);
         g_free(line);
     }
 }
@@ -702,6 +729,7 @@ static void qmp_connect(Qmp *q, const char *path)
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
     q->rx = g_string_new(NULL);
+    q->events = g_string_new(NULL);
     for (unsigned t = 0; ; t++) {
         q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
@@ -715,6 +743,17 @@ static void qmp_connect(Qmp *q, const char *path)
     setsockopt(q->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     g_free(qmp_line(q));                /* the greeting */
     g_free(qmp_cmd(q, "{\"execute\":\"qmp_capabilities\"}\n"));
+}
+
+/* "key": "value" in text, with or without the space (QEMU, json-glib). */
+static bool json_has(const char *text, const char *key, const char *value)
+{
+    char *a = g_strdup_printf("\"%s\": %s", key, value);
+    char *b = g_strdup_printf("\"%s\":%s", key, value);
+    bool ok = strstr(text, a) || strstr(text, b);
+    g_free(a);
+    g_free(b);
+    return ok;
 }
 
 static bool qmp_status_is(Qmp *q, const char *status)
@@ -822,6 +861,13 @@ static void test_werror_stop(const void *data)
     g_assert_cmpuint(t, <, 3000);
     g_assert_cmpuint(qtest_readw(c.s, b->vq[0]->used + 2), ==, 0);
     g_assert_cmpuint(qtest_readb(c.s, b->status[0][1]), ==, 0xff);
+    /* QMP heard which disk failed and why. */
+    char *ev = strstr(q.events->str, "BLOCK_IO_ERROR");
+    g_assert_nonnull(ev);
+    g_assert_true(json_has(ev, "device", "\"d0\""));
+    g_assert_true(json_has(ev, "operation", "\"write\""));
+    g_assert_true(json_has(ev, "action", "\"stop\""));
+    g_assert_true(json_has(ev, "nospace", "true"));
 
     /* Room again, resume: the write is retried and succeeds. */
     g_assert_cmpint(g_unlink(filler), ==, 0);
@@ -839,6 +885,7 @@ static void test_werror_stop(const void *data)
 
     close(q.fd);
     g_string_free(q.rx, TRUE);
+    g_string_free(q.events, TRUE);
     qvblk_free(&c.b);
     qtest_quit(c.s);
     g_unlink(c.img);
@@ -882,6 +929,7 @@ int main(int argc, char **argv)
     setup_tmpfs();
     g_test_add_func("/virtio-blk/config", test_config);
     g_test_add_func("/virtio-blk/config/topology", test_topology);
+    g_test_add_func("/virtio-blk/config/write-cache", test_write_cache);
     g_test_add_func("/virtio-blk/read-write", test_read_write);
     g_test_add_func("/virtio-blk/write-zeroes-discard",
                     test_write_zeroes_discard);
