@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hw/block/virtio-blk.h"
+#include "system/bootdevice.h"
 #include "hw/virtio/virtio-pci.h"
 #include "system/drive.h"
 #include "system/machine.h"
@@ -326,7 +327,16 @@ static bool virtio_blk_pci_create(const Opts *o, Error **errp)
         return false;
     }
     virtio_blk_set_devfn(s, proxy->pci.devfn);
-    return true;
+    /* The path QEMU gives virtio-blk in bootorder, which SeaBIOS matches. */
+    char *dev = pci_device_fw_path(&proxy->pci);
+    char *path = g_strdup_printf("%s/disk@0,0", dev);
+    char *owner = id ? g_strdup_printf("virtio-blk-pci %s", id) :
+                  g_strdup_printf("virtio-blk-pci (drive %s)", drive);
+    bool ok = boot_device_add(conf.bootindex, path, owner, errp);
+    g_free(owner);
+    g_free(path);
+    g_free(dev);
+    return ok;
 }
 
 static const TypeInfo virtio_blk_pci_info = {

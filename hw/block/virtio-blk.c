@@ -667,13 +667,3 @@ void virtio_blk_set_devfn(VirtIOBlock *s, int devfn)
 {
     s->devfn = devfn;
 }
-
-void virtio_blk_foreach_bootindex(void (*fn)(int32_t bootindex, int devfn,
-                                             void *opaque), void *opaque)
-{
-    for (VirtIOBlock *s = all_devices; s; s = s->next_dev) {
-        if (s->conf.bootindex >= 0) {
-            fn(s->conf.bootindex, s->devfn, opaque);
-        }
-    }
-}

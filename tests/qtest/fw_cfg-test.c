@@ -4,7 +4,9 @@
  * keys.  Runs against vmu and QEMU's pc (same ports, same layout).
  */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libqtest.h"
 
@@ -166,17 +168,27 @@ static void test_boot_options(void)
     qtest_quit(s);
 }
 
-/* bootindex= of two NICs, lowest first, and strict=on's HALT line: the
- * paths SeaBIOS matches its devices against (OpenFirmware names). */
+/* bootindex= of two NICs and a disk, lowest first, and strict=on's HALT
+ * line: the paths SeaBIOS matches its devices against (OpenFirmware
+ * names from the PCI class). */
 static void test_bootorder(void)
 {
-    QTestState *s = qtest_init(
+    gchar *img = NULL;
+    GError *err = NULL;
+    int fd = g_file_open_tmp("fw_cfg-test-XXXXXX.img", &img, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(ftruncate(fd, 1 << 20), ==, 0);
+    close(fd);
+    QTestState *s = qtest_initf(
         "-netdev user,id=n0 -device virtio-net-pci,netdev=n0,addr=4,"
         "bootindex=2 -netdev user,id=n1 -device virtio-net-pci,netdev=n1,"
-        "addr=5,bootindex=1 -boot strict=on");
+        "addr=5,bootindex=1 -drive if=none,id=d0,file=%s,format=raw "
+        "-device virtio-blk-pci,drive=d0,addr=6,bootindex=0 -boot strict=on",
+        img);
     uint32_t size = 0;
     uint16_t sel = fw_cfg_find(s, "bootorder", &size);
-    static const char want[] = "/pci@i0cf8/ethernet@5/ethernet-phy@0\n"
+    static const char want[] = "/pci@i0cf8/scsi@6/disk@0,0\n"
+                               "/pci@i0cf8/ethernet@5/ethernet-phy@0\n"
                                "/pci@i0cf8/ethernet@4/ethernet-phy@0\n"
                                "HALT";
     g_assert_cmpuint(size, ==, sizeof(want));
@@ -184,6 +196,8 @@ static void test_bootorder(void)
     fw_cfg_read(s, sel, got, size);
     g_assert_cmpstr(got, ==, want);
     qtest_quit(s);
+    g_unlink(img);
+    g_free(img);
 }
 
 static void test_user_file(void)

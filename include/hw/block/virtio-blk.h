@@ -68,14 +68,7 @@ typedef struct VirtIOBlkConf {
 /* The virtio device on conf->blk (attached already); NULL with errp set. */
 VirtIOBlock *virtio_blk_new(const VirtIOBlkConf *conf, Error **errp);
 VirtIODevice *virtio_blk_vdev(VirtIOBlock *s);
-
-/*
- * The firmware's hook for bootindex= (fw_cfg "bootorder"): calls fn for
- * every virtio-blk-pci that has one, in creation order, with its PCI
- * devfn.  A firmware path for SeaBIOS is /pci@i0cf8/scsi@SLOT[,FN]/disk@0,0.
- */
+/* Where the transport put it (for its errors and traces). */
 void virtio_blk_set_devfn(VirtIOBlock *s, int devfn);
-void virtio_blk_foreach_bootindex(void (*fn)(int32_t bootindex, int devfn,
-                                             void *opaque), void *opaque);
 
 #endif
