@@ -119,8 +119,10 @@ void blk_submit(BlockBackend *blk, BlockRequest *req)
           G_GUINT64_FORMAT " flags 0x%x", blk->name,
           req->type <= BLK_REQ_WRITE_ZEROES ? req_names[req->type] : "?",
           req->offset, req->bytes, req->flags);
-    if (!pool) {
-        pool = g_thread_pool_new(blk_worker, NULL, BLK_WORKERS, FALSE, NULL);
+    /* Devices may submit from several threads (one per queue). */
+    if (g_once_init_enter(&pool)) {
+        g_once_init_leave(&pool, g_thread_pool_new(blk_worker, NULL,
+                                                   BLK_WORKERS, FALSE, NULL));
     }
     BlkWork *w = g_new(BlkWork, 1);
     w->blk = blk;

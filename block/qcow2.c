@@ -357,9 +357,10 @@ static bool open_backing(BlockDriverState *bs, Qcow2Header *h, const Opts *o,
         return false;
     }
     const char *path = g_str_has_prefix(name, "file:") ? name + 5 : name;
+    char *dir = g_path_get_dirname(bs->filename);
     char *full = g_path_is_absolute(path) ? g_strdup(path) :
-                 g_build_filename(g_path_get_dirname(bs->filename), path,
-                                  NULL);
+                 g_build_filename(dir, path, NULL);
+    g_free(dir);
     if (backing_depth >= 32) {
         opts_error(o, errp, "the backing chain of '%s' is longer than 32 "
                    "images (does an image name itself?)", bs->filename);
