@@ -210,6 +210,8 @@ static void write_pattern_set(Mirror *m, uint64_t cluster)
 }
 
 static uint64_t peek64(const char *img, uint64_t off);
+/* How check_vmu_writes opens the image. */
+static const char *write_drive = "file=%s,format=qcow2,discard=unmap";
 
 static void check_vmu_writes(const char *create_opts, uint64_t size,
                              uint64_t cluster, unsigned spread, uint64_t big)
@@ -218,8 +220,8 @@ static void check_vmu_writes(const char *create_opts, uint64_t size,
     char *sz = g_strdup_printf("%" G_GUINT64_FORMAT, size);
     create_qcow2(img, create_opts, sz);
     uint64_t reftable = peek64(img, 48);
-    Mirror m = { drive_open_ok("file=%s,format=qcow2,discard=unmap", img,
-                               "w"), g_malloc0(size), size };
+    Mirror m = { drive_open_ok(write_drive, img, "w"), g_malloc0(size),
+                 size };
     write_pattern_set(&m, cluster);
     /* Far apart: new L2 tables and refcount blocks (and a bigger table). */
     for (unsigned i = 0; i < spread; i++) {
@@ -237,7 +239,7 @@ static void check_vmu_writes(const char *create_opts, uint64_t size,
     }
 
     /* Open again: what was written reads back; discard frees clusters. */
-    m.blk = drive_open_ok("file=%s,format=qcow2,discard=unmap", img, "w");
+    m.blk = drive_open_ok(write_drive, img, "w");
     uint64_t len;
     uint8_t *back = read_all(m.blk, &len);
     g_assert_cmpmem(back, len, m.data, m.len);
@@ -276,6 +278,16 @@ static void test_write_refcount_bits(void)
 {
     check_vmu_writes("compat=1.1,refcount_bits=8", 8 << 20, 65536, 4, 0);
     check_vmu_writes("compat=1.1,refcount_bits=64", 8 << 20, 65536, 4, 0);
+}
+
+static void test_write_cache_none_io_uring(void)
+{
+    /* O_DIRECT: metadata updates of 2 and 8 bytes go through bounces. */
+    write_drive = "file=%s,format=qcow2,discard=unmap,cache=none,"
+                  "aio=io_uring";
+    check_vmu_writes("compat=1.1", 8 << 20, 65536, 4, 0);
+    check_vmu_writes("compat=1.1,cluster_size=4096", 8 << 20, 4096, 4, 0);
+    write_drive = "file=%s,format=qcow2,discard=unmap";
 }
 
 static void test_write_lazy_refcounts(void)
@@ -768,6 +780,8 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/write/refcount-bits-8-64",
                     test_write_refcount_bits);
     g_test_add_func("/qcow2/write/lazy-refcounts", test_write_lazy_refcounts);
+    g_test_add_func("/qcow2/write/cache-none-io-uring",
+                    test_write_cache_none_io_uring);
     g_test_add_func("/qcow2/write/over-zero-and-compressed",
                     test_write_over_qemu_data);
     g_test_add_func("/qcow2/backing", test_backing);
