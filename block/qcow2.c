@@ -722,7 +722,9 @@ static int zero_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
         /* Discard is a hint: parts of clusters stay as they are. */
         return m->discard ? 0 : zero_partial(bs, guest, n);
     }
-    if (s->version < 3 && (bs->backing || !m->discard)) {
+    bool v2_unmap = s->version < 3 && !bs->backing &&
+                    (m->discard || m->may_unmap);
+    if (s->version < 3 && !v2_unmap) {
         /* No zero flag in version 2: unmapping would show the backing. */
         return m->discard ? 0 : zero_partial(bs, guest, n);
     }
@@ -732,7 +734,8 @@ static int zero_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
     Qcow2ClusterType type = qcow2_entry_type(s, entry);
     uint64_t new_entry;
     bool keep = false;
-    if (m->discard) {
+    if (m->discard || v2_unmap) {
+        /* Unallocated reads zeroes when there is no backing file. */
         new_entry = bs->backing ? QCOW2_OFLAG_ZERO : 0;
     } else if (!m->may_unmap && entry_writable(s, entry)) {
         new_entry = entry | QCOW2_OFLAG_ZERO;   /* keep the host cluster */

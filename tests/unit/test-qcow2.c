@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-glib/json-glib.h>
+
 #include "block-test-util.h"
 
 static char *tmpdir;
@@ -155,6 +157,36 @@ static void test_read_qemu_images(void)
     }
 }
 
+/* qemu-img map's entry for guest offset off: present, zero, data. */
+static void qemu_img_map_at(const char *img, uint64_t off, bool *present,
+                            bool *zero, bool *data)
+{
+    char *sout = NULL;
+    char *argv[] = { "qemu-img", "map", "--output=json", (char *)img, NULL };
+    int status;
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &sout,
+                               NULL, &status, NULL));
+    JsonParser *p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, sout, -1, NULL));
+    JsonArray *a = json_node_get_array(json_parser_get_root(p));
+    bool found = false;
+    for (unsigned i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *o = json_array_get_object_element(a, i);
+        uint64_t start = json_object_get_int_member(o, "start");
+        uint64_t len = json_object_get_int_member(o, "length");
+        if (off >= start && off < start + len) {
+            *present = json_object_get_boolean_member(o, "present");
+            *zero = json_object_get_boolean_member(o, "zero");
+            *data = json_object_get_boolean_member(o, "data");
+            found = true;
+        }
+    }
+    g_assert_true(found);
+    g_object_unref(p);
+    g_free(sout);
+}
+
 /* Writes through vmu, mirrored in a raw file qemu-img compares against. */
 typedef struct Mirror {
     BlockBackend *blk;
@@ -237,6 +269,17 @@ static void check_vmu_writes(const char *create_opts, uint64_t size,
     if (cluster == 512) {
         g_assert_cmpuint(peek64(img, 48), !=, reftable);    /* it grew */
     }
+    /* As qemu-img maps it: data where written, zero clusters (v3) where
+     * zeroed, nothing where nothing was written. */
+    bool present, zero, data;
+    qemu_img_map_at(img, 5 * cluster, &present, &zero, &data);
+    g_assert_true(present && data && !zero);
+    qemu_img_map_at(img, 6 * cluster, &present, &zero, &data);
+    g_assert_true(zero && !data);
+    g_assert_true(present == !strstr(create_opts, "compat=0.10"));
+    qemu_img_map_at(img, 13 * cluster + cluster / 2, &present, &zero,
+                    &data);
+    g_assert_true(!present && zero && !data);
 
     /* Open again: what was written reads back; discard frees clusters. */
     m.blk = drive_open_ok(write_drive, img, "w");
