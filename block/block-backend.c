@@ -203,6 +203,12 @@ bool blk_attach_dev(BlockBackend *blk, const char *dev_name, Error **errp)
                    "device", blk->name, blk->dev);
         return false;
     }
+    if (blk->root->has_parent) {
+        error_setg(errp, "block node '%s' is the file or backing node of "
+                   "another node, which would see its writes as corruption; "
+                   "give the device the top node", blk->name);
+        return false;
+    }
     blk->dev = g_strdup(dev_name);
     return true;
 }

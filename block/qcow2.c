@@ -341,6 +341,7 @@ static bool open_backing(BlockDriverState *bs, Qcow2Header *h, const Opts *o,
             return false;
         }
         bs->backing->refcnt++;
+        bs->backing->has_parent = true;
         return true;
     }
     if (!h->backing_offset || !h->backing_size) {
