@@ -574,24 +574,59 @@ static int for_each_piece(BlockDriverState *bs, uint64_t offset,
     return ret;
 }
 
-static int read_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
-                    struct iovec *iov, int niov, void *opaque)
+/*
+ * Lock held: how many bytes from guest (the first n of them in one
+ * cluster, whose entry is given) map to consecutive host clusters with
+ * entries like it (NORMAL; COPIED too if copied), up to max.
+ */
+static uint64_t run_length(BlockDriverState *bs, uint64_t guest, uint64_t n,
+                           uint64_t max, uint64_t entry, bool copied)
 {
     Qcow2State *s = bs->opaque;
-    uint64_t entry;
-    g_rw_lock_reader_lock(&s->lock);
-    int ret = qcow2_get_entry(bs, guest, &entry);
-    if (!ret) {
-        ret = read_piece(bs, entry, guest, n, iov, niov);
+    uint64_t start = guest & ~(s->cluster_size - 1);
+    uint64_t host0 = entry & QCOW2_OFFSET_MASK;
+    while (n < max) {
+        uint64_t next = guest + n, e;
+        if (qcow2_get_entry(bs, next, &e) < 0 ||
+            qcow2_entry_type(s, e) != QCOW2_CLUSTER_NORMAL ||
+            (copied && !(e & QCOW2_OFLAG_COPIED)) ||
+            (e & QCOW2_OFFSET_MASK) != host0 + (next - start)) {
+            break;
+        }
+        n += MIN(max - n, s->cluster_size);
     }
-    g_rw_lock_reader_unlock(&s->lock);
-    return ret;
+    return n;
 }
 
 static int qcow2_preadv(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                         struct iovec *iov, int niov)
 {
-    return for_each_piece(bs, offset, bytes, iov, niov, read_one, NULL);
+    Qcow2State *s = bs->opaque;
+    if (offset > s->size || bytes > s->size - offset) {
+        return -EINVAL;
+    }
+    struct iovec *part = g_new(struct iovec, MAX(niov, 1));
+    uint64_t done = 0;
+    int ret = 0;
+    while (done < bytes && !ret) {
+        uint64_t guest = offset + done, entry;
+        uint64_t n = MIN(bytes - done,
+                         s->cluster_size - (guest & (s->cluster_size - 1)));
+        g_rw_lock_reader_lock(&s->lock);
+        ret = qcow2_get_entry(bs, guest, &entry);
+        if (!ret && qcow2_entry_type(s, entry) == QCOW2_CLUSTER_NORMAL) {
+            /* Consecutive host clusters: one read. */
+            n = run_length(bs, guest, n, bytes - done, entry, false);
+        }
+        int np = ret ? 0 : bdrv_iov_slice(iov, niov, done, n, part, niov);
+        if (!ret) {
+            ret = np < 0 ? -EINVAL : read_piece(bs, entry, guest, n, part, np);
+        }
+        g_rw_lock_reader_unlock(&s->lock);
+        done += n;
+    }
+    g_free(part);
+    return ret;
 }
 
 static bool entry_writable(const Qcow2State *s, uint64_t entry)
@@ -665,24 +700,14 @@ static int write_allocating(BlockDriverState *bs, uint64_t entry,
     return ret;
 }
 
+/* Exclusive lock: one cluster's piece, allocating if it must. */
 static int write_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
                      struct iovec *iov, int niov, void *opaque)
 {
     Qcow2State *s = bs->opaque;
     uint64_t entry;
-    g_rw_lock_reader_lock(&s->lock);
-    int ret = qcow2_get_entry(bs, guest, &entry);
-    if (!ret && entry_writable(s, entry)) {
-        ret = write_in_place(bs, entry, guest, n, iov, niov);
-        g_rw_lock_reader_unlock(&s->lock);
-        return ret;
-    }
-    g_rw_lock_reader_unlock(&s->lock);
-    if (ret < 0) {
-        return ret;
-    }
     g_rw_lock_writer_lock(&s->lock);
-    ret = qcow2_get_entry(bs, guest, &entry);
+    int ret = qcow2_get_entry(bs, guest, &entry);
     if (!ret) {
         ret = entry_writable(s, entry) ?
               write_in_place(bs, entry, guest, n, iov, niov) :
@@ -695,7 +720,39 @@ static int write_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
 static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset,
                          uint64_t bytes, struct iovec *iov, int niov)
 {
-    return for_each_piece(bs, offset, bytes, iov, niov, write_one, NULL);
+    Qcow2State *s = bs->opaque;
+    if (offset > s->size || bytes > s->size - offset) {
+        return -EINVAL;
+    }
+    struct iovec *part = g_new(struct iovec, MAX(niov, 1));
+    uint64_t done = 0;
+    int ret = 0;
+    while (done < bytes && !ret) {
+        uint64_t guest = offset + done, entry;
+        uint64_t n = MIN(bytes - done,
+                         s->cluster_size - (guest & (s->cluster_size - 1)));
+        /* Clusters this image owns: written in place, shared lock. */
+        g_rw_lock_reader_lock(&s->lock);
+        ret = qcow2_get_entry(bs, guest, &entry);
+        bool in_place = !ret && entry_writable(s, entry);
+        if (in_place) {
+            n = run_length(bs, guest, n, bytes - done, entry, true);
+        }
+        int np = bdrv_iov_slice(iov, niov, done, n, part, niov);
+        if (np < 0 && !ret) {
+            ret = -EINVAL;
+        }
+        if (in_place && !ret) {
+            ret = write_in_place(bs, entry, guest, n, part, np);
+        }
+        g_rw_lock_reader_unlock(&s->lock);
+        if (!in_place && !ret) {
+            ret = write_one(bs, guest, n, part, np, NULL);
+        }
+        done += n;
+    }
+    g_free(part);
+    return ret;
 }
 
 /* A piece of a cluster: zeroes written as data. */

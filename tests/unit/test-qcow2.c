@@ -235,6 +235,7 @@ static void write_pattern_set(Mirror *m, uint64_t cluster)
     mirror_write(m, cluster - 100, 300, 3);         /* across clusters */
     mirror_write(m, 5 * cluster, 7 * cluster, 4);   /* many at once */
     mirror_write(m, 5 * cluster + 17, 100, 5);      /* overwrite in place */
+    mirror_write(m, 5 * cluster + 99, 5 * cluster, 7);  /* a run, in place */
     mirror_write(m, m->len - 4096, 4096, 6);        /* the last bytes */
     mirror_zero(m, 6 * cluster, 2 * cluster, true); /* whole clusters */
     mirror_zero(m, 8 * cluster + 10, 20, false);    /* part of one */
