@@ -598,37 +598,6 @@ static uint64_t run_length(BlockDriverState *bs, uint64_t guest, uint64_t n,
     return n;
 }
 
-static int qcow2_preadv(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-                        struct iovec *iov, int niov)
-{
-    Qcow2State *s = bs->opaque;
-    if (offset > s->size || bytes > s->size - offset) {
-        return -EINVAL;
-    }
-    struct iovec *part = g_new(struct iovec, MAX(niov, 1));
-    uint64_t done = 0;
-    int ret = 0;
-    while (done < bytes && !ret) {
-        uint64_t guest = offset + done, entry;
-        uint64_t n = MIN(bytes - done,
-                         s->cluster_size - (guest & (s->cluster_size - 1)));
-        g_rw_lock_reader_lock(&s->lock);
-        ret = qcow2_get_entry(bs, guest, &entry);
-        if (!ret && qcow2_entry_type(s, entry) == QCOW2_CLUSTER_NORMAL) {
-            /* Consecutive host clusters: one read. */
-            n = run_length(bs, guest, n, bytes - done, entry, false);
-        }
-        int np = ret ? 0 : bdrv_iov_slice(iov, niov, done, n, part, niov);
-        if (!ret) {
-            ret = np < 0 ? -EINVAL : read_piece(bs, entry, guest, n, part, np);
-        }
-        g_rw_lock_reader_unlock(&s->lock);
-        done += n;
-    }
-    g_free(part);
-    return ret;
-}
-
 static bool entry_writable(const Qcow2State *s, uint64_t entry)
 {
     return qcow2_entry_type(s, entry) == QCOW2_CLUSTER_NORMAL &&
@@ -717,8 +686,13 @@ static int write_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
     return ret;
 }
 
-static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset,
-                         uint64_t bytes, struct iovec *iov, int niov)
+/*
+ * Reads, and writes into clusters this image owns, take the lock shared,
+ * a run of consecutive host clusters at a time; a write that needs a
+ * cluster allocated or copied takes it exclusive (write_one).
+ */
+static int qcow2_rw(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                    struct iovec *iov, int niov, bool write)
 {
     Qcow2State *s = bs->opaque;
     if (offset > s->size || bytes > s->size - offset) {
@@ -731,28 +705,42 @@ static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset,
         uint64_t guest = offset + done, entry;
         uint64_t n = MIN(bytes - done,
                          s->cluster_size - (guest & (s->cluster_size - 1)));
-        /* Clusters this image owns: written in place, shared lock. */
         g_rw_lock_reader_lock(&s->lock);
         ret = qcow2_get_entry(bs, guest, &entry);
-        bool in_place = !ret && entry_writable(s, entry);
-        if (in_place) {
-            n = run_length(bs, guest, n, bytes - done, entry, true);
+        bool run = !ret && (write ? entry_writable(s, entry) :
+                            qcow2_entry_type(s, entry) ==
+                            QCOW2_CLUSTER_NORMAL);
+        if (run) {
+            n = run_length(bs, guest, n, bytes - done, entry, write);
         }
         int np = bdrv_iov_slice(iov, niov, done, n, part, niov);
         if (np < 0 && !ret) {
             ret = -EINVAL;
         }
-        if (in_place && !ret) {
-            ret = write_in_place(bs, entry, guest, n, part, np);
+        if (!ret && (run || !write)) {
+            ret = write ? write_in_place(bs, entry, guest, n, part, np)
+                        : read_piece(bs, entry, guest, n, part, np);
         }
         g_rw_lock_reader_unlock(&s->lock);
-        if (!in_place && !ret) {
+        if (!ret && write && !run) {
             ret = write_one(bs, guest, n, part, np, NULL);
         }
         done += n;
     }
     g_free(part);
     return ret;
+}
+
+static int qcow2_preadv(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                        struct iovec *iov, int niov)
+{
+    return qcow2_rw(bs, offset, bytes, iov, niov, false);
+}
+
+static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset,
+                         uint64_t bytes, struct iovec *iov, int niov)
+{
+    return qcow2_rw(bs, offset, bytes, iov, niov, true);
 }
 
 /* A piece of a cluster: zeroes written as data. */
