@@ -408,16 +408,9 @@ static bool qcow2_open(BlockDriverState *bs, const Opts *opts, Error **errp)
               check_layout(bs, s, &h, opts, errp) &&
               load_tables(bs, s, opts, errp) &&
               open_backing(bs, &h, opts, errp);
-    if (ok && !bs->read_only && s->autoclear) {
-        /* Bitmaps and the like vmu does not keep current: drop them. */
-        uint64_t zero = 0;
-        int ret = bdrv_pwrite(bs->file, QH_AUTOCLEAR, &zero, 8);
-        if (ret < 0) {
-            opts_error(opts, errp, "cannot write the header of '%s': %s",
-                       bs->filename, g_strerror(-ret));
-            ok = false;
-        }
-    }
+    /* Bitmaps and the like vmu does not keep current: dropped when the
+     * image first changes (opening it changes nothing). */
+    s->autoclear_pending = ok && !bs->read_only && s->autoclear;
     if (ok) {
         int64_t len = bdrv_getlength(bs->file);
         s->free_hint = (len + s->cluster_size - 1) & ~(s->cluster_size - 1);
@@ -737,10 +730,31 @@ static int qcow2_preadv(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return qcow2_rw(bs, offset, bytes, iov, niov, false);
 }
 
+/* Before the first change: clear the autoclear bits (see qcow2_open). */
+static int autoclear_drop(BlockDriverState *bs)
+{
+    Qcow2State *s = bs->opaque;
+    if (!g_atomic_int_get(&s->autoclear_pending)) {
+        return 0;
+    }
+    int ret = 0;
+    g_rw_lock_writer_lock(&s->lock);
+    if (s->autoclear_pending) {
+        uint64_t zero = 0;
+        ret = bdrv_pwrite(bs->file, QH_AUTOCLEAR, &zero, 8);
+        if (!ret) {
+            g_atomic_int_set(&s->autoclear_pending, 0);
+        }
+    }
+    g_rw_lock_writer_unlock(&s->lock);
+    return ret;
+}
+
 static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset,
                          uint64_t bytes, struct iovec *iov, int niov)
 {
-    return qcow2_rw(bs, offset, bytes, iov, niov, true);
+    int ret = autoclear_drop(bs);
+    return ret ? ret : qcow2_rw(bs, offset, bytes, iov, niov, true);
 }
 
 /* A piece of a cluster: zeroes written as data. */
@@ -807,14 +821,18 @@ static int qcow2_write_zeroes(BlockDriverState *bs, uint64_t offset,
                               uint64_t bytes, bool may_unmap)
 {
     ZeroMode m = { false, may_unmap };
-    return for_each_piece(bs, offset, bytes, NULL, 0, zero_one, &m);
+    int ret = autoclear_drop(bs);
+    return ret ? ret : for_each_piece(bs, offset, bytes, NULL, 0, zero_one,
+                                      &m);
 }
 
 static int qcow2_discard(BlockDriverState *bs, uint64_t offset,
                          uint64_t bytes)
 {
     ZeroMode m = { true, true };
-    return for_each_piece(bs, offset, bytes, NULL, 0, zero_one, &m);
+    int ret = autoclear_drop(bs);
+    return ret ? ret : for_each_piece(bs, offset, bytes, NULL, 0, zero_one,
+                                      &m);
 }
 
 static const BlockDriver bdrv_qcow2 = {

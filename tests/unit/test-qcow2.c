@@ -554,6 +554,26 @@ static void test_corrupt_header(void)
     g_free(img);
 }
 
+static void test_autoclear(void)
+{
+    /* Autoclear bits (bitmaps vmu does not update) go at the first write,
+     * not at open: an image vmu only opens is left as it was. */
+    char *img = fresh("ac.qcow2", "compat=1.1");
+    poke64(img, 88, 1);
+    BlockBackend *b = drive_open_ok("file=%s,format=qcow2", img, "ac");
+    uint8_t buf[512];
+    g_assert_cmpint(blk_rw(b, false, 0, buf, 512), ==, 0);
+    blk_close_all();
+    g_assert_cmpuint(peek64(img, 88), ==, 1);
+    b = drive_open_ok("file=%s,format=qcow2", img, "ac");
+    g_assert_cmpint(blk_rw(b, true, 0, buf, 512), ==, 0);
+    blk_close_all();
+    g_assert_cmpuint(peek64(img, 88), ==, 0);
+    qemu_img_check_ok(img);
+    g_unlink(img);
+    g_free(img);
+}
+
 static void test_truncated(void)
 {
     char *img = fresh("trunc.qcow2", "compat=1.1");
@@ -832,6 +852,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/snapshot-copy-on-write", test_snapshot_cow);
     g_test_add_func("/qcow2/bad/header", test_corrupt_header);
     g_test_add_func("/qcow2/bad/truncated", test_truncated);
+    g_test_add_func("/qcow2/autoclear-dropped-at-first-write", test_autoclear);
     g_test_add_func("/qcow2/bad/pointers", test_bad_pointers);
     g_test_add_func("/qcow2/bad/refcount-at-max", test_refcount_at_max);
     g_test_add_func("/qcow2/bad/encrypted", test_encrypted_refused);
