@@ -63,15 +63,15 @@ BAD = [
 IDE_WARN = "vmu has no IDE controller, so this disk is a virtio-blk-pci: " \
     "the guest sees /dev/vda, not /dev/sda"
 SCSI_WARN = "vmu has no SCSI controller, so this disk is a virtio-blk-pci"
-PROBED = "image format was not given for 'IMG', so vmu probed it: raw"
+PROBED_WARN = "image format was not given for 'IMG', so vmu probed it: raw"
 NO_DEVICE = "device type 'virtio-blk-pci'"   # unknown, or not supported
 
 # Lines that give the guest a virtio-blk-pci: (arguments, warnings).  Until
 # that device is built in, each must instead fail with the warnings and one
 # line naming the missing device.
 WITH_DEVICE = [
-    (["-hda", "IMG"], ["-hda IMG: " + IDE_WARN, PROBED]),
-    (["IMG"], ["image argument IMG: " + IDE_WARN, PROBED]),
+    (["-hda", "IMG"], ["-hda IMG: " + IDE_WARN, PROBED_WARN]),
+    (["IMG"], ["image argument IMG: " + IDE_WARN, PROBED_WARN]),
     (["-drive", "file=IMG,format=raw,if=virtio,serial=abc"], []),
     (["-drive", "file=IMG,format=raw,if=scsi,index=2"], [SCSI_WARN]),
     (["-drive", "file=IMG,format=raw,if=ide,index=1", "-snapshot"],
