@@ -687,7 +687,8 @@ static void test_encrypted_refused(void)
     char *img = path_of("enc.qcow2");
     g_assert_cmpint(run(NULL, "qemu-img", "create", "-q", "-f", "qcow2",
                         "--object", "secret,id=s0,data=hunter2", "-o",
-                        "encrypt.format=luks,encrypt.key-secret=s0", img,
+                        "encrypt.format=luks,encrypt.key-secret=s0,"
+                        "encrypt.iter-time=10", img,
                         "1M", NULL), ==, 0);
     expect_open_error(img, "encrypted qcow2 image (LUKS)");
     g_unlink(img);
