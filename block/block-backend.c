@@ -119,8 +119,10 @@ void blk_submit(BlockBackend *blk, BlockRequest *req)
           G_GUINT64_FORMAT " flags 0x%x", blk->name,
           req->type <= BLK_REQ_WRITE_ZEROES ? req_names[req->type] : "?",
           req->offset, req->bytes, req->flags);
-    if (!pool) {
-        pool = g_thread_pool_new(blk_worker, NULL, BLK_WORKERS, FALSE, NULL);
+    /* Devices may submit from several threads (one per queue). */
+    if (g_once_init_enter(&pool)) {
+        g_once_init_leave(&pool, g_thread_pool_new(blk_worker, NULL,
+                                                   BLK_WORKERS, FALSE, NULL));
     }
     BlkWork *w = g_new(BlkWork, 1);
     w->blk = blk;
@@ -199,6 +201,12 @@ bool blk_attach_dev(BlockBackend *blk, const char *dev_name, Error **errp)
     if (blk->dev) {
         error_setg(errp, "drive '%s' is already used by %s; a drive has one "
                    "device", blk->name, blk->dev);
+        return false;
+    }
+    if (blk->root->has_parent) {
+        error_setg(errp, "block node '%s' is the file or backing node of "
+                   "another node, which would see its writes as corruption; "
+                   "give the device the top node", blk->name);
         return false;
     }
     blk->dev = g_strdup(dev_name);

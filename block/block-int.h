@@ -62,6 +62,7 @@ struct BlockDriverState {
     unsigned alignment;         /* request alignment the host needs */
     unsigned refcnt;            /* parents and backends holding it */
     bool named;                 /* made by -blockdev: found by its name */
+    bool has_parent;            /* another node's file or backing */
 };
 
 /* Each driver registers itself at start-up: block_init(fn) runs fn. */

@@ -339,6 +339,7 @@ static BlockDriverState *open_child(const Opts *opts, const char *child,
             return NULL;
         }
         bs->refcnt++;
+        bs->has_parent = true;
         return bs;
     }
     Opts *sub = bdrv_opts_sub(opts, child);

@@ -341,6 +341,7 @@ static bool open_backing(BlockDriverState *bs, Qcow2Header *h, const Opts *o,
             return false;
         }
         bs->backing->refcnt++;
+        bs->backing->has_parent = true;
         return true;
     }
     if (!h->backing_offset || !h->backing_size) {
@@ -357,9 +358,10 @@ static bool open_backing(BlockDriverState *bs, Qcow2Header *h, const Opts *o,
         return false;
     }
     const char *path = g_str_has_prefix(name, "file:") ? name + 5 : name;
+    char *dir = g_path_get_dirname(bs->filename);
     char *full = g_path_is_absolute(path) ? g_strdup(path) :
-                 g_build_filename(g_path_get_dirname(bs->filename), path,
-                                  NULL);
+                 g_build_filename(dir, path, NULL);
+    g_free(dir);
     if (backing_depth >= 32) {
         opts_error(o, errp, "the backing chain of '%s' is longer than 32 "
                    "images (does an image name itself?)", bs->filename);
@@ -406,16 +408,9 @@ static bool qcow2_open(BlockDriverState *bs, const Opts *opts, Error **errp)
               check_layout(bs, s, &h, opts, errp) &&
               load_tables(bs, s, opts, errp) &&
               open_backing(bs, &h, opts, errp);
-    if (ok && !bs->read_only && s->autoclear) {
-        /* Bitmaps and the like vmu does not keep current: drop them. */
-        uint64_t zero = 0;
-        int ret = bdrv_pwrite(bs->file, QH_AUTOCLEAR, &zero, 8);
-        if (ret < 0) {
-            opts_error(opts, errp, "cannot write the header of '%s': %s",
-                       bs->filename, g_strerror(-ret));
-            ok = false;
-        }
-    }
+    /* Bitmaps and the like vmu does not keep current: dropped when the
+     * image first changes (opening it changes nothing). */
+    s->autoclear_pending = ok && !bs->read_only && s->autoclear;
     if (ok) {
         int64_t len = bdrv_getlength(bs->file);
         s->free_hint = (len + s->cluster_size - 1) & ~(s->cluster_size - 1);
@@ -572,24 +567,28 @@ static int for_each_piece(BlockDriverState *bs, uint64_t offset,
     return ret;
 }
 
-static int read_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
-                    struct iovec *iov, int niov, void *opaque)
+/*
+ * Lock held: how many bytes from guest (the first n of them in one
+ * cluster, whose entry is given) map to consecutive host clusters with
+ * entries like it (NORMAL; COPIED too if copied), up to max.
+ */
+static uint64_t run_length(BlockDriverState *bs, uint64_t guest, uint64_t n,
+                           uint64_t max, uint64_t entry, bool copied)
 {
     Qcow2State *s = bs->opaque;
-    uint64_t entry;
-    g_rw_lock_reader_lock(&s->lock);
-    int ret = qcow2_get_entry(bs, guest, &entry);
-    if (!ret) {
-        ret = read_piece(bs, entry, guest, n, iov, niov);
+    uint64_t start = guest & ~(s->cluster_size - 1);
+    uint64_t host0 = entry & QCOW2_OFFSET_MASK;
+    while (n < max) {
+        uint64_t next = guest + n, e;
+        if (qcow2_get_entry(bs, next, &e) < 0 ||
+            qcow2_entry_type(s, e) != QCOW2_CLUSTER_NORMAL ||
+            (copied && !(e & QCOW2_OFLAG_COPIED)) ||
+            (e & QCOW2_OFFSET_MASK) != host0 + (next - start)) {
+            break;
+        }
+        n += MIN(max - n, s->cluster_size);
     }
-    g_rw_lock_reader_unlock(&s->lock);
-    return ret;
-}
-
-static int qcow2_preadv(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-                        struct iovec *iov, int niov)
-{
-    return for_each_piece(bs, offset, bytes, iov, niov, read_one, NULL);
+    return n;
 }
 
 static bool entry_writable(const Qcow2State *s, uint64_t entry)
@@ -663,24 +662,14 @@ static int write_allocating(BlockDriverState *bs, uint64_t entry,
     return ret;
 }
 
+/* Exclusive lock: one cluster's piece, allocating if it must. */
 static int write_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
                      struct iovec *iov, int niov, void *opaque)
 {
     Qcow2State *s = bs->opaque;
     uint64_t entry;
-    g_rw_lock_reader_lock(&s->lock);
-    int ret = qcow2_get_entry(bs, guest, &entry);
-    if (!ret && entry_writable(s, entry)) {
-        ret = write_in_place(bs, entry, guest, n, iov, niov);
-        g_rw_lock_reader_unlock(&s->lock);
-        return ret;
-    }
-    g_rw_lock_reader_unlock(&s->lock);
-    if (ret < 0) {
-        return ret;
-    }
     g_rw_lock_writer_lock(&s->lock);
-    ret = qcow2_get_entry(bs, guest, &entry);
+    int ret = qcow2_get_entry(bs, guest, &entry);
     if (!ret) {
         ret = entry_writable(s, entry) ?
               write_in_place(bs, entry, guest, n, iov, niov) :
@@ -690,10 +679,82 @@ static int write_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
     return ret;
 }
 
+/*
+ * Reads, and writes into clusters this image owns, take the lock shared,
+ * a run of consecutive host clusters at a time; a write that needs a
+ * cluster allocated or copied takes it exclusive (write_one).
+ */
+static int qcow2_rw(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                    struct iovec *iov, int niov, bool write)
+{
+    Qcow2State *s = bs->opaque;
+    if (offset > s->size || bytes > s->size - offset) {
+        return -EINVAL;
+    }
+    struct iovec *part = g_new(struct iovec, MAX(niov, 1));
+    uint64_t done = 0;
+    int ret = 0;
+    while (done < bytes && !ret) {
+        uint64_t guest = offset + done, entry;
+        uint64_t n = MIN(bytes - done,
+                         s->cluster_size - (guest & (s->cluster_size - 1)));
+        g_rw_lock_reader_lock(&s->lock);
+        ret = qcow2_get_entry(bs, guest, &entry);
+        bool run = !ret && (write ? entry_writable(s, entry) :
+                            qcow2_entry_type(s, entry) ==
+                            QCOW2_CLUSTER_NORMAL);
+        if (run) {
+            n = run_length(bs, guest, n, bytes - done, entry, write);
+        }
+        int np = bdrv_iov_slice(iov, niov, done, n, part, niov);
+        if (np < 0 && !ret) {
+            ret = -EINVAL;
+        }
+        if (!ret && (run || !write)) {
+            ret = write ? write_in_place(bs, entry, guest, n, part, np)
+                        : read_piece(bs, entry, guest, n, part, np);
+        }
+        g_rw_lock_reader_unlock(&s->lock);
+        if (!ret && write && !run) {
+            ret = write_one(bs, guest, n, part, np, NULL);
+        }
+        done += n;
+    }
+    g_free(part);
+    return ret;
+}
+
+static int qcow2_preadv(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                        struct iovec *iov, int niov)
+{
+    return qcow2_rw(bs, offset, bytes, iov, niov, false);
+}
+
+/* Before the first change: clear the autoclear bits (see qcow2_open). */
+static int autoclear_drop(BlockDriverState *bs)
+{
+    Qcow2State *s = bs->opaque;
+    if (!g_atomic_int_get(&s->autoclear_pending)) {
+        return 0;
+    }
+    int ret = 0;
+    g_rw_lock_writer_lock(&s->lock);
+    if (s->autoclear_pending) {
+        uint64_t zero = 0;
+        ret = bdrv_pwrite(bs->file, QH_AUTOCLEAR, &zero, 8);
+        if (!ret) {
+            g_atomic_int_set(&s->autoclear_pending, 0);
+        }
+    }
+    g_rw_lock_writer_unlock(&s->lock);
+    return ret;
+}
+
 static int qcow2_pwritev(BlockDriverState *bs, uint64_t offset,
                          uint64_t bytes, struct iovec *iov, int niov)
 {
-    return for_each_piece(bs, offset, bytes, iov, niov, write_one, NULL);
+    int ret = autoclear_drop(bs);
+    return ret ? ret : qcow2_rw(bs, offset, bytes, iov, niov, true);
 }
 
 /* A piece of a cluster: zeroes written as data. */
@@ -721,7 +782,9 @@ static int zero_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
         /* Discard is a hint: parts of clusters stay as they are. */
         return m->discard ? 0 : zero_partial(bs, guest, n);
     }
-    if (s->version < 3 && (bs->backing || !m->discard)) {
+    bool v2_unmap = s->version < 3 && !bs->backing &&
+                    (m->discard || m->may_unmap);
+    if (s->version < 3 && !v2_unmap) {
         /* No zero flag in version 2: unmapping would show the backing. */
         return m->discard ? 0 : zero_partial(bs, guest, n);
     }
@@ -731,7 +794,8 @@ static int zero_one(BlockDriverState *bs, uint64_t guest, uint64_t n,
     Qcow2ClusterType type = qcow2_entry_type(s, entry);
     uint64_t new_entry;
     bool keep = false;
-    if (m->discard) {
+    if (m->discard || v2_unmap) {
+        /* Unallocated reads zeroes when there is no backing file. */
         new_entry = bs->backing ? QCOW2_OFLAG_ZERO : 0;
     } else if (!m->may_unmap && entry_writable(s, entry)) {
         new_entry = entry | QCOW2_OFLAG_ZERO;   /* keep the host cluster */
@@ -757,14 +821,18 @@ static int qcow2_write_zeroes(BlockDriverState *bs, uint64_t offset,
                               uint64_t bytes, bool may_unmap)
 {
     ZeroMode m = { false, may_unmap };
-    return for_each_piece(bs, offset, bytes, NULL, 0, zero_one, &m);
+    int ret = autoclear_drop(bs);
+    return ret ? ret : for_each_piece(bs, offset, bytes, NULL, 0, zero_one,
+                                      &m);
 }
 
 static int qcow2_discard(BlockDriverState *bs, uint64_t offset,
                          uint64_t bytes)
 {
     ZeroMode m = { true, true };
-    return for_each_piece(bs, offset, bytes, NULL, 0, zero_one, &m);
+    int ret = autoclear_drop(bs);
+    return ret ? ret : for_each_piece(bs, offset, bytes, NULL, 0, zero_one,
+                                      &m);
 }
 
 static const BlockDriver bdrv_qcow2 = {

@@ -90,6 +90,7 @@ typedef struct Qcow2State {
     uint64_t reftable_entries;
 
     uint64_t free_hint;         /* where the next allocation looks */
+    gint autoclear_pending;     /* autoclear bits to drop at the 1st write */
     unsigned csize_shift;       /* compressed descriptors: size field */
     uint64_t csize_mask;
     uint64_t coffset_mask;

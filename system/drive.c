@@ -126,6 +126,23 @@ static bool drive_add_opts(Opts *o, Error **errp)
             return false;
         }
         index = n;
+    } else if (opts_has(o, "bus") || opts_has(o, "unit")) {
+        /* QEMU's numbering: IDE has 2 units a bus, SCSI 7, the rest 1. */
+        unsigned per_bus = !strcmp(ifname, "ide") ? 2 :
+                           !strcmp(ifname, "scsi") ? 7 : 1;
+        uint64_t bus, unit;
+        if (!parse_uint(opts_get_str(o, "bus", "0"), &bus) ||
+            !parse_uint(opts_get_str(o, "unit", "0"), &unit) ||
+            unit >= per_bus || bus > 255 / per_bus) {
+            opts_error(o, errp, "bus=%s,unit=%s: unit must be below %u (the "
+                       "units of an %s bus) and bus at most %u",
+                       opts_get_str(o, "bus", "0"),
+                       opts_get_str(o, "unit", "0"), per_bus, ifname,
+                       255 / per_bus);
+            opts_free(o);
+            return false;
+        }
+        index = bus * per_bus + unit;
     } else {
         index = drive_next_index(ifname);
     }
@@ -260,8 +277,13 @@ static bool drive_check(DriveInfo *d, unsigned pos, Error **errp)
         drive_opts_add(o, "snapshot", "on");   /* -snapshot, as in QEMU */
     }
     const char *id = opts_get(o, "id");
-    if (id && !*id) {
-        opts_error(o, errp, "id= needs a name");
+    bool id_ok = !id || g_ascii_isalpha(id[0]);
+    for (const char *p = id; id_ok && p && *p; p++) {
+        id_ok = g_ascii_isalnum(*p) || strchr("-._", *p);
+    }
+    if (!id_ok) {
+        opts_error(o, errp, "invalid id '%s': an id starts with a letter "
+                   "and has only letters, digits, '-', '.' and '_'", id);
         return false;
     }
     for (unsigned i = 0; i < pos; i++) {

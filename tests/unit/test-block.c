@@ -273,6 +273,13 @@ static void test_attach_and_names(void)
     g_assert_true(blk_by_name("r0") == blk);
     g_assert_cmpstr(blk_name(blk), ==, "r0");
     g_assert_cmpuint(blk_getlength(blk), ==, 32768);
+    /* f0 is r0's file: no device may write to it behind r0. */
+    BlockBackend *f0 = blk_by_name("f0");
+    g_assert_nonnull(f0);
+    g_assert_false(blk_attach_dev(f0, "virtio-blk-pci", &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "give the device the top"));
+    error_free(err);
+    err = NULL;
     g_assert_true(blk_attach_dev(blk, "virtio-blk-pci", &err));
     g_assert_false(blk_attach_dev(blk, "other", &err));
     g_assert_nonnull(strstr(error_get_pretty(err), "already used by"));

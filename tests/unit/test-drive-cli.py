@@ -28,6 +28,9 @@ BAD = [
       '"file","filename":"DIR/missing.img"}}'],
      ["cannot open disk image 'DIR/missing.img'"]),
     (["-blockdev", '{"driver":"raw",'], ["invalid JSON"]),
+    (["-drive", "if=none,id=1d,file=IMG,format=raw"], ["invalid id '1d'"]),
+    (["-drive", "if=ide,bus=0,unit=2,file=IMG,format=raw"],
+     ["unit must be below 2"]),
     (["-drive", "if=none,id=d0,file=DIR/missing.img,format=raw"],
      ["-drive if=none,id=d0,file=DIR/missing.img,format=raw: cannot open "
       "disk image 'DIR/missing.img': No such file or directory"]),

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-glib/json-glib.h>
+
 #include "block-test-util.h"
 
 static char *tmpdir;
@@ -155,6 +157,36 @@ static void test_read_qemu_images(void)
     }
 }
 
+/* qemu-img map's entry for guest offset off: present, zero, data. */
+static void qemu_img_map_at(const char *img, uint64_t off, bool *present,
+                            bool *zero, bool *data)
+{
+    char *sout = NULL;
+    char *argv[] = { "qemu-img", "map", "--output=json", (char *)img, NULL };
+    int status;
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH |
+                               G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &sout,
+                               NULL, &status, NULL));
+    JsonParser *p = json_parser_new();
+    g_assert_true(json_parser_load_from_data(p, sout, -1, NULL));
+    JsonArray *a = json_node_get_array(json_parser_get_root(p));
+    bool found = false;
+    for (unsigned i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *o = json_array_get_object_element(a, i);
+        uint64_t start = json_object_get_int_member(o, "start");
+        uint64_t len = json_object_get_int_member(o, "length");
+        if (off >= start && off < start + len) {
+            *present = json_object_get_boolean_member(o, "present");
+            *zero = json_object_get_boolean_member(o, "zero");
+            *data = json_object_get_boolean_member(o, "data");
+            found = true;
+        }
+    }
+    g_assert_true(found);
+    g_object_unref(p);
+    g_free(sout);
+}
+
 /* Writes through vmu, mirrored in a raw file qemu-img compares against. */
 typedef struct Mirror {
     BlockBackend *blk;
@@ -203,6 +235,7 @@ static void write_pattern_set(Mirror *m, uint64_t cluster)
     mirror_write(m, cluster - 100, 300, 3);         /* across clusters */
     mirror_write(m, 5 * cluster, 7 * cluster, 4);   /* many at once */
     mirror_write(m, 5 * cluster + 17, 100, 5);      /* overwrite in place */
+    mirror_write(m, 5 * cluster + 99, 5 * cluster, 7);  /* a run, in place */
     mirror_write(m, m->len - 4096, 4096, 6);        /* the last bytes */
     mirror_zero(m, 6 * cluster, 2 * cluster, true); /* whole clusters */
     mirror_zero(m, 8 * cluster + 10, 20, false);    /* part of one */
@@ -210,6 +243,8 @@ static void write_pattern_set(Mirror *m, uint64_t cluster)
 }
 
 static uint64_t peek64(const char *img, uint64_t off);
+/* How check_vmu_writes opens the image. */
+static const char *write_drive = "file=%s,format=qcow2,discard=unmap";
 
 static void check_vmu_writes(const char *create_opts, uint64_t size,
                              uint64_t cluster, unsigned spread, uint64_t big)
@@ -218,8 +253,8 @@ static void check_vmu_writes(const char *create_opts, uint64_t size,
     char *sz = g_strdup_printf("%" G_GUINT64_FORMAT, size);
     create_qcow2(img, create_opts, sz);
     uint64_t reftable = peek64(img, 48);
-    Mirror m = { drive_open_ok("file=%s,format=qcow2,discard=unmap", img,
-                               "w"), g_malloc0(size), size };
+    Mirror m = { drive_open_ok(write_drive, img, "w"), g_malloc0(size),
+                 size };
     write_pattern_set(&m, cluster);
     /* Far apart: new L2 tables and refcount blocks (and a bigger table). */
     for (unsigned i = 0; i < spread; i++) {
@@ -235,9 +270,20 @@ static void check_vmu_writes(const char *create_opts, uint64_t size,
     if (cluster == 512) {
         g_assert_cmpuint(peek64(img, 48), !=, reftable);    /* it grew */
     }
+    /* As qemu-img maps it: data where written, zero clusters (v3) where
+     * zeroed, nothing where nothing was written. */
+    bool present, zero, data;
+    qemu_img_map_at(img, 5 * cluster, &present, &zero, &data);
+    g_assert_true(present && data && !zero);
+    qemu_img_map_at(img, 6 * cluster, &present, &zero, &data);
+    g_assert_true(zero && !data);
+    g_assert_true(present == !strstr(create_opts, "compat=0.10"));
+    qemu_img_map_at(img, 13 * cluster + cluster / 2, &present, &zero,
+                    &data);
+    g_assert_true(!present && zero && !data);
 
     /* Open again: what was written reads back; discard frees clusters. */
-    m.blk = drive_open_ok("file=%s,format=qcow2,discard=unmap", img, "w");
+    m.blk = drive_open_ok(write_drive, img, "w");
     uint64_t len;
     uint8_t *back = read_all(m.blk, &len);
     g_assert_cmpmem(back, len, m.data, m.len);
@@ -276,6 +322,16 @@ static void test_write_refcount_bits(void)
 {
     check_vmu_writes("compat=1.1,refcount_bits=8", 8 << 20, 65536, 4, 0);
     check_vmu_writes("compat=1.1,refcount_bits=64", 8 << 20, 65536, 4, 0);
+}
+
+static void test_write_cache_none_io_uring(void)
+{
+    /* O_DIRECT: metadata updates of 2 and 8 bytes go through bounces. */
+    write_drive = "file=%s,format=qcow2,discard=unmap,cache=none,"
+                  "aio=io_uring";
+    check_vmu_writes("compat=1.1", 8 << 20, 65536, 4, 0);
+    check_vmu_writes("compat=1.1,cluster_size=4096", 8 << 20, 4096, 4, 0);
+    write_drive = "file=%s,format=qcow2,discard=unmap";
 }
 
 static void test_write_lazy_refcounts(void)
@@ -498,6 +554,26 @@ static void test_corrupt_header(void)
     g_free(img);
 }
 
+static void test_autoclear(void)
+{
+    /* Autoclear bits (bitmaps vmu does not update) go at the first write,
+     * not at open: an image vmu only opens is left as it was. */
+    char *img = fresh("ac.qcow2", "compat=1.1");
+    poke64(img, 88, 1);
+    BlockBackend *b = drive_open_ok("file=%s,format=qcow2", img, "ac");
+    uint8_t buf[512];
+    g_assert_cmpint(blk_rw(b, false, 0, buf, 512), ==, 0);
+    blk_close_all();
+    g_assert_cmpuint(peek64(img, 88), ==, 1);
+    b = drive_open_ok("file=%s,format=qcow2", img, "ac");
+    g_assert_cmpint(blk_rw(b, true, 0, buf, 512), ==, 0);
+    blk_close_all();
+    g_assert_cmpuint(peek64(img, 88), ==, 0);
+    qemu_img_check_ok(img);
+    g_unlink(img);
+    g_free(img);
+}
+
 static void test_truncated(void)
 {
     char *img = fresh("trunc.qcow2", "compat=1.1");
@@ -611,7 +687,8 @@ static void test_encrypted_refused(void)
     char *img = path_of("enc.qcow2");
     g_assert_cmpint(run(NULL, "qemu-img", "create", "-q", "-f", "qcow2",
                         "--object", "secret,id=s0,data=hunter2", "-o",
-                        "encrypt.format=luks,encrypt.key-secret=s0", img,
+                        "encrypt.format=luks,encrypt.key-secret=s0,"
+                        "encrypt.iter-time=10", img,
                         "1M", NULL), ==, 0);
     expect_open_error(img, "encrypted qcow2 image (LUKS)");
     g_unlink(img);
@@ -768,12 +845,15 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/write/refcount-bits-8-64",
                     test_write_refcount_bits);
     g_test_add_func("/qcow2/write/lazy-refcounts", test_write_lazy_refcounts);
+    g_test_add_func("/qcow2/write/cache-none-io-uring",
+                    test_write_cache_none_io_uring);
     g_test_add_func("/qcow2/write/over-zero-and-compressed",
                     test_write_over_qemu_data);
     g_test_add_func("/qcow2/backing", test_backing);
     g_test_add_func("/qcow2/snapshot-copy-on-write", test_snapshot_cow);
     g_test_add_func("/qcow2/bad/header", test_corrupt_header);
     g_test_add_func("/qcow2/bad/truncated", test_truncated);
+    g_test_add_func("/qcow2/autoclear-dropped-at-first-write", test_autoclear);
     g_test_add_func("/qcow2/bad/pointers", test_bad_pointers);
     g_test_add_func("/qcow2/bad/refcount-at-max", test_refcount_at_max);
     g_test_add_func("/qcow2/bad/encrypted", test_encrypted_refused);
