@@ -434,5 +434,6 @@ CORPUS = [
      "vhostforce=on "
      "-device virtio-net-pci,netdev=hostnet1,mq=on,mrg_rxbuf=on,vectors=6,"
      "id=net1,mac=00:60:2f:00:00:02,bus=pci.0,addr=0x7",
-     []),
+     (START, ["piix3-usb-uhci", "virtio-balloon-pci", "-msg timestamp=on",
+              "-vnc :1000", "-vga std"])),
 ]
