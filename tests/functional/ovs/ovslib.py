@@ -132,9 +132,10 @@ class Ovs:
                    "other_config:pmd-cpu-mask=0x%x" % (1 << self.pmd_cpu),
                    "other_config:vhost-sock-dir=.", doc=True)
 
-    def start_vswitchd(self):
+    def start_vswitchd(self, wait=True):
         """Start ovs-vswitchd (again); returns once it serves its unixctl
-        socket and has applied the database (bridge and ports)."""
+        socket and has applied the database (bridge and ports), or at once
+        with wait=False (then call wait_vswitchd())."""
         self.starts += 1
         if os.path.exists(self.ctl):
             os.unlink(self.ctl)
@@ -153,6 +154,11 @@ class Ovs:
         self.proc = subprocess.Popen(argv, env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=out,
                                      stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_vswitchd()
+        return self.proc.pid
+
+    def wait_vswitchd(self):
         self._wait(lambda: self.proc.poll() is not None or
                    self.appctl_ok("version"), 60,
                    "ovs-vswitchd to answer on " + self.ctl)
@@ -163,7 +169,6 @@ class Ovs:
         # ovs-vsctl waits until ovs-vswitchd has caught up with the db.
         self.vsctl("--timeout=60", "set", "Open_vSwitch", ".",
                    "external_ids:vmu-starts=%d" % self.starts)
-        return self.proc.pid
 
     def kill_vswitchd(self):
         """SIGKILL ovs-vswitchd (by PID) and reap it."""
