@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -110,7 +111,7 @@ class Ovs:
         self.db_proc = subprocess.Popen(argv, env=self.env,
                                         stdin=subprocess.DEVNULL,
                                         stdout=out, stderr=subprocess.STDOUT)
-        self._wait(lambda: os.path.exists(self.db_sock) or
+        self._wait(lambda: self._connects(self.db_sock) or
                    self.db_proc.poll() is not None, 30,
                    "ovsdb-server to listen on " + self.db_sock)
         if self.db_proc.poll() is not None:
@@ -315,6 +316,19 @@ class Ovs:
             r"port: %s\s+queue-id:\s+(\d+)" % re.escape(name), text)})
 
     # -- helpers --
+    @staticmethod
+    def _connects(path):
+        """True once a UNIX socket at path accepts connections (it may
+        exist a moment before it listens)."""
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+
     def _tail(self, name, n=3000):
         try:
             with open(os.path.join(self.dir, name)) as f:
