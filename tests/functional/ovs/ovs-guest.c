@@ -297,6 +297,7 @@ static void setup(Guest *g)
                     g->pairs);
             exit(1);
         }
+        g_free(cq);
     }
 }
 

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -110,7 +111,7 @@ class Ovs:
         self.db_proc = subprocess.Popen(argv, env=self.env,
                                         stdin=subprocess.DEVNULL,
                                         stdout=out, stderr=subprocess.STDOUT)
-        self._wait(lambda: os.path.exists(self.db_sock) or
+        self._wait(lambda: self._connects(self.db_sock) or
                    self.db_proc.poll() is not None, 30,
                    "ovsdb-server to listen on " + self.db_sock)
         if self.db_proc.poll() is not None:
@@ -132,9 +133,10 @@ class Ovs:
                    "other_config:pmd-cpu-mask=0x%x" % (1 << self.pmd_cpu),
                    "other_config:vhost-sock-dir=.", doc=True)
 
-    def start_vswitchd(self):
+    def start_vswitchd(self, wait=True):
         """Start ovs-vswitchd (again); returns once it serves its unixctl
-        socket and has applied the database (bridge and ports)."""
+        socket and has applied the database (bridge and ports), or at once
+        with wait=False (then call wait_vswitchd())."""
         self.starts += 1
         if os.path.exists(self.ctl):
             os.unlink(self.ctl)
@@ -153,6 +155,11 @@ class Ovs:
         self.proc = subprocess.Popen(argv, env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=out,
                                      stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_vswitchd()
+        return self.proc.pid
+
+    def wait_vswitchd(self):
         self._wait(lambda: self.proc.poll() is not None or
                    self.appctl_ok("version"), 60,
                    "ovs-vswitchd to answer on " + self.ctl)
@@ -163,7 +170,6 @@ class Ovs:
         # ovs-vsctl waits until ovs-vswitchd has caught up with the db.
         self.vsctl("--timeout=60", "set", "Open_vSwitch", ".",
                    "external_ids:vmu-starts=%d" % self.starts)
-        return self.proc.pid
 
     def kill_vswitchd(self):
         """SIGKILL ovs-vswitchd (by PID) and reap it."""
@@ -310,6 +316,19 @@ class Ovs:
             r"port: %s\s+queue-id:\s+(\d+)" % re.escape(name), text)})
 
     # -- helpers --
+    @staticmethod
+    def _connects(path):
+        """True once a UNIX socket at path accepts connections (it may
+        exist a moment before it listens)."""
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+
     def _tail(self, name, n=3000):
         try:
             with open(os.path.join(self.dir, name)) as f:
