@@ -48,7 +48,6 @@ typedef struct VhostUserNet {
     Chardev *chr;
     const char *path;           /* the socket path (chr->label) */
     unsigned queues;            /* queue pairs asked with queues= */
-    unsigned mtu;               /* mtu= of the device, 0 if none */
 
     VhostUserConn conn;         /* the connection's state and timer */
     VhostUser *u;               /* from NEGOTIATING until DISCONNECTED */
@@ -234,7 +233,7 @@ static void vun_ready(VhostUser *u, void *opaque)
 {
     VhostUserNet *s = opaque;
 
-    u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
+    vhost_user_set_timeout(u, VHOST_USER_DEFAULT_TIMEOUT_MS);
     vun_set_state(s, VHOST_USER_CONN_READY,
                               "handshake done");
     trace(vhost_user_net_ready, "%s: %s features 0x%" PRIx64 " protocol 0x%"
@@ -275,7 +274,7 @@ static void vun_negotiated(VhostUser *u, void *opaque)
      * guest boots, not while its driver waits. */
     unsigned nram;
     const RAMRange *ram = memory_map_ram(&nram);
-    s->u->timeout_ms = vun_mem_timeout_ms();
+    vhost_user_set_timeout(s->u, vun_mem_timeout_ms());
     if (!vhost_user_set_mem_table(s->u, ram, nram, &err)) {
         vun_fail(s, err);
         return;
@@ -370,7 +369,8 @@ static void vun_started(VhostUser *u, void *opaque);
 static bool vun_running(VhostUserNet *s);
 
 static bool vun_vhost_start(NetClientState *nc, uint64_t features,
-                            NetVhostRing *rings, unsigned n, Error **errp)
+                            NetVhostRing *rings, unsigned n, unsigned mtu,
+                            Error **errp)
 {
     VhostUserNet *s = nc->opaque;
     unsigned nram, nr;
@@ -420,12 +420,12 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
                               "driver ready");
     ram = memory_map_ram(&nram);
     vhost_dev_set_memory(&s->dev, ram, nram);
-    s->u->timeout_ms = vun_mem_timeout_ms();
+    vhost_user_set_timeout(s->u, vun_mem_timeout_ms());
 
     bool ok = true;
-    if (s->mtu && (features & (1ULL << VIRTIO_NET_F_MTU)) &&
+    if (mtu && (features & (1ULL << VIRTIO_NET_F_MTU)) &&
         vhost_user_has_protocol(s->u, VHOST_USER_PROTOCOL_F_NET_MTU)) {
-        ok = vhost_user_net_set_mtu(s->u, s->mtu, errp);
+        ok = vhost_user_net_set_mtu(s->u, mtu, errp);
     }
     /* Sent, not answered yet: vun_started follows when it is. */
     ok = ok && vhost_dev_start(&s->dev, features, errp);
@@ -464,7 +464,7 @@ static bool vun_running(VhostUserNet *s)
 {
     Error *err = NULL;
 
-    s->u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
+    vhost_user_set_timeout(s->u, VHOST_USER_DEFAULT_TIMEOUT_MS);
     vun_set_state(s, VHOST_USER_CONN_RUNNING,
                               "rings started");
     /* Pairs the driver enabled while the rings were being handed over. */
@@ -638,6 +638,15 @@ static bool vhost_user_check(const Opts *o, Error **errp)
                        "path=SOCKET", chr, type ? type : "?", chr);
             return false;
         }
+        if (!chardev_socket_opts_unix(co)) {
+            opts_error(o, errp, "chardev=%s: TCP sockets (host=, port=) "
+                       "cannot carry vhost-user: it passes file descriptors, "
+                       "which needs a UNIX socket; use path=PATH", chr);
+            return false;
+        }
+        /* Start-up never waits on a back-end: a client retries every
+         * second, a server does not wait (unless the user says so). */
+        chardev_socket_set_policy(chr, VHOST_USER_NET_FILE_RETRY, false);
     }
     if (opts_has(o, "queues")) {
         uint64_t q = opts_get_number(o, "queues", 1);
@@ -687,21 +696,6 @@ static bool check_guest_ram(const char *netdev, Error **errp)
         return false;
     }
     return true;
-}
-
-/* mtu= of the device on this netdev (the NIC is created after us). */
-static unsigned device_mtu(const char *netdev)
-{
-    GPtrArray *devs = options_lists()[TYPE_KIND_DEVICE];
-    for (unsigned i = 0; devs && i < devs->len; i++) {
-        const Opts *d = g_ptr_array_index(devs, i);
-        const char *nd = opts_get(d, "netdev");
-        if (nd && !strcmp(nd, netdev)) {
-            return opts_get_number(d, "mtu", opts_get_number(d, "host_mtu",
-                                                             0));
-        }
-    }
-    return 0;
 }
 
 static Chardev *implicit_chardev(const Opts *o, Error **errp)
@@ -755,7 +749,6 @@ static bool vhost_user_create(const Opts *o, Error **errp)
     s->nc->link_down = true;
     s->chr = chr;
     s->path = chr->label;
-    s->mtu = device_mtu(id);
     vhost_user_conn_init(&s->conn, s->nc->label, &vun_conn_ops, s);
     if (!chardev_claim(chr, s->nc->label, errp)) {
         return false;

@@ -118,7 +118,7 @@ static void vhost_start(VirtIONet *n)
         virtio_queue_set_vhost(vq, true);
     }
     if (!n->nic.peer->ops->vhost_start(n->nic.peer, n->vdev.guest_features,
-                                       n->rings, nr, &err)) {
+                                       n->rings, nr, n->mtu, &err)) {
         error_report_ratelimited(&n->start_error, "%s: %s", n->name,
                                  error_get_pretty(err));
         error_free(err);

@@ -42,9 +42,11 @@ typedef struct NetClientOps {
     /* Ring path (netdevs only; NULL for frame netdevs).  Device features
      * the back-end carries itself (the rest are emulated by the NIC). */
     uint64_t (*vhost_features)(NetClientState *nc);
-    /* DRIVER_OK: take these rings with the guest's features. */
+    /* DRIVER_OK: take these rings with the guest's features; mtu is the
+     * NIC's (0: none), for a back-end that is told it (NET_SET_MTU). */
     bool (*vhost_start)(NetClientState *nc, uint64_t features,
-                        NetVhostRing *rings, unsigned n, Error **errp);
+                        NetVhostRing *rings, unsigned n, unsigned mtu,
+                        Error **errp);
     /* Reset/stop: give the rings back, filling in last_avail_idx.  False:
      * the back-end lets go later (NET_PEER_STOPPED, or NET_PEER_GONE). */
     bool (*vhost_stop)(NetClientState *nc, NetVhostRing *rings, unsigned n);

@@ -133,6 +133,11 @@ struct VhostUser {
 VhostUser *vhost_user_new(int fd, const char *label);
 /* Unmaps host notifiers, closes the back-end channel; not fd. */
 void vhost_user_free(VhostUser *u);
+/* How long each reply may take from now on (ms). */
+static inline void vhost_user_set_timeout(VhostUser *u, int ms)
+{
+    u->timeout_ms = ms;
+}
 void vhost_user_set_backend_handlers(VhostUser *u,
                                      const VhostUserBackendHandlers *h,
                                      void *opaque);
