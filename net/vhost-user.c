@@ -200,6 +200,7 @@ static void vun_config_change(void *opaque)
 {
     VhostUserNet *s = opaque;
     trace(vhost_user_net_config_change, "%s", s->nc->name);
+    net_peer_event(s->nc, NET_PEER_CONFIG);
 }
 
 static const VhostUserBackendHandlers vun_handlers = {

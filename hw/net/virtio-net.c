@@ -486,6 +486,13 @@ static void nic_peer_event(NetClientState *nc, NetPeerEvent ev)
         virtio_reset_release(&n->vdev);
         return;
     }
+    if (ev == NET_PEER_CONFIG) {
+        /* The driver reads the config again (link, MTU). */
+        if (n->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) {
+            virtio_notify_config(&n->vdev);
+        }
+        return;
+    }
     if (ev == NET_PEER_GONE) {
         virtio_reset_release(&n->vdev);
         bool had_rings = n->vhost_started;

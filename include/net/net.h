@@ -28,6 +28,7 @@ typedef enum NetPeerEvent {
     NET_PEER_READY,             /* back-end (re)connected: rings may start */
     NET_PEER_GONE,              /* back-end lost: rings stopped, link down */
     NET_PEER_STOPPED,           /* a stop completed: the back-end let go */
+    NET_PEER_CONFIG,            /* the back-end's device config changed */
 } NetPeerEvent;
 
 typedef struct NetClientOps {
