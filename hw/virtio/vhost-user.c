@@ -11,7 +11,7 @@
 
 #include "hw/virtio/vhost-user.h"
 #include "system/hostmem.h"
-#include "system/main-loop.h"
+#include "hw/virtio/vhost-user-loop.h"
 #include "util/fdpass.h"
 #include "util/trace.h"
 
@@ -30,7 +30,7 @@ VhostUser *vhost_user_new(int fd, const char *label)
 static void vhost_user_backend_close(VhostUser *u)
 {
     if (u->backend_watch) {
-        g_source_remove(u->backend_watch);
+        vhost_user_loop_remove(u->backend_watch);
         u->backend_watch = 0;
     }
     if (u->backend_fd >= 0) {
@@ -375,8 +375,8 @@ bool vhost_user_set_backend_req_fd(VhostUser *u, Error **errp)
     }
     vhost_user_backend_close(u);
     u->backend_fd = sv[0];
-    u->backend_watch = main_loop_add_fd(sv[0], G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                        backend_readable, u);
+    u->backend_watch = vhost_user_loop_add_fd(sv[0], G_IO_IN | G_IO_HUP |
+                                              G_IO_ERR, backend_readable, u);
     return true;
 }
 
