@@ -389,8 +389,7 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
         error_setg(errp, "vhost-user back-end %s is not connected", s->path);
         return false;
     }
-    uint64_t missing = vhost_net_backend_features(features, ~0ULL) &
-                       ~s->u->features;
+    uint64_t missing = features & ~s->u->features;
     if (missing) {
         char *names = feature_names(missing);
         error_setg(errp, "vhost-user back-end %s lacks features the guest "
@@ -424,8 +423,8 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
     vhost_user_set_timeout(s->u, vun_mem_timeout_ms());
 
     bool ok = true;
-    if (mtu && (features & (1ULL << VIRTIO_NET_F_MTU)) &&
-        vhost_user_has_protocol(s->u, VHOST_USER_PROTOCOL_F_NET_MTU)) {
+    if (mtu && vhost_user_has_protocol(s->u,
+                                       VHOST_USER_PROTOCOL_F_NET_MTU)) {
         ok = vhost_user_net_set_mtu(s->u, mtu, errp);
     }
     /* Sent, not answered yet: vun_started follows when it is. */

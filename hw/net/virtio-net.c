@@ -117,8 +117,14 @@ static void vhost_start(VirtIONet *n)
         };
         virtio_queue_set_vhost(vq, true);
     }
-    if (!n->nic.peer->ops->vhost_start(n->nic.peer, n->vdev.guest_features,
-                                       n->rings, nr, n->mtu, &err)) {
+    /* The back-end gets the data-path features; the NIC emulates the
+     * rest.  The MTU only when the driver took it. */
+    uint64_t carried = virtio_net_vhost_features(n->vdev.guest_features,
+                                                 ~0ULL);
+    unsigned mtu = virtio_has_feature(&n->vdev, VIRTIO_NET_F_MTU) ? n->mtu
+                                                                  : 0;
+    if (!n->nic.peer->ops->vhost_start(n->nic.peer, carried, n->rings, nr,
+                                       mtu, &err)) {
         error_report_ratelimited(&n->start_error, "%s: %s", n->name,
                                  error_get_pretty(err));
         error_free(err);

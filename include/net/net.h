@@ -43,8 +43,9 @@ typedef struct NetClientOps {
     /* Ring path (netdevs only; NULL for frame netdevs).  Device features
      * the back-end carries itself (the rest are emulated by the NIC). */
     uint64_t (*vhost_features)(NetClientState *nc);
-    /* DRIVER_OK: take these rings with the guest's features; mtu is the
-     * NIC's (0: none), for a back-end that is told it (NET_SET_MTU). */
+    /* DRIVER_OK: take these rings; features are what the back-end is to
+     * implement (the NIC's choice of the guest's), mtu the NIC's (0: none
+     * or not taken by the driver), for a back-end told it (NET_SET_MTU). */
     bool (*vhost_start)(NetClientState *nc, uint64_t features,
                         NetVhostRing *rings, unsigned n, unsigned mtu,
                         Error **errp);
