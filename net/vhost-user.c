@@ -51,8 +51,7 @@ typedef struct VhostUserNet {
 
     VhostUserConn conn;         /* the connection's state and timer */
     VhostUser *u;               /* from NEGOTIATING until DISCONNECTED */
-    VhostDev dev;
-    VhostRing rings[2 * VHOST_USER_NET_MAX_PAIRS];
+    VhostDev dev;               /* works on the NIC's rings, in place */
     unsigned pairs;             /* active pairs (MQ) */
 
     char *last_error;           /* the error printed; quiet while set */
@@ -251,7 +250,7 @@ static void vun_negotiated(VhostUser *u, void *opaque)
     Error *err = NULL;
 
     if (!vhost_dev_init(&s->dev, &vhost_user_backend_ops, s->u, s->nc->label,
-                        s->rings, 2, &err)) {
+                        NULL, 0, &err)) {
         vun_fail(s, err);
         return;
     }
@@ -370,7 +369,7 @@ static void vun_started(VhostUser *u, void *opaque);
 static bool vun_running(VhostUserNet *s);
 
 static bool vun_vhost_start(NetClientState *nc, uint64_t features,
-                            NetVhostRing *rings, unsigned n, unsigned mtu,
+                            VhostRing *rings, unsigned n, unsigned mtu,
                             Error **errp)
 {
     VhostUserNet *s = nc->opaque;
@@ -400,20 +399,12 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
         return false;
     }
     nr = (features & (1ULL << VIRTIO_NET_F_MQ)) ? n : 2;
-    nr = MIN(nr, G_N_ELEMENTS(s->rings));
+    nr = MIN(nr, 2 * VHOST_USER_NET_MAX_PAIRS);
     nr = MIN(nr, 2 * s->u->queue_num);
     for (unsigned i = 0; i < nr; i++) {
-        s->rings[i] = (VhostRing) {
-            .num = rings[i].num,
-            .desc = rings[i].desc,
-            .avail = rings[i].avail,
-            .used = rings[i].used,
-            .last_avail_idx = rings[i].last_avail_idx,
-            .kick_fd = rings[i].kick_fd,
-            .call_fd = rings[i].call_fd,
-            .disabled = i >= 2,     /* pairs past the first wait for MQ */
-        };
+        rings[i].disabled = i >= 2;     /* pairs past the first wait for MQ */
     }
+    s->dev.rings = rings;
     s->dev.nrings = nr;
     s->pairs = 1;
     vun_set_state(s, VHOST_USER_CONN_STARTING,
@@ -480,8 +471,8 @@ static bool vun_running(VhostUserNet *s)
      */
     for (unsigned i = 0; i < s->dev.nrings; i++) {
         uint64_t one = 1;
-        if (s->rings[i].kick_fd >= 0 &&
-            write(s->rings[i].kick_fd, &one, sizeof(one)) < 0) {
+        if (s->dev.rings[i].kick_fd >= 0 &&
+            write(s->dev.rings[i].kick_fd, &one, sizeof(one)) < 0) {
             trace(vhost_user_net_kick_error, "%s: ring %u: %s", s->nc->name,
                   i, strerror(errno));
         }
@@ -511,7 +502,7 @@ static void vun_stopped(VhostUser *u, void *opaque)
     vun_set_state(s, VHOST_USER_CONN_READY, "rings back");
 }
 
-static bool vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
+static bool vun_vhost_stop(NetClientState *nc, VhostRing *rings,
                            unsigned n)
 {
     VhostUserNet *s = nc->opaque;
@@ -529,13 +520,10 @@ static bool vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
         }
     }
     /*
-     * The NIC stops only what started.  After a reset the indices do not
-     * matter (the rings start from 0); after a loss they come from
-     * used->idx (vhost_dev_backend_lost).
+     * The indices are in the NIC's rings already (the vhost device works
+     * on them): after a reset they do not matter (the rings start from
+     * 0); after a loss they came from used->idx (vhost_dev_backend_lost).
      */
-    for (unsigned i = 0; i < n && i < s->dev.nrings; i++) {
-        rings[i].last_avail_idx = s->dev.rings[i].last_avail_idx;
-    }
     trace(vhost_user_net_stop, "%s: %s", nc->name, s->path);
     return s->conn.state != VHOST_USER_CONN_STOPPING;
 }

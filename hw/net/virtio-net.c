@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hw/net/virtio-net.h"
+#include "hw/virtio/vhost.h"
 #include "system/options.h"
 #include "system/registry.h"
 #include "util/trace.h"
@@ -42,7 +43,7 @@ struct VirtIONet {
     bool vhost_started;
     uint64_t tx_dropped;        /* frames sent while the link was down */
     RateLimit start_error;      /* a guest may loop on DRIVER_OK */
-    NetVhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];
+    VhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];     /* while vhost has them */
 };
 
 static bool is_ctrl(VirtIONet *n, unsigned qi)
@@ -105,8 +106,7 @@ static void vhost_start(VirtIONet *n)
         VirtQueue *vq = virtio_get_queue(&n->vdev, i);
         VirtioRingInfo info;
         virtio_queue_get_ring(vq, &info);
-        n->rings[i] = (NetVhostRing) {
-            .index = i,
+        n->rings[i] = (VhostRing) {
             .num = info.num,
             .desc = info.desc,
             .avail = info.avail,
