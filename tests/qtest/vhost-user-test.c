@@ -1730,6 +1730,31 @@ static void reconnect(bool vmu_server)
     backend_free(b);
 }
 
+/*
+ * A server chardev of a vhost-user netdev does not wait for its first
+ * client unless wait=on is written (the netdev's policy, given to the
+ * chardev in the check phase): vmu runs, and a back-end that connects
+ * later brings the link up.
+ */
+static void test_server_default_no_wait(void)
+{
+    if (skip_on_qemu("QEMU 7.2 waits for the first client by default")) {
+        return;
+    }
+    Ctx c;
+    ctx_init(&c);
+    ctx_start(&c, "%s", netdev_args(&c, ",server=on", NULL));
+    driver_up(&c, F(NET_F_MRG_RXBUF), 2);
+    g_assert_false(link_up(&c));
+    Backend *b = backend_new(c.sock);
+    b->connect = true;
+    backend_start(b);
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
+    check_tx(&c, b, 1);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
 static void test_reconnect_client(void)
 {
     reconnect(false);
@@ -2012,6 +2037,8 @@ int main(int argc, char **argv)
                          GINT_TO_POINTER(BAD_SILENT), test_bad_backend);
     g_test_add_func("/vhost-user/reset-in-progress", test_reset_in_progress);
     g_test_add_func("/vhost-user/config-change", test_config_change);
+    g_test_add_func("/vhost-user/server-default-no-wait",
+                    test_server_default_no_wait);
     g_test_add_func("/vhost-user/tx-no-notify-backend-dies",
                     test_tx_no_notify_backend_dies);
     for (unsigned i = 0; i < G_N_ELEMENTS(hostile_cases); i++) {
