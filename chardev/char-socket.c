@@ -22,7 +22,6 @@
 
 #include "chardev/char.h"
 #include "system/main-loop.h"
-#include "system/options.h"
 #include "system/registry.h"
 #include "util/trace.h"
 #include "util/unix-socket.h"
@@ -586,24 +585,11 @@ static const OptDesc socket_desc[] = {
     { 0 },
 };
 
-static bool socket_for_vhost_user(const char *id);
-
-/* TCP keys: host= and port= together, never with path=, never vhost-user. */
+/* TCP keys: host= and port= together, never with path=. */
 static bool socket_check_tcp(const Opts *opts, Error **errp)
 {
-    static const char *const tcp[] = { "host", "port", "to", "ipv4", "ipv6",
-                                       "nodelay" };
     static const char *const later[] = { "to", "ipv4", "ipv6" };
-    bool vu = socket_for_vhost_user(opts_get(opts, "id"));
 
-    for (unsigned i = 0; i < G_N_ELEMENTS(tcp); i++) {
-        if (opts_has(opts, tcp[i]) && vu) {
-            opts_error(opts, errp, "TCP sockets (%s=) cannot carry "
-                       "vhost-user: it passes file descriptors, which needs "
-                       "a UNIX socket; use path=PATH", tcp[i]);
-            return false;
-        }
-    }
     for (unsigned i = 0; i < G_N_ELEMENTS(later); i++) {
         if (opts_has(opts, later[i])) {
             opts_error(opts, errp, "'%s' is not supported by vmu's TCP "
@@ -717,37 +703,43 @@ static bool socket_check(const Opts *opts, Error **errp)
     return true;
 }
 
-/*
- * Is this chardev a vhost-user netdev's socket?  Such a netdev must never
- * hold start-up for its back-end: its client socket retries (every second
- * unless reconnect= says otherwise) and its server does not wait unless
- * wait=on is written out.
- */
-static bool socket_for_vhost_user(const char *id)
+/* Consumers' defaults by chardev id (chardev_socket_set_policy). */
+typedef struct SocketPolicy {
+    unsigned reconnect_ms;
+    bool wait;
+} SocketPolicy;
+static GHashTable *socket_policies;
+
+void chardev_socket_set_policy(const char *id, unsigned reconnect_ms,
+                               bool wait)
 {
-    GPtrArray *nds = options_lists()[TYPE_KIND_NETDEV];
-    for (unsigned i = 0; id && nds && i < nds->len; i++) {
-        const Opts *o = g_ptr_array_index(nds, i);
-        const char *type = options_type(TYPE_KIND_NETDEV, o);
-        const char *chr = opts_get(o, "chardev");
-        if (type && !strcmp(type, "vhost-user") && chr && !strcmp(chr, id)) {
-            return true;
-        }
+    SocketPolicy *p = g_new(SocketPolicy, 1);
+    *p = (SocketPolicy) { reconnect_ms, wait };
+    if (!socket_policies) {
+        socket_policies = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                g_free, g_free);
     }
-    return false;
+    g_hash_table_replace(socket_policies, g_strdup(id), p);
+}
+
+bool chardev_socket_opts_unix(const Opts *opts)
+{
+    return !opts_has(opts, "host") && !opts_has(opts, "port");
 }
 
 static bool socket_create(const Opts *opts, Error **errp)
 {
     bool server = opts_get_bool(opts, "server", false);
-    bool vu = socket_for_vhost_user(opts_get(opts, "id"));
+    const char *id = opts_get(opts, "id");
+    const SocketPolicy *pol = socket_policies && id ?
+                              g_hash_table_lookup(socket_policies, id) : NULL;
     unsigned ms = opts_has(opts, "reconnect-ms") ?
         opts_get_number(opts, "reconnect-ms", 0) :
         opts_get_number(opts, "reconnect", 0) * 1000;
 
-    if (vu && !server && !opts_has(opts, "reconnect") &&
+    if (pol && !server && !opts_has(opts, "reconnect") &&
         !opts_has(opts, "reconnect-ms")) {
-        ms = 1000;
+        ms = pol->reconnect_ms;
     }
     const char *host = opts_get(opts, "host");
     const char *port = opts_get(opts, "port");
@@ -764,7 +756,9 @@ static bool socket_create(const Opts *opts, Error **errp)
     }
     chr = socket_chardev_open(opts_get(opts, "id"), label ? label :
                               opts_get(opts, "path"), port ? host : NULL,
-                              port, server, opts_get_bool(opts, "wait", !vu),
+                              port, server, opts_get_bool(opts, "wait",
+                                                          pol ? pol->wait :
+                                                          true),
                               ms, fd, errp);
     g_free(label);
     if (chr) {

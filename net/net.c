@@ -86,7 +86,8 @@ void net_peer_event(NetClientState *netdev, NetPeerEvent ev)
 {
     trace(net_peer_event, "%s %s", netdev->name,
           ev == NET_PEER_READY ? "ready" :
-          ev == NET_PEER_GONE ? "gone" : "stopped");
+          ev == NET_PEER_GONE ? "gone" :
+          ev == NET_PEER_STOPPED ? "stopped" : "config");
     if (netdev->peer && netdev->peer->ops->peer_event) {
         netdev->peer->ops->peer_event(netdev->peer, ev);
     }

@@ -48,12 +48,10 @@ typedef struct VhostUserNet {
     Chardev *chr;
     const char *path;           /* the socket path (chr->label) */
     unsigned queues;            /* queue pairs asked with queues= */
-    unsigned mtu;               /* mtu= of the device, 0 if none */
 
     VhostUserConn conn;         /* the connection's state and timer */
     VhostUser *u;               /* from NEGOTIATING until DISCONNECTED */
-    VhostDev dev;
-    VhostRing rings[2 * VHOST_USER_NET_MAX_PAIRS];
+    VhostDev dev;               /* works on the NIC's rings, in place */
     unsigned pairs;             /* active pairs (MQ) */
 
     char *last_error;           /* the error printed; quiet while set */
@@ -201,6 +199,7 @@ static void vun_config_change(void *opaque)
 {
     VhostUserNet *s = opaque;
     trace(vhost_user_net_config_change, "%s", s->nc->name);
+    net_peer_event(s->nc, NET_PEER_CONFIG);
 }
 
 static const VhostUserBackendHandlers vun_handlers = {
@@ -234,7 +233,7 @@ static void vun_ready(VhostUser *u, void *opaque)
 {
     VhostUserNet *s = opaque;
 
-    u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
+    vhost_user_set_timeout(u, VHOST_USER_DEFAULT_TIMEOUT_MS);
     vun_set_state(s, VHOST_USER_CONN_READY,
                               "handshake done");
     trace(vhost_user_net_ready, "%s: %s features 0x%" PRIx64 " protocol 0x%"
@@ -251,7 +250,7 @@ static void vun_negotiated(VhostUser *u, void *opaque)
     Error *err = NULL;
 
     if (!vhost_dev_init(&s->dev, &vhost_user_backend_ops, s->u, s->nc->label,
-                        s->rings, 2, &err)) {
+                        NULL, 0, &err)) {
         vun_fail(s, err);
         return;
     }
@@ -275,7 +274,7 @@ static void vun_negotiated(VhostUser *u, void *opaque)
      * guest boots, not while its driver waits. */
     unsigned nram;
     const RAMRange *ram = memory_map_ram(&nram);
-    s->u->timeout_ms = vun_mem_timeout_ms();
+    vhost_user_set_timeout(s->u, vun_mem_timeout_ms());
     if (!vhost_user_set_mem_table(s->u, ram, nram, &err)) {
         vun_fail(s, err);
         return;
@@ -370,7 +369,8 @@ static void vun_started(VhostUser *u, void *opaque);
 static bool vun_running(VhostUserNet *s);
 
 static bool vun_vhost_start(NetClientState *nc, uint64_t features,
-                            NetVhostRing *rings, unsigned n, Error **errp)
+                            VhostRing *rings, unsigned n, unsigned mtu,
+                            Error **errp)
 {
     VhostUserNet *s = nc->opaque;
     unsigned nram, nr;
@@ -388,8 +388,7 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
         error_setg(errp, "vhost-user back-end %s is not connected", s->path);
         return false;
     }
-    uint64_t missing = vhost_net_backend_features(features, ~0ULL) &
-                       ~s->u->features;
+    uint64_t missing = features & ~s->u->features;
     if (missing) {
         char *names = feature_names(missing);
         error_setg(errp, "vhost-user back-end %s lacks features the guest "
@@ -400,32 +399,24 @@ static bool vun_vhost_start(NetClientState *nc, uint64_t features,
         return false;
     }
     nr = (features & (1ULL << VIRTIO_NET_F_MQ)) ? n : 2;
-    nr = MIN(nr, G_N_ELEMENTS(s->rings));
+    nr = MIN(nr, 2 * VHOST_USER_NET_MAX_PAIRS);
     nr = MIN(nr, 2 * s->u->queue_num);
     for (unsigned i = 0; i < nr; i++) {
-        s->rings[i] = (VhostRing) {
-            .num = rings[i].num,
-            .desc = rings[i].desc,
-            .avail = rings[i].avail,
-            .used = rings[i].used,
-            .last_avail_idx = rings[i].last_avail_idx,
-            .kick_fd = rings[i].kick_fd,
-            .call_fd = rings[i].call_fd,
-            .disabled = i >= 2,     /* pairs past the first wait for MQ */
-        };
+        rings[i].disabled = i >= 2;     /* pairs past the first wait for MQ */
     }
+    s->dev.rings = rings;
     s->dev.nrings = nr;
     s->pairs = 1;
     vun_set_state(s, VHOST_USER_CONN_STARTING,
                               "driver ready");
     ram = memory_map_ram(&nram);
     vhost_dev_set_memory(&s->dev, ram, nram);
-    s->u->timeout_ms = vun_mem_timeout_ms();
+    vhost_user_set_timeout(s->u, vun_mem_timeout_ms());
 
     bool ok = true;
-    if (s->mtu && (features & (1ULL << VIRTIO_NET_F_MTU)) &&
-        vhost_user_has_protocol(s->u, VHOST_USER_PROTOCOL_F_NET_MTU)) {
-        ok = vhost_user_net_set_mtu(s->u, s->mtu, errp);
+    if (mtu && vhost_user_has_protocol(s->u,
+                                       VHOST_USER_PROTOCOL_F_NET_MTU)) {
+        ok = vhost_user_net_set_mtu(s->u, mtu, errp);
     }
     /* Sent, not answered yet: vun_started follows when it is. */
     ok = ok && vhost_dev_start(&s->dev, features, errp);
@@ -464,7 +455,7 @@ static bool vun_running(VhostUserNet *s)
 {
     Error *err = NULL;
 
-    s->u->timeout_ms = VHOST_USER_DEFAULT_TIMEOUT_MS;
+    vhost_user_set_timeout(s->u, VHOST_USER_DEFAULT_TIMEOUT_MS);
     vun_set_state(s, VHOST_USER_CONN_RUNNING,
                               "rings started");
     /* Pairs the driver enabled while the rings were being handed over. */
@@ -480,8 +471,8 @@ static bool vun_running(VhostUserNet *s)
      */
     for (unsigned i = 0; i < s->dev.nrings; i++) {
         uint64_t one = 1;
-        if (s->rings[i].kick_fd >= 0 &&
-            write(s->rings[i].kick_fd, &one, sizeof(one)) < 0) {
+        if (s->dev.rings[i].kick_fd >= 0 &&
+            write(s->dev.rings[i].kick_fd, &one, sizeof(one)) < 0) {
             trace(vhost_user_net_kick_error, "%s: ring %u: %s", s->nc->name,
                   i, strerror(errno));
         }
@@ -511,7 +502,7 @@ static void vun_stopped(VhostUser *u, void *opaque)
     vun_set_state(s, VHOST_USER_CONN_READY, "rings back");
 }
 
-static bool vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
+static bool vun_vhost_stop(NetClientState *nc, VhostRing *rings,
                            unsigned n)
 {
     VhostUserNet *s = nc->opaque;
@@ -529,13 +520,10 @@ static bool vun_vhost_stop(NetClientState *nc, NetVhostRing *rings,
         }
     }
     /*
-     * The NIC stops only what started.  After a reset the indices do not
-     * matter (the rings start from 0); after a loss they come from
-     * used->idx (vhost_dev_backend_lost).
+     * The indices are in the NIC's rings already (the vhost device works
+     * on them): after a reset they do not matter (the rings start from
+     * 0); after a loss they came from used->idx (vhost_dev_backend_lost).
      */
-    for (unsigned i = 0; i < n && i < s->dev.nrings; i++) {
-        rings[i].last_avail_idx = s->dev.rings[i].last_avail_idx;
-    }
     trace(vhost_user_net_stop, "%s: %s", nc->name, s->path);
     return s->conn.state != VHOST_USER_CONN_STOPPING;
 }
@@ -638,6 +626,15 @@ static bool vhost_user_check(const Opts *o, Error **errp)
                        "path=SOCKET", chr, type ? type : "?", chr);
             return false;
         }
+        if (!chardev_socket_opts_unix(co)) {
+            opts_error(o, errp, "chardev=%s: TCP sockets (host=, port=) "
+                       "cannot carry vhost-user: it passes file descriptors, "
+                       "which needs a UNIX socket; use path=PATH", chr);
+            return false;
+        }
+        /* Start-up never waits on a back-end: a client retries every
+         * second, a server does not wait (unless the user says so). */
+        chardev_socket_set_policy(chr, VHOST_USER_NET_FILE_RETRY, false);
     }
     if (opts_has(o, "queues")) {
         uint64_t q = opts_get_number(o, "queues", 1);
@@ -687,21 +684,6 @@ static bool check_guest_ram(const char *netdev, Error **errp)
         return false;
     }
     return true;
-}
-
-/* mtu= of the device on this netdev (the NIC is created after us). */
-static unsigned device_mtu(const char *netdev)
-{
-    GPtrArray *devs = options_lists()[TYPE_KIND_DEVICE];
-    for (unsigned i = 0; devs && i < devs->len; i++) {
-        const Opts *d = g_ptr_array_index(devs, i);
-        const char *nd = opts_get(d, "netdev");
-        if (nd && !strcmp(nd, netdev)) {
-            return opts_get_number(d, "mtu", opts_get_number(d, "host_mtu",
-                                                             0));
-        }
-    }
-    return 0;
 }
 
 static Chardev *implicit_chardev(const Opts *o, Error **errp)
@@ -755,7 +737,6 @@ static bool vhost_user_create(const Opts *o, Error **errp)
     s->nc->link_down = true;
     s->chr = chr;
     s->path = chr->label;
-    s->mtu = device_mtu(id);
     vhost_user_conn_init(&s->conn, s->nc->label, &vun_conn_ops, s);
     if (!chardev_claim(chr, s->nc->label, errp)) {
         return false;

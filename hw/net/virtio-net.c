@@ -13,6 +13,8 @@
 
 #include "hw/net/virtio-net.h"
 #include "hw/net/virtio-net-offload.h"
+
+#include "hw/virtio/vhost.h"
 #include "system/options.h"
 #include "system/bootdevice.h"
 #include "system/registry.h"
@@ -69,7 +71,7 @@ struct VirtIONet {
     bool vhost_started;
     uint64_t tx_dropped;        /* frames sent while the link was down */
     RateLimit start_error;      /* a guest may loop on DRIVER_OK */
-    NetVhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];
+    VhostRing rings[2 * VIRTIO_NET_MAX_PAIRS];     /* while vhost has them */
 };
 
 static bool is_ctrl(VirtIONet *n, unsigned qi)
@@ -139,8 +141,7 @@ static void vhost_start(VirtIONet *n)
         VirtQueue *vq = virtio_get_queue(&n->vdev, i);
         VirtioRingInfo info;
         virtio_queue_get_ring(vq, &info);
-        n->rings[i] = (NetVhostRing) {
-            .index = i,
+        n->rings[i] = (VhostRing) {
             .num = info.num,
             .desc = info.desc,
             .avail = info.avail,
@@ -151,8 +152,14 @@ static void vhost_start(VirtIONet *n)
         };
         virtio_queue_set_vhost(vq, true);
     }
-    if (!n->nic.peer->ops->vhost_start(n->nic.peer, n->vdev.guest_features,
-                                       n->rings, nr, &err)) {
+    /* The back-end gets the data-path features; the NIC emulates the
+     * rest.  The MTU only when the driver took it. */
+    uint64_t carried = virtio_net_vhost_features(n->vdev.guest_features,
+                                                 ~0ULL);
+    unsigned mtu = virtio_has_feature(&n->vdev, VIRTIO_NET_F_MTU) ? n->mtu
+                                                                  : 0;
+    if (!n->nic.peer->ops->vhost_start(n->nic.peer, carried, n->rings, nr,
+                                       mtu, &err)) {
         error_report_ratelimited(&n->start_error, "%s: %s", n->name,
                                  error_get_pretty(err));
         error_free(err);
@@ -776,6 +783,13 @@ static void nic_peer_event(NetClientState *nc, NetPeerEvent ev)
     VirtIONet *n = nc->opaque;
     if (ev == NET_PEER_STOPPED) {
         virtio_reset_release(&n->vdev);
+        return;
+    }
+    if (ev == NET_PEER_CONFIG) {
+        /* The driver reads the config again (link, MTU). */
+        if (n->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) {
+            virtio_notify_config(&n->vdev);
+        }
         return;
     }
     if (ev == NET_PEER_GONE) {

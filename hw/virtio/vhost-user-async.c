@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "hw/virtio/vhost-user.h"
-#include "system/main-loop.h"
+#include "hw/virtio/vhost-user-loop.h"
 #include "util/trace.h"
 
 static void pending_free(void *p)
@@ -23,11 +23,11 @@ static void pending_free(void *p)
 static void async_stop(VhostUser *u)
 {
     if (u->reply_watch) {
-        g_source_remove(u->reply_watch);
+        vhost_user_loop_remove(u->reply_watch);
         u->reply_watch = 0;
     }
     if (u->reply_timer) {
-        g_source_remove(u->reply_timer);
+        vhost_user_loop_remove(u->reply_timer);
         u->reply_timer = 0;
     }
     g_queue_clear_full(&u->pending, pending_free);
@@ -79,11 +79,11 @@ static gboolean reply_timeout_cb(void *opaque)
 static void reply_timer_restart(VhostUser *u)
 {
     if (u->reply_timer) {
-        g_source_remove(u->reply_timer);
+        vhost_user_loop_remove(u->reply_timer);
         u->reply_timer = 0;
     }
     if (!g_queue_is_empty(&u->pending)) {
-        u->reply_timer = main_loop_add_timer_ms(u->timeout_ms,
+        u->reply_timer = vhost_user_loop_add_timer_ms(u->timeout_ms,
                                                 reply_timeout_cb, u);
     }
 }
@@ -261,7 +261,8 @@ void vhost_user_set_async(VhostUser *u, const VhostUserAsyncOps *ops,
     u->async_ops = ops;
     u->async_opaque = opaque;
     g_queue_init(&u->pending);
-    u->reply_watch = main_loop_add_fd(u->fd, G_IO_IN, reply_readable, u);
+    u->reply_watch = vhost_user_loop_add_fd(u->fd, G_IO_IN, reply_readable,
+                                            u);
 }
 
 /* ---- the handshake, one round trip per phase ---- */

@@ -4,7 +4,7 @@
  * callback may re-arm it and no stale id is ever removed.
  */
 #include "hw/virtio/vhost-user-conn.h"
-#include "system/main-loop.h"
+#include "hw/virtio/vhost-user-loop.h"
 #include "util/trace.h"
 
 /* A connection that failed is dropped after this, doubling up to the max. */
@@ -42,7 +42,7 @@ void vhost_user_conn_init(VhostUserConn *c, const char *label,
 void vhost_user_conn_timer_cancel(VhostUserConn *c)
 {
     if (c->timer) {
-        g_source_remove(c->timer);
+        vhost_user_loop_remove(c->timer);
         c->timer = 0;
         c->timer_fn = NULL;
     }
@@ -73,7 +73,7 @@ void vhost_user_conn_timer_arm(VhostUserConn *c, unsigned ms,
     trace(vhost_user_conn_timer_arm, "%s: %s in %u ms", c->label,
           vhost_user_conn_state_name(c->state), ms);
     c->timer_fn = fn;
-    c->timer = main_loop_add_timer_ms(ms, conn_timer_cb, c);
+    c->timer = vhost_user_loop_add_timer_ms(ms, conn_timer_cb, c);
 }
 
 void vhost_user_conn_set_state(VhostUserConn *c, VhostUserConnState st,

@@ -6,13 +6,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "hw/virtio/vhost-user.h"
 #include "system/hostmem.h"
-#include "system/main-loop.h"
+#include "hw/virtio/vhost-user-loop.h"
 #include "util/fdpass.h"
 #include "util/trace.h"
 
@@ -31,7 +30,7 @@ VhostUser *vhost_user_new(int fd, const char *label)
 static void vhost_user_backend_close(VhostUser *u)
 {
     if (u->backend_watch) {
-        g_source_remove(u->backend_watch);
+        vhost_user_loop_remove(u->backend_watch);
         u->backend_watch = 0;
     }
     if (u->backend_fd >= 0) {
@@ -51,11 +50,6 @@ void vhost_user_free(VhostUser *u)
         vhost_user_async_cleanup(u);
     }
     vhost_user_backend_close(u);
-    for (unsigned i = 0; i < VHOST_USER_MAX_RINGS; i++) {
-        if (u->notifiers[i].ptr) {
-            munmap(u->notifiers[i].ptr, u->notifiers[i].size);
-        }
-    }
     g_free(u->label);
     g_free(u);
 }
@@ -282,54 +276,6 @@ bool vhost_user_get_max_mem_slots(VhostUser *u, uint64_t *num, Error **errp)
 }
 
 /* The back-end's request channel: served on the main loop. */
-static void backend_host_notifier(VhostUser *u, const VhostUserVringArea *a,
-                                  int fd)
-{
-    unsigned idx = a->u64 & VHOST_USER_VRING_AREA_IDX_MASK;
-    VhostUserHostNotifier *n;
-    void *ptr = NULL;
-    static RateLimit rl;
-
-    if (idx >= VHOST_USER_MAX_RINGS) {
-        error_report_ratelimited(&rl, "vhost-user back-end %s: host notifier "
-                                 "for ring %u, which does not exist",
-                                 u->label, idx);
-        return;
-    }
-    n = &u->notifiers[idx];
-    if (n->ptr) {
-        if (u->handlers && u->handlers->host_notifier) {
-            u->handlers->host_notifier(u->opaque, idx, NULL, 0);
-        }
-        munmap(n->ptr, n->size);
-        n->ptr = NULL;
-    }
-    if ((a->u64 & VHOST_USER_VRING_AREA_NOFD_MASK) || fd < 0) {
-        return;
-    }
-    if (!a->size || a->size > (1u << 20)) {
-        error_report_ratelimited(&rl, "vhost-user back-end %s: host notifier "
-                                 "for ring %u has size 0x%" PRIx64 ", ignored",
-                                 u->label, idx, a->size);
-        return;
-    }
-    ptr = mmap(NULL, a->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-               a->offset);
-    if (ptr == MAP_FAILED) {
-        error_report_ratelimited(&rl, "vhost-user back-end %s: cannot map the "
-                                 "host notifier of ring %u: %s", u->label,
-                                 idx, strerror(errno));
-        return;
-    }
-    n->ptr = ptr;
-    n->size = a->size;
-    trace(vhost_user_host_notifier, "%s: ring %u page %p size 0x%" PRIx64,
-          u->label, idx, ptr, a->size);
-    if (u->handlers && u->handlers->host_notifier) {
-        u->handlers->host_notifier(u->opaque, idx, ptr, a->size);
-    }
-}
-
 static gboolean backend_readable(int fd, GIOCondition cond, void *opaque)
 {
     VhostUser *u = opaque;
@@ -383,14 +329,6 @@ static gboolean backend_readable(int fd, GIOCondition cond, void *opaque)
                 u->handlers->config_change(u->opaque);
             }
             break;
-        case VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG:
-            if (!vhost_user_has_protocol(u,
-                                         VHOST_USER_PROTOCOL_F_HOST_NOTIFIER)) {
-                status = 1;
-                break;
-            }
-            backend_host_notifier(u, &mp->payload.area, nfds ? fds[0] : -1);
-            break;
         default:
             error_report_ratelimited(&rl, "vhost-user back-end %s: request "
                                      "%s (%u) is not supported by vmu",
@@ -437,8 +375,8 @@ bool vhost_user_set_backend_req_fd(VhostUser *u, Error **errp)
     }
     vhost_user_backend_close(u);
     u->backend_fd = sv[0];
-    u->backend_watch = main_loop_add_fd(sv[0], G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                        backend_readable, u);
+    u->backend_watch = vhost_user_loop_add_fd(sv[0], G_IO_IN | G_IO_HUP |
+                                              G_IO_ERR, backend_readable, u);
     return true;
 }
 

@@ -7,33 +7,10 @@
 #include <string.h>
 
 #include <linux/virtio_config.h>
-#include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
 #include "hw/virtio/vhost.h"
 #include "util/trace.h"
-
-#define BIT(n) (1ULL << (n))
-
-uint64_t vhost_net_carried_features(void)
-{
-    return BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
-           BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |
-           BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
-           BIT(VIRTIO_NET_F_GUEST_ECN) | BIT(VIRTIO_NET_F_GUEST_UFO) |
-           BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
-           BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_HOST_UFO) |
-           BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(VIRTIO_NET_F_MQ) |
-           BIT(VIRTIO_F_NOTIFY_ON_EMPTY) | BIT(VIRTIO_F_ANY_LAYOUT) |
-           BIT(VIRTIO_RING_F_INDIRECT_DESC) | BIT(VIRTIO_RING_F_EVENT_IDX) |
-           BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_RING_PACKED) |
-           BIT(VIRTIO_F_IN_ORDER);
-}
-
-uint64_t vhost_net_backend_features(uint64_t acked, uint64_t backend)
-{
-    return acked & backend & vhost_net_carried_features();
-}
 
 void *vhost_dev_gpa_to_hva(const VhostDev *dev, uint64_t gpa, uint64_t len)
 {
@@ -114,14 +91,14 @@ static bool ring_start(VhostDev *dev, unsigned i, Error **errp)
             ops->set_vring_enable(dev->backend, i, !r->disabled, errp));
 }
 
-bool vhost_dev_start(VhostDev *dev, uint64_t acked_features, Error **errp)
+bool vhost_dev_start(VhostDev *dev, uint64_t features, Error **errp)
 {
     const VhostBackendOps *ops = dev->ops;
     uint8_t st = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
                  VIRTIO_CONFIG_S_FEATURES_OK;
 
-    dev->acked_features = vhost_net_backend_features(acked_features,
-                                                     dev->backend_features);
+    /* The device's choice, as far as the back-end offers it. */
+    dev->acked_features = features & dev->backend_features;
     trace(vhost_dev_start, "%s: %u rings features 0x%" PRIx64, dev->name,
           dev->nrings, dev->acked_features);
     if (!ops->set_features(dev->backend, dev->acked_features, errp)) {

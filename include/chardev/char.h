@@ -65,6 +65,17 @@ void chardev_disconnect(Chardev *chr);
 void chardev_event(Chardev *chr, ChrEvent event);
 void chardev_received(Chardev *chr, const uint8_t *buf, size_t len);
 
+/*
+ * A consumer's defaults for the socket chardev it will claim, given in
+ * the check phase (before chardevs are created); what the user wrote
+ * wins.  vhost-user: a client retries every reconnect_ms, a server does
+ * not wait for its first client, so start-up never waits on a back-end.
+ */
+void chardev_socket_set_policy(const char *id, unsigned reconnect_ms,
+                               bool wait);
+/* Whether -chardev socket options name a UNIX socket (fds pass). */
+bool chardev_socket_opts_unix(const Opts *opts);
+
 /* The stdio chardev (the default serial port's), made on first use. */
 Chardev *chardev_stdio(void);
 /*

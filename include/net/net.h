@@ -14,20 +14,19 @@
 
 typedef struct NetClientState NetClientState;
 
-/* One ring as a vhost back-end takes it (addresses are guest-physical). */
-typedef struct NetVhostRing {
-    unsigned index;             /* virtqueue index: rx0 0, tx0 1, rx1 2 ... */
-    uint16_t num;
-    uint64_t desc, avail, used;
-    uint16_t last_avail_idx;    /* in: where to start; out: where it stopped */
-    int kick_fd;                /* host notifier (the ioeventfd) */
-    int call_fd;                /* guest notifier (the irqfd) */
-} NetVhostRing;
+/*
+ * The NIC's rings as a vhost back-end takes them: the one description,
+ * hw/virtio/vhost.h's VhostRing (rx0 0, tx0 1, rx1 2 ...), the NIC's own
+ * array; the back-end's vhost device works on it in place, so the ring
+ * indices it returns at a stop are there for the NIC.
+ */
+typedef struct VhostRing VhostRing;
 
 typedef enum NetPeerEvent {
     NET_PEER_READY,             /* back-end (re)connected: rings may start */
     NET_PEER_GONE,              /* back-end lost: rings stopped, link down */
     NET_PEER_STOPPED,           /* a stop completed: the back-end let go */
+    NET_PEER_CONFIG,            /* the back-end's device config changed */
 } NetPeerEvent;
 
 typedef struct NetClientOps {
@@ -42,12 +41,15 @@ typedef struct NetClientOps {
     /* Ring path (netdevs only; NULL for frame netdevs).  Device features
      * the back-end carries itself (the rest are emulated by the NIC). */
     uint64_t (*vhost_features)(NetClientState *nc);
-    /* DRIVER_OK: take these rings with the guest's features. */
+    /* DRIVER_OK: take these rings; features are what the back-end is to
+     * implement (the NIC's choice of the guest's), mtu the NIC's (0: none
+     * or not taken by the driver), for a back-end told it (NET_SET_MTU). */
     bool (*vhost_start)(NetClientState *nc, uint64_t features,
-                        NetVhostRing *rings, unsigned n, Error **errp);
+                        VhostRing *rings, unsigned n, unsigned mtu,
+                        Error **errp);
     /* Reset/stop: give the rings back, filling in last_avail_idx.  False:
      * the back-end lets go later (NET_PEER_STOPPED, or NET_PEER_GONE). */
-    bool (*vhost_stop)(NetClientState *nc, NetVhostRing *rings, unsigned n);
+    bool (*vhost_stop)(NetClientState *nc, VhostRing *rings, unsigned n);
     /* MQ: the guest changed the number of active queue pairs. */
     void (*vhost_set_queue_pairs)(NetClientState *nc, unsigned pairs);
 

@@ -54,7 +54,8 @@ enum {
     NET_SET_MTU = 20, SET_BACKEND_REQ_FD = 21, GET_MAX_MEM_SLOTS = 36,
     GET_STATUS = 40, REQ_MAX = 64,
 };
-enum { P_MQ = 0, P_REPLY_ACK = 3, P_NET_MTU = 4 };
+enum { P_MQ = 0, P_REPLY_ACK = 3, P_NET_MTU = 4, P_BACKEND_REQ = 5 };
+enum { BACKEND_CONFIG_CHANGE_MSG = 2 };     /* on the back-end's channel */
 #define FLAG_VERSION 1u
 #define FLAG_REPLY 4u
 #define FLAG_NEED_REPLY 8u
@@ -112,6 +113,7 @@ typedef struct Backend {
     Bad bad;
     bool hold_tx;                   /* take TX buffers, never return them */
     pid_t peer_pid;                 /* vmu's (SO_PEERCRED) */
+    int req_fd;                     /* SET_BACKEND_REQ_FD's, or -1 */
 
     GThread *thread;
     int listen_fd, fd, wake[2];
@@ -164,6 +166,10 @@ static void backend_unmap(Backend *b)
 static void backend_forget(Backend *b)
 {
     backend_unmap(b);
+    if (b->req_fd >= 0) {
+        close(b->req_fd);
+        b->req_fd = -1;
+    }
     for (unsigned i = 0; i < 16; i++) {
         if (b->rings[i].kick >= 0) {
             close(b->rings[i].kick);
@@ -518,6 +524,15 @@ static bool backend_handle(Backend *b)
         }
         break;
     }
+    case SET_BACKEND_REQ_FD:
+        if (nfds) {
+            if (b->req_fd >= 0) {
+                close(b->req_fd);
+            }
+            b->req_fd = fds[0];
+            fds[0] = -1;
+        }
+        break;
     case SET_VRING_ENABLE:
         b->rings[ri].enabled = m.p.state.num;
         b->enable[ri] = m.p.state.num;
@@ -647,7 +662,7 @@ static Backend *backend_new(const char *path)
                   F(F_PROTOCOL_FEATURES) | F(NET_F_MQ);
     b->protocol = F(P_MQ) | F(P_REPLY_ACK) | F(P_NET_MTU);
     b->queue_num = 1;
-    b->listen_fd = b->fd = -1;
+    b->listen_fd = b->fd = b->req_fd = -1;
     b->frames = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
     g_mutex_init(&b->lock);
     for (unsigned i = 0; i < 16; i++) {
@@ -1475,6 +1490,48 @@ static void test_reset_in_progress(void)
     backend_free(b);
 }
 
+/*
+ * CONFIG_CHANGE_MSG on the back-end's channel reaches the guest as a
+ * configuration interrupt; a NEED_REPLY one is answered with 0.
+ */
+static void test_config_change(void)
+{
+    if (skip_on_qemu("QEMU 7.2's virtio-net ignores CONFIG_CHANGE_MSG")) {
+        return;
+    }
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    b->protocol |= F(P_BACKEND_REQ);
+    backend_start(b);
+    ctx_start(&c, "%s", netdev_args(&c, NULL, NULL));
+    driver_up(&c, F(NET_F_MRG_RXBUF), 2);
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
+    g_mutex_lock(&b->lock);
+    int fd = b->req_fd;
+    g_mutex_unlock(&b->lock);
+    g_assert_cmpint(fd, >=, 0);
+    irq_arm(&c, IRQ_CONFIG);
+    Hdr h = { BACKEND_CONFIG_CHANGE_MSG, FLAG_VERSION | FLAG_NEED_REPLY, 0 };
+    g_assert_cmpint(send(fd, &h, sizeof(h), MSG_NOSIGNAL), ==, sizeof(h));
+    g_assert_true(irq_wait(&c, IRQ_CONFIG));
+    /* The answer: a 12-byte header and a u64 0, read with a bound. */
+    uint8_t ack[20];
+    Hdr ah;
+    uint64_t v;
+    struct pollfd pfd = { fd, POLLIN, 0 };
+    g_assert_cmpint(poll(&pfd, 1, WAIT_MS), ==, 1);
+    g_assert_cmpint(recv(fd, ack, sizeof(ack), MSG_WAITALL), ==,
+                    sizeof(ack));
+    memcpy(&ah, ack, sizeof(ah));
+    memcpy(&v, ack + sizeof(ah), sizeof(v));
+    g_assert_cmpuint(ah.request, ==, BACKEND_CONFIG_CHANGE_MSG);
+    g_assert_cmpuint(v, ==, 0);
+    g_assert_true(link_up(&c));
+    ctx_stop(&c);
+    backend_free(b);
+}
+
 /* ---- hostile back-ends: the guest never waits for one ---- */
 
 typedef struct Hostile {
@@ -1671,6 +1728,31 @@ static void reconnect(bool vmu_server)
     /* The loss, and one info line for the recovery (issue 17). */
     assert_vmu_log(&c, c.sock, 2);
     assert_vmu_log(&c, "is back after", 1);
+    ctx_stop(&c);
+    backend_free(b);
+}
+
+/*
+ * A server chardev of a vhost-user netdev does not wait for its first
+ * client unless wait=on is written (the netdev's policy, given to the
+ * chardev in the check phase): vmu runs, and a back-end that connects
+ * later brings the link up.
+ */
+static void test_server_default_no_wait(void)
+{
+    if (skip_on_qemu("QEMU 7.2 waits for the first client by default")) {
+        return;
+    }
+    Ctx c;
+    ctx_init(&c);
+    ctx_start(&c, "%s", netdev_args(&c, ",server=on", NULL));
+    driver_up(&c, F(NET_F_MRG_RXBUF), 2);
+    g_assert_false(link_up(&c));
+    Backend *b = backend_new(c.sock);
+    b->connect = true;
+    backend_start(b);
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
+    check_tx(&c, b, 1);
     ctx_stop(&c);
     backend_free(b);
 }
@@ -1956,6 +2038,9 @@ int main(int argc, char **argv)
     g_test_add_data_func("/vhost-user/bad-backend/never-answers",
                          GINT_TO_POINTER(BAD_SILENT), test_bad_backend);
     g_test_add_func("/vhost-user/reset-in-progress", test_reset_in_progress);
+    g_test_add_func("/vhost-user/config-change", test_config_change);
+    g_test_add_func("/vhost-user/server-default-no-wait",
+                    test_server_default_no_wait);
     g_test_add_func("/vhost-user/tx-no-notify-backend-dies",
                     test_tx_no_notify_backend_dies);
     for (unsigned i = 0; i < G_N_ELEMENTS(hostile_cases); i++) {

@@ -89,7 +89,7 @@ static void test_vhost_backend(void)
 
     /* SET_FEATURES carries the acked data-path bits, no emulated ones */
     uint64_t acked = f | B(VIRTIO_F_VERSION_1);
-    uint64_t sent = vhost_net_backend_features(acked, dpdk_like);
+    uint64_t sent = virtio_net_vhost_features(acked, dpdk_like);
     g_assert_cmphex(sent & B(VIRTIO_NET_F_MAC), ==, 0);
     g_assert_cmphex(sent & B(VIRTIO_NET_F_CTRL_VQ), ==, 0);
     g_assert_true(sent & B(VIRTIO_NET_F_CSUM));

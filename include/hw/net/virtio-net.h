@@ -114,6 +114,14 @@ typedef struct VirtIONet VirtIONet;
  */
 uint64_t virtio_net_offered_features(uint64_t requested, uint64_t carried);
 
+/*
+ * Towards a vhost back-end (hw/net/virtio-net-vhost.c): the features the
+ * back-end must implement ("carried"; the NIC emulates the control-plane
+ * ones itself), and what SET_FEATURES carries for guest-acked features.
+ */
+uint64_t virtio_net_vhost_carried_features(void);
+uint64_t virtio_net_vhost_features(uint64_t acked, uint64_t backend);
+
 /* Link up or down, with a config interrupt when the driver is up. */
 void virtio_net_set_link(VirtIONet *n, bool up);
 

@@ -32,7 +32,6 @@
      (1ULL << VHOST_USER_PROTOCOL_F_NET_MTU) |                              \
      (1ULL << VHOST_USER_PROTOCOL_F_BACKEND_REQ) |                          \
      (1ULL << VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD) |                      \
-     (1ULL << VHOST_USER_PROTOCOL_F_HOST_NOTIFIER) |                        \
      (1ULL << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |                  \
      (1ULL << VHOST_USER_PROTOCOL_F_STATUS))
 
@@ -40,20 +39,7 @@
 typedef struct VhostUserBackendHandlers {
     /* CONFIG_CHANGE_MSG: the device config (link, MTU...) changed. */
     void (*config_change)(void *opaque);
-    /*
-     * VRING_HOST_NOTIFIER_MSG: ring idx's doorbell is this mapping of
-     * size bytes (map it as the queue's notify region), or NULL: drop the
-     * previous one.  The mapping stays valid until the next call for idx
-     * or vhost_user_free().
-     */
-    void (*host_notifier)(void *opaque, unsigned idx, void *ptr,
-                          size_t size);
 } VhostUserBackendHandlers;
-
-typedef struct VhostUserHostNotifier {
-    void *ptr;
-    size_t size;
-} VhostUserHostNotifier;
 
 typedef struct VhostUser VhostUser;
 
@@ -104,7 +90,6 @@ struct VhostUser {
     guint backend_watch;
     const VhostUserBackendHandlers *handlers;
     void *opaque;
-    VhostUserHostNotifier notifiers[VHOST_USER_MAX_RINGS];
 
     /* The regions the back-end has (by ADD_MEM_REG, or the last
      * SET_MEM_TABLE). */
@@ -131,8 +116,13 @@ struct VhostUser {
 
 /* fd stays the caller's (the chardev's); label names the socket. */
 VhostUser *vhost_user_new(int fd, const char *label);
-/* Unmaps host notifiers, closes the back-end channel; not fd. */
+/* Closes the back-end channel; not fd. */
 void vhost_user_free(VhostUser *u);
+/* How long each reply may take from now on (ms). */
+static inline void vhost_user_set_timeout(VhostUser *u, int ms)
+{
+    u->timeout_ms = ms;
+}
 void vhost_user_set_backend_handlers(VhostUser *u,
                                      const VhostUserBackendHandlers *h,
                                      void *opaque);

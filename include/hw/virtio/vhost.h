@@ -45,12 +45,13 @@ bool vhost_dev_init(VhostDev *dev, const VhostBackendOps *ops, void *backend,
 void vhost_dev_set_memory(VhostDev *dev, const RAMRange *ram, unsigned n);
 
 /*
- * DRIVER_OK: SET_FEATURES (acked & what the back-end carries),
+ * DRIVER_OK: SET_FEATURES (features, the device's policy, as far as the
+ * back-end offers them: virtio_net_vhost_features() for a NIC),
  * SET_STATUS(FEATURES_OK), the memory table, per ring NUM, BASE, ADDR,
  * KICK, CALL, ENABLE, then SET_STATUS(DRIVER_OK).  Refuses rings outside
  * RAM.  On failure nothing is left half-started (dev->started false).
  */
-bool vhost_dev_start(VhostDev *dev, uint64_t acked_features, Error **errp);
+bool vhost_dev_start(VhostDev *dev, uint64_t features, Error **errp);
 /*
  * Reset or stop: SET_STATUS(0) and GET_VRING_BASE per ring; the indices
  * are kept in rings[i].last_avail_idx for the next start.  When the
@@ -68,13 +69,5 @@ bool vhost_dev_enable_ring(VhostDev *dev, unsigned idx, bool enable,
 
 /* Host pointer for [gpa, gpa+len) in dev's RAM, or NULL. */
 void *vhost_dev_gpa_to_hva(const VhostDev *dev, uint64_t gpa, uint64_t len);
-
-/*
- * virtio-net features the back-end must implement ("carried"); the NIC
- * emulates the control-plane ones itself (virtio_net_offered_features).
- */
-uint64_t vhost_net_carried_features(void);
-/* What SET_FEATURES carries for guest-acked features. */
-uint64_t vhost_net_backend_features(uint64_t acked, uint64_t backend);
 
 #endif

@@ -160,14 +160,14 @@ int vnet_open(struct vnet *n)
     vnet_rx_kick(n);
     read_mac(n);
     /* wait-link=N: up to N bounded waits (~1.2 s each) for LINK_UP; with
-     * interrupts, the status is read again only after a config interrupt
-     * (a link change raises one), so the wait adds no exits */
+     * MSI-X, the status is read again only after a config interrupt (a
+     * link change raises one), so the wait adds no exits */
     for (uint64_t w = cmdline_u64("wait-link", 0); w; w--) {
         uint32_t seen = irq_count(VEC_NET_CFG);
         if (vnet_link_up(n)) {
             break;
         }
-        if (irq != IRQ_POLL) {
+        if (irq == IRQ_MSIX) {
             wait_bounded(cfg_irq_came, &seen);
         } else {
             wait_bounded(link_is_up, n);
