@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""firmware_acpi.py VMU FW CASE: the test firmware's test=acpi under KVM,
+booted directly (-kernel), parses the ACPI tables vmu places itself: the
+RSDP from the PVH start info and by the legacy scan (the same, at
+0xfc000), every checksum, the MADT's IOAPIC (answering at its address)
+and local APICs, the FADT's PM timer port read advancing.
+
+Cases: smp1, smp4, bzimage (FW is fw.bzImage: the scan only, as the image
+says boot protocol 2.12), no-acpi (no RSDP either way: the test fails)."""
+import re
+import sys
+
+from vmutest import expect, need_kvm, run_fw
+
+CASES = {
+    # case: (extra args, status, cpus or None)
+    "smp1": (["-smp", "1"], 1, 1),
+    "smp4": (["-smp", "4"], 1, 4),
+    "bzimage": (["-smp", "2"], 1, 2),
+    "no-acpi": (["-no-acpi"], 3, None),
+}
+
+
+def main():
+    vmu, fw, case = sys.argv[1:4]
+    need_kvm()
+    extra, status, cpus = CASES[case]
+    r = run_fw(vmu, fw, "test=acpi", ["-m", "256M"] + extra)
+    r.show()
+    expect(r.status == status, "status %d, expected %d" % (r.status, status))
+    if cpus is None:
+        expect("vmu-fw: acpi rsdp pvh 0x0 scan 0x0" in r.out,
+               "-no-acpi left an RSDP for the guest")
+        print("PASS")
+        return
+    kind = "boot_params 0x0" if case == "bzimage" else "pvh 0xfc000"
+    expect("vmu-fw: acpi rsdp %s scan 0xfc000" % kind in r.out,
+           "the RSDP is not at 0xfc000 both ways")
+    expect("checksums ok" in r.out, "a table's checksum is wrong")
+    m = re.search(r"madt ioapic 0xfec00000 version 0x(\w+) pins (\d+) "
+                  r"lapics (\d+)", r.out)
+    expect(m is not None, "no IOAPIC at 0xfec00000 from the MADT")
+    expect(int(m.group(2)) == 24, "the IOAPIC has %s pins, not 24"
+           % m.group(2))
+    expect(int(m.group(3)) == cpus, "the MADT lists %s local APICs for "
+           "-smp %d" % (m.group(3), cpus))
+    m = re.search(r"pm timer port 0x608 (24|32)-bit advanced (\d+) ticks",
+                  r.out)
+    expect(m is not None and int(m.group(2)) > 0,
+           "the FADT's PM timer (0x608) did not advance")
+    print("PASS")
+
+
+main()
