@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""seabios_smbios.py VMU: the SMBIOS tables as a guest reads them after
+"""seabios_smbios.py VMU CASE: the SMBIOS tables as a guest reads them after
 SeaBIOS (Debian's bios-256k.bin) placed what vmu gives it in fw_cfg
 (etc/smbios/smbios-anchor and -tables).  A boot sector on a virtio-blk
 disk scans 0xF0000-0xFFFFF for the "_SM_" entry point, follows its table
@@ -8,9 +8,12 @@ structures to type 1 and prints its manufacturer and serial strings and
 its UUID bytes on COM1, then ends vmu through isa-debug-exit (0x10; 0x11
 when there is no entry point or no type 1).  The test passes
 -smbios type=1,manufacturer=Acme,serial=S-42 and -uuid and checks the line.
+Cases: vmu; qemu (the same boot sector and options under QEMU 7.2's pc with
+the same bios-256k.bin print the same line: the reader is right).
 kvm-pvm runs SeaBIOS slowly: the wait ends at the line, within minutes."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,7 +21,7 @@ import time
 import uuid
 
 from seabios import BIOS, DEADLINE, boot, wait_for
-from vmutest import expect, fail, need_kvm
+from vmutest import expect, fail, need_kvm, skip
 
 UUID = "8c5f43ce-5b5d-4a8e-93d1-0c6f0d3e2a17"
 PASS_STATUS = (0x10 << 1) | 1       # isa-debug-exit: (value << 1) | 1
@@ -150,49 +153,63 @@ def boot_sector():
     return sector + bytes(510 - len(sector)) + b"\x55\xaa"
 
 
+def run(binary, tmp, extra=()):
+    """Boot the sector under binary; the line it printed."""
+    img = os.path.join(tmp, "boot.raw")
+    with open(img, "wb") as f:
+        f.write(boot_sector())
+        f.truncate(1 << 20)
+    t0 = time.monotonic()
+    proc, dbg, ser = boot(binary, tmp, list(extra) + [
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+        "-smbios", "type=1,manufacturer=Acme,serial=S-42",
+        "-uuid", UUID, "-drive", "if=virtio,format=raw,file=" + img])
+    try:
+        wait_for(ser, "vmu-smbios: ", proc, t0 + DEADLINE)
+        # The boot sector exits right after its line: then it is whole.
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            fail("%s did not exit through isa-debug-exit within 60 s of "
+                 "the boot sector's line" % binary)
+        with open(ser, errors="replace") as f:
+            out = f.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    print("boot sector's line after %.1f s" % (time.monotonic() - t0))
+    line = re.search(r"vmu-smbios: .*", out).group(0).strip()
+    print(line)
+    err = err.decode(errors="replace")
+    expect("Sanitizer" not in err and "runtime error" not in err,
+           "sanitizer report:\n" + err)
+    expect(proc.returncode == PASS_STATUS,
+           "%s exited with status %d, want %d (%s): %s"
+           % (binary, proc.returncode, PASS_STATUS, line, err))
+    return line
+
+
 def main():
-    vmu = sys.argv[1]
+    vmu, case = sys.argv[1], sys.argv[2]
     need_kvm()
     if not os.path.exists(BIOS):
         fail("%s is missing (package seabios, scripts/install-deps)" % BIOS)
+    binary, extra = vmu, []
+    if case == "qemu":
+        binary = shutil.which("qemu-system-x86_64")
+        if not binary:
+            skip("qemu-system-x86_64 is not installed (package "
+                 "qemu-system-x86, scripts/install-deps)")
+        extra = ["-accel", "kvm", "-cpu", "host,-arch-capabilities",
+                 "-bios", BIOS]
     with tempfile.TemporaryDirectory() as tmp:
-        img = os.path.join(tmp, "boot.raw")
-        with open(img, "wb") as f:
-            f.write(boot_sector())
-            f.truncate(1 << 20)
-        t0 = time.monotonic()
-        proc, dbg, ser = boot(vmu, tmp, [
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-            "-smbios", "type=1,manufacturer=Acme,serial=S-42",
-            "-uuid", UUID, "-drive", "if=virtio,format=raw,file=" + img])
-        try:
-            wait_for(ser, "vmu-smbios: ", proc, t0 + DEADLINE)
-            # The boot sector exits right after its line: then it is whole.
-            try:
-                _, err = proc.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                fail("vmu did not exit through isa-debug-exit within 60 s "
-                     "of the boot sector's line")
-            with open(ser, errors="replace") as f:
-                out = f.read()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        print("boot sector's line after %.1f s" % (time.monotonic() - t0))
-        line = re.search(r"vmu-smbios: .*", out).group(0).strip()
-        print(line)
-        err = err.decode(errors="replace")
-        expect("Sanitizer" not in err and "runtime error" not in err,
-               "sanitizer report:\n" + err)
-        expect(proc.returncode == PASS_STATUS,
-               "vmu exited with status %d, want %d (%s): %s"
-               % (proc.returncode, PASS_STATUS, line, err))
-        # SMBIOS 2.6 and later: the first three UUID fields little-endian.
-        want = ("vmu-smbios: manufacturer Acme serial S-42 uuid %s"
-                % uuid.UUID(UUID).bytes_le.hex().upper())
-        expect(line == want, "the guest read %r from SMBIOS, want %r"
-               % (line, want))
+        line = run(binary, tmp, extra)
+    # SMBIOS 2.6 and later: the first three UUID fields little-endian.
+    want = ("vmu-smbios: manufacturer Acme serial S-42 uuid %s"
+            % uuid.UUID(UUID).bytes_le.hex().upper())
+    expect(line == want, "the guest read %r from SMBIOS, want %r"
+           % (line, want))
     print("ok")
 
 

@@ -417,6 +417,7 @@ static void golden_check(const char *name, const Table *tables, unsigned n)
 }
 
 static void pm_enable(QTestState *s);
+static bool timer_moved(QTestState *s, void *opaque);
 
 static void check_tables(unsigned cpus)
 {
@@ -579,6 +580,11 @@ static void test_direct_boot(void)
     g_assert_cmpmem(facs, 4, "FACS", 4);
     uint8_t *dsdt = mem_sdt(s, le32(fadt + 40), lo, hi, "DSDT");
     dsdt_disassemble(dsdt);
+    /* vmu is the firmware: the PM block is where the FADT says, and its
+     * timer counts without an OS setting anything up. */
+    uint32_t first = qtest_inl(s, le32(fadt + 76));
+    g_assert_cmphex(first & ~0xffffffu, ==, 0);
+    g_assert_true(qtest_wait_until(s, timer_moved, &first, 10000));
     g_free(dsdt);
     g_free(fadt);
     g_free(rsdt);
