@@ -6,11 +6,13 @@ RSDP from the PVH start info and by the legacy scan (the same, at
 and local APICs, the FADT's PM timer port read advancing.
 
 Cases: smp1, smp4, bzimage (FW is fw.bzImage: the scan only, as the image
-says boot protocol 2.12), no-acpi (no RSDP either way: the test fails)."""
+says boot protocol 2.12), no-acpi (no RSDP either way: the test fails),
+reboot (test=acpi before and after a reset through 0xcf9: the tables and
+the PM block are back)."""
 import re
 import sys
 
-from vmutest import expect, need_kvm, run_fw
+from vmutest import FW_ARGS, expect, need_kvm, run, run_fw
 
 CASES = {
     # case: (extra args, status, cpus or None)
@@ -18,6 +20,7 @@ CASES = {
     "smp4": (["-smp", "4"], 1, 4),
     "bzimage": (["-smp", "2"], 1, 2),
     "no-acpi": (["-no-acpi"], 3, None),
+    "reboot": (["-smp", "2"], 1, 2),
 }
 
 
@@ -25,7 +28,13 @@ def main():
     vmu, fw, case = sys.argv[1:4]
     need_kvm()
     extra, status, cpus = CASES[case]
-    r = run_fw(vmu, fw, "test=acpi", ["-m", "256M"] + extra)
+    if case == "reboot":
+        # Without -no-reboot: the reset restarts the guest in place.
+        r = run([vmu] + [a for a in FW_ARGS if a != "-no-reboot"] +
+                ["-m", "256M"] + extra + ["-kernel", fw, "-append",
+                                          "test=reboot first=acpi then=acpi"])
+    else:
+        r = run_fw(vmu, fw, "test=acpi", ["-m", "256M"] + extra)
     r.show()
     expect(r.status == status, "status %d, expected %d" % (r.status, status))
     if cpus is None:
@@ -48,6 +57,12 @@ def main():
                   r.out)
     expect(m is not None and int(m.group(2)) > 0,
            "the FADT's PM timer (0x608) did not advance")
+    if case == "reboot":
+        expect("vmu-fw: reboot 2 ok" in r.out, "no second boot")
+        tail = r.out[r.out.index("vmu-fw: reboot 2 ok"):]
+        expect(re.search(r"pm timer port 0x608 \S+ advanced [1-9]", tail)
+               and "lapics 2" in tail,
+               "after the reset the tables or the PM timer are gone")
     print("PASS")
 
 
