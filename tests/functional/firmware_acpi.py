@@ -6,11 +6,15 @@ RSDP from the PVH start info and by the legacy scan (the same, at
 and local APICs, the FADT's PM timer port read advancing.
 
 Cases: smp1, smp4, bzimage (FW is fw.bzImage: the scan only, as the image
-says boot protocol 2.12), no-acpi (no RSDP either way: the test fails),
-reboot (test=acpi before and after a reset through 0xcf9: the tables and
+says boot protocol 2.12), bzimage-2.14 (a copy that says 2.14: vmu fills
+boot_params.acpi_rsdp_addr, which must name the RSDP the scan finds),
+no-acpi (no RSDP either way: the test fails), reboot (test=acpi before and after a reset through 0xcf9: the tables and
 the PM block are back)."""
+import os
 import re
+import shutil
 import sys
+import tempfile
 
 from vmutest import FW_ARGS, expect, need_kvm, run, run_fw
 
@@ -19,14 +23,33 @@ CASES = {
     "smp1": (["-smp", "1"], 1, 1),
     "smp4": (["-smp", "4"], 1, 4),
     "bzimage": (["-smp", "2"], 1, 2),
+    "bzimage-2.14": (["-smp", "2"], 1, 2),
     "no-acpi": (["-no-acpi"], 3, None),
     "reboot": (["-smp", "2"], 1, 2),
 }
 
 
+def protocol_2_14(fw, tmp):
+    """A copy of the bzImage whose setup header says version 0x020e."""
+    copy = os.path.join(tmp, "fw-2.14.bzImage")
+    shutil.copyfile(fw, copy)
+    with open(copy, "r+b") as f:
+        f.seek(0x202)
+        expect(f.read(4) == b"HdrS", "%s has no setup header" % fw)
+        f.write((0x020e).to_bytes(2, "little"))
+    return copy
+
+
 def main():
     vmu, fw, case = sys.argv[1:4]
     need_kvm()
+    if case == "bzimage-2.14":
+        with tempfile.TemporaryDirectory() as tmp:
+            return check(vmu, protocol_2_14(fw, tmp), case)
+    return check(vmu, fw, case)
+
+
+def check(vmu, fw, case):
     extra, status, cpus = CASES[case]
     if case == "reboot":
         # Without -no-reboot: the reset restarts the guest in place.
@@ -42,7 +65,8 @@ def main():
                "-no-acpi left an RSDP for the guest")
         print("PASS")
         return
-    kind = "boot_params 0x0" if case == "bzimage" else "pvh 0xfc000"
+    kind = {"bzimage": "boot_params 0x0",
+            "bzimage-2.14": "boot_params 0xfc000"}.get(case, "pvh 0xfc000")
     expect("vmu-fw: acpi rsdp %s scan 0xfc000" % kind in r.out,
            "the RSDP is not at 0xfc000 both ways")
     expect("checksums ok" in r.out, "a table's checksum is wrong")
