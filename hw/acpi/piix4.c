@@ -1,7 +1,8 @@
 /*
  * The PIIX4 power-management function (00:01.3, 8086:7113) as QEMU's pc has
  * it: PM1a event and control blocks and the PM timer at the base the
- * firmware writes to config 0x40, GPE0 fixed at 0xafe0, the SCI on IRQ 9.
+ * firmware writes to config 0x40 (with -kernel vmu is the firmware: 0x600,
+ * enabled), GPE0 fixed at 0xafe0, the SCI on IRQ 9.
  */
 #include <glib.h>
 #include <inttypes.h>
@@ -31,6 +32,7 @@ typedef struct PIIX4PMState {
     uint32_t tmr_last;          /* the timer as last read, for TMR_STS */
     bool sci_level;
     bool present;               /* not with -no-acpi */
+    bool direct_boot;           /* -kernel: vmu is the firmware */
 } PIIX4PMState;
 
 static PIIX4PMState pm;
@@ -230,6 +232,12 @@ static void pm_config_defaults(PCIDevice *d)
 {
     pci_set_long(&d->config[PIIX4_PMBA], 1);
     d->config[PIIX4_PMREGMISC] = 0;
+    if (pm.direct_boot) {
+        /* What a BIOS does first: the block where the FADT says it is,
+         * so the OS reads its PM timer at 0x608 without setting it up. */
+        pci_set_long(&d->config[PIIX4_PMBA], ACPI_PM_BASE_DEFAULT | 1);
+        d->config[PIIX4_PMREGMISC] = 1;
+    }
     /*
      * vmu has no SMM: APMC_EN reads as already set, so the firmware skips
      * its SMM set-up (it would wait forever for an SMI), as with QEMU's
@@ -290,9 +298,14 @@ bool piix4_pm_init(MachineState *ms, Error **errp)
                    &pm_io_ops, NULL);
     io_region_init(&pm.gpe_io, "acpi-gpe0", AS_IO, ACPI_GPE0_LEN,
                    &gpe_io_ops, NULL);
+    pm.direct_boot = ms->kernel != NULL;
     pm_config_defaults(d);
     pm.pm1_cnt = ACPI_PM1_CNT_SCI_EN;
     pm.tmr_last = pm_timer_now();
     pm.present = true;
+    if (pm.direct_boot &&
+        !io_region_map(&pm.pm_io, ACPI_PM_BASE_DEFAULT, errp)) {
+        return false;
+    }
     return io_region_map(&pm.gpe_io, ACPI_GPE0_BASE, errp);
 }

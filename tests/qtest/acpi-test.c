@@ -5,7 +5,8 @@
  * keyboard), a PCI link routed by ACPICA's interpreter (acpiexec), the
  * MADT against -smp; the PIIX4 PM block: its
  * timer counts, its overflow status raises the SCI on IRQ 9, SLP_EN with S5
- * powers the machine off; -no-acpi and -machine acpi=off.
+ * powers the machine off; -no-acpi and -machine acpi=off.  Every table's
+ * disassembly against the golden files in tests/data/acpi/ (vmu only).
  */
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -264,7 +265,159 @@ static void dsdt_disassemble(const uint8_t *dsdt)
     g_free(iasl);
 }
 
+
+/*
+ * Golden files: iasl's disassembly of each table, compared with
+ * tests/data/acpi/NAME/SIG.dsl (as QEMU's bios-tables-test does, so that a
+ * change to the tables shows up as a diff to review).  The lines iasl
+ * fills with its own version, copyright year, file name and date are
+ * dropped.  VMU_TEST_ACPI_REBUILD=1 writes the files instead.
+ */
+static gchar *dsl_mask(const gchar *text)
+{
+    gchar **lines = g_strsplit(text, "\n", -1);
+    GString *out = g_string_new(NULL);
+    for (gchar **l = lines; *l; l++) {
+        if (strstr(*l, "Disassembler version") ||
+            strstr(*l, "Copyright (c)") || strstr(*l, "Disassembly of ")) {
+            continue;
+        }
+        g_string_append(out, *l);
+        if (l[1]) {
+            g_string_append_c(out, '\n');
+        }
+    }
+    g_strfreev(lines);
+    return g_string_free(out, FALSE);
+}
+
+/* iasl -d on one table in dir; the masked text. */
+static gchar *table_disassemble(const char *iasl, const char *dir,
+                                const char *sig, const uint8_t *t,
+                                uint32_t len)
+{
+    GError *err = NULL;
+    gchar *base = g_ascii_strdown(sig, -1);
+    gchar *dat = g_strconcat(base, ".dat", NULL);
+    gchar *dsl = g_strconcat(base, ".dsl", NULL);
+    gchar *datp = g_build_filename(dir, dat, NULL);
+    gchar *dslp = g_build_filename(dir, dsl, NULL);
+    gchar *out = NULL, *errout = NULL, *text = NULL;
+    int status;
+    gchar *argv[] = { (gchar *)iasl, "-d", dat, NULL };
+
+    g_assert_true(g_file_set_contents(datp, (const char *)t, len, &err));
+    g_assert_no_error(err);
+    g_assert_true(g_spawn_sync(dir, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &errout, &status, &err));
+    g_assert_no_error(err);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) || strstr(out, "Error") ||
+        strstr(errout, "Error")) {
+        g_error("iasl -d failed on the %s table (status 0x%x):\n%s\n%s", sig,
+                status, out, errout);
+    }
+    g_assert_true(g_file_get_contents(dslp, &text, NULL, &err));
+    g_assert_no_error(err);
+    gchar *masked = dsl_mask(text);
+    g_unlink(datp);
+    g_unlink(dslp);
+    g_free(text);
+    g_free(out);
+    g_free(errout);
+    g_free(dslp);
+    g_free(datp);
+    g_free(dsl);
+    g_free(dat);
+    g_free(base);
+    return masked;
+}
+
+/* diff -u between the expected file and what the tables give now. */
+static gchar *golden_diff(const char *dir, const char *expected,
+                          const gchar *actual)
+{
+    GError *err = NULL;
+    gchar *now = g_build_filename(dir, "actual.dsl", NULL);
+    gchar *out = NULL;
+    int status;
+    gchar *argv[] = { "diff", "-u", (gchar *)expected, now, NULL };
+    g_assert_true(g_file_set_contents(now, actual, -1, &err));
+    if (!g_spawn_sync(dir, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                      &out, NULL, &status, NULL)) {
+        out = g_strdup("(diff could not run)");
+    }
+    g_unlink(now);
+    g_free(now);
+    return out;
+}
+
+typedef struct Table {
+    const char *sig;
+    const uint8_t *data;
+    uint32_t len;
+} Table;
+
+static void golden_check(const char *name, const Table *tables, unsigned n)
+{
+    const char *srcdir = g_getenv("VMU_TEST_SRCDIR");
+    gchar *iasl = g_find_program_in_path("iasl");
+    bool rebuild = !g_strcmp0(g_getenv("VMU_TEST_ACPI_REBUILD"), "1");
+    GError *err = NULL;
+
+    if (!iasl) {
+        qtest_skip_missing("iasl (Debian package acpica-tools) is not "
+                           "installed: the tables are not compared with "
+                           "tests/data/acpi");
+        return;
+    }
+    g_assert_nonnull(srcdir);
+    gchar *gdir = g_build_filename(srcdir, "tests", "data", "acpi", name,
+                                   NULL);
+    gchar *dir = g_dir_make_tmp("acpi-golden-XXXXXX", &err);
+    g_assert_no_error(err);
+    if (rebuild) {
+        g_assert_cmpint(g_mkdir_with_parents(gdir, 0755), ==, 0);
+    }
+    GString *diffs = g_string_new(NULL);
+    for (unsigned i = 0; i < n; i++) {
+        gchar *text = table_disassemble(iasl, dir, tables[i].sig,
+                                        tables[i].data, tables[i].len);
+        gchar *file = g_strconcat(tables[i].sig, ".dsl", NULL);
+        gchar *path = g_build_filename(gdir, file, NULL);
+        gchar *expected = NULL;
+        if (rebuild) {
+            g_assert_true(g_file_set_contents(path, text, -1, &err));
+            g_test_message("wrote %s", path);
+        } else if (!g_file_get_contents(path, &expected, NULL, NULL)) {
+            g_string_append_printf(diffs, "%s is missing: run the test with "
+                                   "VMU_TEST_ACPI_REBUILD=1 to write it\n",
+                                   path);
+        } else if (strcmp(expected, text)) {
+            gchar *d = golden_diff(dir, path, text);
+            g_string_append_printf(diffs, "%s differs from the %s table "
+                                   "now:\n%s", path, tables[i].sig, d);
+            g_free(d);
+        }
+        g_free(expected);
+        g_free(path);
+        g_free(file);
+        g_free(text);
+    }
+    g_rmdir(dir);
+    if (diffs->len) {
+        g_error("the ACPI tables are not the expected ones (review the "
+                "diff; if the change is meant, regenerate with "
+                "VMU_TEST_ACPI_REBUILD=1 meson test -C build acpi-test "
+                "and commit tests/data/acpi):\n%s", diffs->str);
+    }
+    g_string_free(diffs, TRUE);
+    g_free(dir);
+    g_free(gdir);
+    g_free(iasl);
+}
+
 static void pm_enable(QTestState *s);
+static bool timer_moved(QTestState *s, void *opaque);
 
 static void check_tables(unsigned cpus)
 {
@@ -334,6 +487,19 @@ static void check_tables(unsigned cpus)
     g_assert_true(irq0);
 
     dsdt_disassemble(dsdt);
+    if (!qtest_using_qemu()) {
+        /* QEMU's tables are its own: only vmu's have golden files. */
+        const Table tables[] = {
+            { "RSDT", rsdt, le32(rsdt + 4) },
+            { "FACP", fadt, le32(fadt + 4) },
+            { "FACS", facs, le32(facs + 4) },
+            { "DSDT", dsdt, le32(dsdt + 4) },
+            { "APIC", madt, le32(madt + 4) },
+        };
+        gchar *name = g_strdup_printf("smp%u", cpus);
+        golden_check(name, tables, G_N_ELEMENTS(tables));
+        g_free(name);
+    }
     for (unsigned i = 0; i < n; i++) {
         g_free(blobs[i].data);
     }
@@ -414,6 +580,11 @@ static void test_direct_boot(void)
     g_assert_cmpmem(facs, 4, "FACS", 4);
     uint8_t *dsdt = mem_sdt(s, le32(fadt + 40), lo, hi, "DSDT");
     dsdt_disassemble(dsdt);
+    /* vmu is the firmware: the PM block is where the FADT says, and its
+     * timer counts without an OS setting anything up. */
+    uint32_t first = qtest_inl(s, le32(fadt + 76));
+    g_assert_cmphex(first & ~0xffffffu, ==, 0);
+    g_assert_true(qtest_wait_until(s, timer_moved, &first, 10000));
     g_free(dsdt);
     g_free(fadt);
     g_free(rsdt);

@@ -17,7 +17,7 @@ flags="-Wall -Wextra -Werror \
 set -- "$src/isr.S" "$src/main.c" "$src/serial.c" "$src/idt.c" \
     "$src/apic.c" "$src/pvh.c" "$src/tests.c" "$src/libc.c" \
     "$src/pci.c" "$src/virtio.c" "$src/virtio-net.c" "$src/net-tests.c" \
-    "$src/mptable.c" "$src/cpuid.c"
+    "$src/mptable.c" "$src/cpuid.c" "$src/acpi.c"
 
 # shellcheck disable=SC2086 # $flags: words without spaces
 "$cc" $flags -Wl,-T,"$src/fw.ld" "$src/entry.S" "$@" -o "$out/fw.elf"

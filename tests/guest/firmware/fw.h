@@ -198,6 +198,9 @@ const struct hvm_memmap_entry *pvh_memmap_entry(uint32_t i);
 const char *boot_info_kind(void);
 /* The initrd (boot_params ramdisk or PVH module 0); false if none. */
 bool boot_initrd(uint64_t *addr, uint64_t *size);
+/* The RSDP address the VMM passed (PVH rsdp_paddr, boot_params
+ * acpi_rsdp_addr); 0 if none. */
+uint64_t boot_rsdp(void);
 /* Find the value of "key=" in the command line; returns length or -1. */
 int cmdline_get(const char *key, const char **val);
 
@@ -235,6 +238,9 @@ unsigned pci_find_cap(const struct pci_dev *d, uint8_t id, unsigned from);
 
 /* ---- cpuid.c ---- */
 int test_cpuid(void);
+
+/* ---- acpi.c ---- */
+int test_acpi(void);
 
 /* ---- net-tests.c ---- */
 int test_pci(void);

@@ -10,6 +10,7 @@ static const struct hvm_start_info *si;
 static const uint8_t *bp;               /* boot_params, when booted as bzImage */
 
 /* Offsets in boot_params (Documentation/arch/x86/zero-page.rst). */
+#define BP_ACPI_RSDP_ADDR   0x070
 #define BP_E820_ENTRIES     0x1e8
 #define BP_HEADER           0x202       /* "HdrS" */
 #define BP_RAMDISK_IMAGE    0x218
@@ -109,6 +110,18 @@ bool boot_initrd(uint64_t *addr, uint64_t *size)
     *addr = m->paddr;
     *size = m->size;
     return *addr && *size;
+}
+
+/* The RSDP the VMM names: PVH rsdp_paddr, or boot_params acpi_rsdp_addr
+ * (0x070); 0 if none. */
+uint64_t boot_rsdp(void)
+{
+    if (bp) {
+        uint64_t v;
+        memcpy(&v, bp + BP_ACPI_RSDP_ADDR, 8);
+        return v;
+    }
+    return si ? si->rsdp_paddr : 0;
 }
 
 /* Command line: space separated words; "key=value" words are options. */

@@ -359,6 +359,7 @@ static const struct {
     { "net-rx", test_net_rx },
     { "initrd", test_initrd },
     { "cpuid", test_cpuid },
+    { "acpi", test_acpi },
 };
 
 int run_test(const char *name, size_t len)
