@@ -264,9 +264,18 @@ void monitor_event(const char *name, JsonNode *data)
 }
 
 
+/* -serial mon:stdio made a monitor's side of the terminal: an HMP on it. */
+static void monitor_mux_add(Chardev *chr, void *opaque)
+{
+    if (!strcmp(chr->type, "mux-monitor") && !chr->owner) {
+        monitor_new(chr->id, false, false);
+    }
+}
+
 bool monitors_create(Error **errp)
 {
     qmp_register_commands();
+    chardev_foreach(monitor_mux_add, NULL);
     for (unsigned i = 0; monitors && i < monitors->len; i++) {
         Monitor *m = g_ptr_array_index(monitors, i);
         m->chr = chardev_find(m->chardev_id);
@@ -283,7 +292,9 @@ bool monitors_create(Error **errp)
             error_prepend(errp, "monitor on chardev '%s': ", m->chardev_id);
             return false;
         }
-        m->echo = !m->qmp && !strcmp(m->chr->type, "stdio") && isatty(0);
+        m->echo = !m->qmp && (!strcmp(m->chr->type, "stdio") ||
+                              !strcmp(m->chr->type, "mux-monitor")) &&
+                  isatty(0);
         chardev_set_handlers(m->chr, &monitor_handlers, m);
     }
     return true;

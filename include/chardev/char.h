@@ -65,6 +65,12 @@ void chardev_disconnect(Chardev *chr);
 void chardev_event(Chardev *chr, ChrEvent event);
 void chardev_received(Chardev *chr, const uint8_t *buf, size_t len);
 
+/*
+ * char-mux.c: -serial mon:stdio.  be (stdio) shared by chardev id (the
+ * console) and "ID-monitor" (type "mux-monitor", for an HMP monitor).
+ */
+bool chardev_mux_new(Chardev *be, const char *id, Error **errp);
+
 /* The stdio chardev (the default serial port's), made on first use. */
 Chardev *chardev_stdio(void);
 /*

@@ -6,6 +6,7 @@ QEMU's error class, the VM unaffected.  TAP output.
 usage: qmp_test.py VMU"""
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -501,6 +502,86 @@ def t_hmp(m):
     q.close()
 
 
+def t_mon_stdio(tmp):
+    """-serial mon:stdio: the console first, Ctrl-A c to the monitor and
+    back, Ctrl-A x ends vmu.  The test is the terminal (pipes) and, over
+    qtest, the guest's UART."""
+    qt_path = os.path.join(tmp, "mux-qtest.sock")
+    if os.path.exists(qt_path):
+        os.unlink(qt_path)
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(qt_path)
+    ls.listen(1)
+    ls.settimeout(30)
+    p = subprocess.Popen([VMU, "-machine", "pc,accel=qtest", "-qtest",
+                          "unix:" + qt_path, "-serial", "mon:stdio"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    qt, _ = ls.accept()
+    qt.settimeout(30)
+    ls.close()
+    qtf = qt.makefile("rwb", buffering=0)
+
+    def qtest(line):
+        qtf.write(line.encode() + b"\n")
+        while True:
+            r = qtf.readline().decode()
+            if not r.startswith("IRQ"):
+                return r.strip()
+
+    out = b""
+
+    def read_until(text):
+        nonlocal out
+        deadline = time.monotonic() + 30
+        while text not in out:
+            if time.monotonic() > deadline:
+                raise AssertionError("no %r on the terminal: %r" %
+                                     (text, out[-300:]))
+            r, _, _ = select.select([p.stdout], [], [], 1)
+            if r:
+                chunk = os.read(p.stdout.fileno(), 4096)
+                if not chunk:
+                    raise AssertionError("vmu closed stdout: %r" % out)
+                out += chunk
+        i = out.index(text) + len(text)
+        got, out = out[:i], out[i:]
+        return got
+
+    def type_(data):
+        p.stdin.write(data)
+        p.stdin.flush()
+
+    try:
+        qtest("outb 0x3f8 0x41")            # the guest writes 'A'
+        read_until(b"A")
+        type_(b"z")                         # the console has the focus
+        wait = time.monotonic() + 30
+        while not int(qtest("inb 0x3fd").split()[1], 16) & 1:
+            expect(time.monotonic() < wait, "the byte reaches the UART")
+        r = qtest("inb 0x3f8")
+        expect(int(r.split()[1], 16) == 0x7a, "the guest reads 'z': %s" % r)
+        type_(b"\x01c")                      # to the monitor
+        read_until(b"(qemu) ")
+        type_(b"info status\r")
+        expect(b"VM status: running" in read_until(b"(qemu) "), "HMP")
+        type_(b"\x01c\x01\x01")              # back; one Ctrl-A to the guest
+        wait = time.monotonic() + 30
+        while not int(qtest("inb 0x3fd").split()[1], 16) & 1:
+            expect(time.monotonic() < wait, "Ctrl-A Ctrl-A reaches the UART")
+        r = qtest("inb 0x3f8")
+        expect(int(r.split()[1], 16) == 1, "the guest reads one Ctrl-A: %s" % r)
+        type_(b"\x01h")
+        read_until(b"C-a x")
+        type_(b"\x01x")
+        expect(p.wait(30) == 0, "Ctrl-A x ends vmu with status 0")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        qt.close()
+
+
 NIC = ["-netdev", "socket,id=n0,fd=3", "-device",
        "virtio-net-pci,netdev=n0,id=nic0,disable-legacy=on"]
 CASES = [
@@ -527,7 +608,7 @@ CASES = [
 
 
 def main():
-    print("1..%d" % (len(CASES) + 1))
+    print("1..%d" % (len(CASES) + 2))
     failed = 0
     with tempfile.TemporaryDirectory(prefix="vmu-qmp-") as tmp:
         for n, (name, fn, extra, nqmp) in enumerate(CASES, 1):
@@ -576,14 +657,17 @@ def main():
                 os.close(3)
                 if keep:
                     keep.close()
-        n = len(CASES) + 1
-        try:
-            t_daemonize(tmp)
-            print("ok %d - lifecycle/daemonize" % n)
-        except (AssertionError, QMPError, OSError, ValueError,
-                subprocess.TimeoutExpired) as e:
-            failed += 1
-            print("not ok %d - lifecycle/daemonize\n#   %s" % (n, e))
+        for n, (name, fn) in enumerate((("lifecycle/daemonize", t_daemonize),
+                                        ("hmp/mon-stdio", t_mon_stdio)),
+                                       len(CASES) + 1):
+            try:
+                fn(tmp)
+                print("ok %d - %s" % (n, name))
+            except (AssertionError, QMPError, OSError, ValueError,
+                    subprocess.TimeoutExpired) as e:
+                failed += 1
+                print("not ok %d - %s\n#   %s" % (n, name, e))
+            sys.stdout.flush()
     return 1 if failed else 0
 
 
