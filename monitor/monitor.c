@@ -87,23 +87,27 @@ bool monitor_option_add(const char *option, const char *value, Error **errp)
     }
     if (!strcmp(option, "mon")) {
         Opts *o = opts_parse("-mon", value, "chardev", errp);
-        if (!o || !opts_validate(o, "-mon", mon_desc, NULL, errp)) {
+        if (!o) {
             return false;
         }
         const char *chr = opts_get(o, "chardev");
         const char *mode = opts_get_str(o, "mode", "readline");
-        if (!chr || !*chr) {
+        bool ok = opts_validate(o, "-mon", mon_desc, NULL, errp);
+        if (ok && (!chr || !*chr)) {
             opts_error(o, errp, "give the monitor's chardev=ID");
-            return false;
+            ok = false;
         }
-        if (strcmp(mode, "control") && strcmp(mode, "readline")) {
+        if (ok && strcmp(mode, "control") && strcmp(mode, "readline")) {
             opts_error(o, errp, "mode=%s: use mode=control (QMP) or "
                        "mode=readline (HMP)", mode);
-            return false;
+            ok = false;
         }
-        monitor_new(chr, !strcmp(mode, "control"),
-                    opts_get_bool(o, "pretty", false));
-        return true;
+        if (ok) {
+            monitor_new(chr, !strcmp(mode, "control"),
+                        opts_get_bool(o, "pretty", false));
+        }
+        opts_free(o);
+        return ok;
     }
     bool qmp = g_str_has_prefix(option, "qmp");
     if (!strcmp(value, "none")) {

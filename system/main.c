@@ -378,7 +378,12 @@ static void set_accel_one(CommandLine *cl, const char *option,
  */
 static void set_accel(CommandLine *cl, const char *option, const char *value)
 {
+    static GPtrArray *kept;     /* a fail() below does not come back */
     char **list = g_strsplit(value, ":", -1);
+    if (!kept) {
+        kept = g_ptr_array_new();
+    }
+    g_ptr_array_add(kept, list);
     for (unsigned i = 0; list[i]; i++) {
         if (!strcmp(list[i], "tcg")) {
             if (!cl->tcg_option) {
@@ -388,7 +393,6 @@ static void set_accel(CommandLine *cl, const char *option, const char *value)
         }
         set_accel_one(cl, option, list[i]);
     }
-    g_strfreev(list);
 }
 
 static void set_accel_one(CommandLine *cl, const char *option,
