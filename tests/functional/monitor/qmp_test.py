@@ -49,6 +49,7 @@ class Machine:
         self.qt.settimeout(30)
         ls.close()
         self.qtbuf = b""
+        self.irqs = b""         # IRQ lines qtest sent meanwhile
 
     def qmp(self, i=0, negotiate=True):
         q = QMP(self.qmp_paths[i])
@@ -67,6 +68,7 @@ class Machine:
             reply, self.qtbuf = self.qtbuf.split(b"\n", 1)
             if not reply.startswith(b"IRQ"):
                 return reply.decode()
+            self.irqs += reply + b"\n"
 
     def pci_cfg_write(self, devfn, reg, val, size):
         self.qtest("outl 0xcf8 0x%x" % (0x80000000 | devfn << 8 | reg & 0xfc))
@@ -224,10 +226,13 @@ def t_lifecycle(m):
            e)
     m.pm_enable()
     m.qtest("outw 0x600 0x100")     # clear PWRBTN_STS
+    m.qtest("outw 0x602 0x100")     # PWRBTN_EN: the button raises the SCI
+    m.qtest("irq_intercept_in ioapic")
     q.cmd("system_powerdown")
     q.event("POWERDOWN")
     sts = int(m.qtest("inw 0x600").split()[1], 16)
     expect(sts & 0x100, "PWRBTN_STS set in PM1a_STS: 0x%x" % sts)
+    expect(b"IRQ raise 9" in m.irqs, "the SCI (IRQ 9) rises: %r" % m.irqs)
     assert_alive(m, q)
     q.cmd("quit")
     e = q.event("SHUTDOWN")
@@ -483,6 +488,7 @@ def t_hmp(m):
     pci = h.cmd("info pci")
     expect("1af4:1041" in pci and "nic0" in pci, pci)
     expect("compat_monitor" in h.cmd("info chardev"), "chardev")
+    expect(h.cmd("info block") == "no block devices\n", "block")
     expect(h.cmd("set_link nic0 off") == "", "set_link")
     expect("link down" in h.cmd("info network"), "link down")
     expect("usage" in h.cmd("set_link nic0"), "set_link without on/off")
