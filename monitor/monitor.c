@@ -80,8 +80,16 @@ static bool monitor_spec_add(const char *option, const char *spec, bool qmp,
     return true;
 }
 
+static bool options_given;
+
+bool monitor_options_given(void)
+{
+    return options_given;
+}
+
 bool monitor_option_add(const char *option, const char *value, Error **errp)
 {
+    options_given = true;
     if (*option == '-') {
         option++;
     }

@@ -1154,6 +1154,14 @@ int main(int argc, char **argv)
     cl.serials = g_ptr_array_new();
 
     parse_args(&cl, argc, argv);
+    /* QEMU's -nographic: COM1 and an HMP monitor share the terminal. */
+    if (cl.ms.nographic && !cl.serials->len && !cl.ms.nodefaults &&
+        !monitor_options_given() && !cl.daemonize && !cl.ms.qtest &&
+        (!cl.accel || strcmp(cl.accel, "qtest")) &&
+        (!cl.machine || strcmp(opts_get_str(cl.machine, "type", "pc"),
+                               "none"))) {
+        add_serial(&cl, "mon:stdio");
+    }
     fdset_close_originals();
     if (!net_legacy_finish(&err)) {
         problem_report(err);

@@ -4,6 +4,7 @@ guest runs, for pinning, and they stay the same across stop and cont);
 cont runs the guest; its exit ends vmu with SHUTDOWN.
 usage: kvm_monitor.py VMU FW_ELF"""
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -79,8 +80,53 @@ def main():
         if p.poll() is None:
             p.kill()
             p.wait()
+    nographic()
     print("PASS: -S, thread ids before the first run and after stop, "
-          "cont, SHUTDOWN")
+          "cont, SHUTDOWN; -nographic's console and monitor on stdio")
+
+
+def nographic():
+    """-nographic alone: COM1 and HMP share the terminal (Ctrl-A c, x)."""
+    p = subprocess.Popen([VMU, "-m", "64", "-kernel", FW, "-append",
+                          "test=hold", "-nographic"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    out = b""
+
+    def read_until(text):
+        nonlocal out
+        deadline = time.monotonic() + 60
+        while text not in out:
+            if time.monotonic() > deadline:
+                fail("-nographic: no %r on stdout: %r" % (text, out[-300:]))
+            r, _, _ = select.select([p.stdout], [], [], 1)
+            if r:
+                chunk = os.read(p.stdout.fileno(), 4096)
+                if not chunk:
+                    fail("-nographic: vmu closed stdout: %r" % out)
+                out += chunk
+        i = out.index(text) + len(text)
+        got, out = out[:i], out[i:]
+        return got
+
+    try:
+        read_until(b"vmu-fw: holding")
+        p.stdin.write(b"\x01c")
+        p.stdin.flush()
+        read_until(b"(qemu) ")
+        p.stdin.write(b"info status\r")
+        p.stdin.flush()
+        if b"VM status: running" not in read_until(b"(qemu) "):
+            fail("-nographic: info status")
+        p.stdin.write(b"\x01x")
+        p.stdin.flush()
+        if p.wait(60) != 0:
+            fail("-nographic: Ctrl-A x: status %s, %s" %
+                 (p.returncode, p.stderr.read()))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 if __name__ == "__main__":
