@@ -4,7 +4,6 @@ guest runs, for pinning, and they stay the same across stop and cont);
 cont runs the guest; its exit ends vmu with SHUTDOWN.
 usage: kvm_monitor.py VMU FW_ELF"""
 import os
-import select
 import subprocess
 import sys
 import tempfile
@@ -13,7 +12,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
-from qmpclient import QMP  # noqa: E402
+from qmpclient import QMP, QMPError, Terminal  # noqa: E402
 from vmutest import fail, need_kvm  # noqa: E402
 
 VMU, FW = sys.argv[1], sys.argv[2]
@@ -91,38 +90,20 @@ def nographic():
                           "test=hold", "-nographic"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    out = b""
-
-    def read_until(text):
-        nonlocal out
-        deadline = time.monotonic() + 60
-        while text not in out:
-            if time.monotonic() > deadline:
-                fail("-nographic: no %r on stdout: %r" % (text, out[-300:]))
-            r, _, _ = select.select([p.stdout], [], [], 1)
-            if r:
-                chunk = os.read(p.stdout.fileno(), 4096)
-                if not chunk:
-                    fail("-nographic: vmu closed stdout: %r" % out)
-                out += chunk
-        i = out.index(text) + len(text)
-        got, out = out[:i], out[i:]
-        return got
-
+    t = Terminal(p)
     try:
-        read_until(b"vmu-fw: holding")
-        p.stdin.write(b"\x01c")
-        p.stdin.flush()
-        read_until(b"(qemu) ")
-        p.stdin.write(b"info status\r")
-        p.stdin.flush()
-        if b"VM status: running" not in read_until(b"(qemu) "):
+        t.read_until(b"vmu-fw: holding")
+        t.type(b"\x01c")
+        t.read_until(b"(qemu) ")
+        t.type(b"info status\r")
+        if b"VM status: running" not in t.read_until(b"(qemu) "):
             fail("-nographic: info status")
-        p.stdin.write(b"\x01x")
-        p.stdin.flush()
+        t.type(b"\x01x")
         if p.wait(60) != 0:
             fail("-nographic: Ctrl-A x: status %s, %s" %
                  (p.returncode, p.stderr.read()))
+    except QMPError as e:
+        fail("-nographic: %s" % e)
     finally:
         if p.poll() is None:
             p.kill()

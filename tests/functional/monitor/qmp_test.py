@@ -6,7 +6,6 @@ QEMU's error class, the VM unaffected.  TAP output.
 usage: qmp_test.py VMU"""
 import json
 import os
-import select
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qmpclient import QMP, QMPError  # noqa: E402
+from qmpclient import QMP, QMPError, Terminal  # noqa: E402
 
 VMU = sys.argv[1]
 PM_BASE = 0x600
@@ -535,28 +534,9 @@ def t_mon_stdio(tmp):
             if not r.startswith("IRQ"):
                 return r.strip()
 
-    out = b""
-
-    def read_until(text):
-        nonlocal out
-        deadline = time.monotonic() + 30
-        while text not in out:
-            if time.monotonic() > deadline:
-                raise AssertionError("no %r on the terminal: %r" %
-                                     (text, out[-300:]))
-            r, _, _ = select.select([p.stdout], [], [], 1)
-            if r:
-                chunk = os.read(p.stdout.fileno(), 4096)
-                if not chunk:
-                    raise AssertionError("vmu closed stdout: %r" % out)
-                out += chunk
-        i = out.index(text) + len(text)
-        got, out = out[:i], out[i:]
-        return got
-
-    def type_(data):
-        p.stdin.write(data)
-        p.stdin.flush()
+    term = Terminal(p)
+    read_until = term.read_until
+    type_ = term.type
 
     try:
         qtest("outb 0x3f8 0x41")            # the guest writes 'A'
