@@ -670,8 +670,9 @@ static bool socket_check(const Opts *opts, Error **errp)
         return false;
     }
     if (opts_get_bool(opts, "mux", false)) {
-        opts_error(opts, errp, "mux=on is not supported: vmu has no monitor "
-                   "to share the chardev with");
+        opts_error(opts, errp, "mux=on is not supported on a socket; a "
+                   "monitor gets its own chardev (-serial mon:stdio shares "
+                   "the terminal)");
         return false;
     }
     if (!tcp && (!opts_get(opts, "path") || !*opts_get(opts, "path"))) {

@@ -419,9 +419,8 @@ char *chardev_serial_opts(const char *spec, const char *id,
 {
     *chr_id = id;
     if (!strcmp(spec, "mon:stdio")) {
-        warn_report("-serial mon:stdio: vmu has no monitor to multiplex; "
-                    "the serial port gets stdio alone");
-        spec = "stdio";
+        /* the console and an HMP monitor on one terminal (char-mux.c) */
+        return g_strdup_printf("stdio,id=%s,mux=on", id);
     }
     if (!strcmp(spec, "stdio") || !strcmp(spec, "null") ||
         !strcmp(spec, "pty")) {
@@ -473,9 +472,9 @@ static bool simple_check(const Opts *opts, Error **errp)
         opts_error(opts, errp, "a file chardev needs path=FILE");
         return false;
     }
-    if (opts_get_bool(opts, "mux", false)) {
-        opts_error(opts, errp, "mux=on is not supported: vmu has no monitor "
-                   "to share the chardev with");
+    if (opts_get_bool(opts, "mux", false) && strcmp(type, "stdio")) {
+        opts_error(opts, errp, "mux=on is only for stdio (the console and "
+                   "an HMP monitor on one terminal, as -serial mon:stdio)");
         return false;
     }
     if (opts_has(opts, "logfile")) {
@@ -489,6 +488,12 @@ static bool simple_create(const Opts *opts, Error **errp)
 {
     const char *type = options_type(TYPE_KIND_CHARDEV, opts);
     const char *id = opts_get(opts, "id");
+    if (!strcmp(type, "stdio") && opts_get_bool(opts, "mux", false)) {
+        char *be_id = g_strdup_printf("%s-stdio", id);
+        Chardev *be = stdio_open(be_id, opts_get_bool(opts, "signal", true));
+        g_free(be_id);
+        return chardev_mux_new(be, id, errp);
+    }
     if (!strcmp(type, "stdio")) {
         Chardev *chr = stdio_open(id, opts_get_bool(opts, "signal", true));
         if (!chr->id) {

@@ -187,6 +187,25 @@ static void info_pci(GString *out)
     json_node_unref(ret);
 }
 
+static void info_block(GString *out)
+{
+    JsonNode *ret = hmp_qmp("query-block", NULL, out);
+    if (!ret) {
+        return;
+    }
+    JsonArray *a = json_node_get_array(ret);
+    if (!json_array_get_length(a)) {
+        g_string_append(out, "no block devices\n");
+    }
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *b = json_array_get_object_element(a, i);
+        g_string_append_printf(out, "%s\n", json_object_has_member(b, "device")
+                               ? json_object_get_string_member(b, "device") :
+                               "(unnamed)");
+    }
+    json_node_unref(ret);
+}
+
 static void net_line(NetClientState *nc, void *opaque)
 {
     GString *out = opaque;
@@ -215,6 +234,7 @@ static const struct {
     { "cpus", "the vCPUs and their host thread ids", info_cpus },
     { "pci", "the PCI devices on bus 0", info_pci },
     { "network", "the netdevs, their NICs and link states", info_network },
+    { "block", "the block devices", info_block },
 };
 
 static void hmp_info(char **argv, GString *out)

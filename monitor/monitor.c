@@ -80,30 +80,42 @@ static bool monitor_spec_add(const char *option, const char *spec, bool qmp,
     return true;
 }
 
+static bool options_given;
+
+bool monitor_options_given(void)
+{
+    return options_given;
+}
+
 bool monitor_option_add(const char *option, const char *value, Error **errp)
 {
+    options_given = true;
     if (*option == '-') {
         option++;
     }
     if (!strcmp(option, "mon")) {
         Opts *o = opts_parse("-mon", value, "chardev", errp);
-        if (!o || !opts_validate(o, "-mon", mon_desc, NULL, errp)) {
+        if (!o) {
             return false;
         }
         const char *chr = opts_get(o, "chardev");
         const char *mode = opts_get_str(o, "mode", "readline");
-        if (!chr || !*chr) {
+        bool ok = opts_validate(o, "-mon", mon_desc, NULL, errp);
+        if (ok && (!chr || !*chr)) {
             opts_error(o, errp, "give the monitor's chardev=ID");
-            return false;
+            ok = false;
         }
-        if (strcmp(mode, "control") && strcmp(mode, "readline")) {
+        if (ok && strcmp(mode, "control") && strcmp(mode, "readline")) {
             opts_error(o, errp, "mode=%s: use mode=control (QMP) or "
                        "mode=readline (HMP)", mode);
-            return false;
+            ok = false;
         }
-        monitor_new(chr, !strcmp(mode, "control"),
-                    opts_get_bool(o, "pretty", false));
-        return true;
+        if (ok) {
+            monitor_new(chr, !strcmp(mode, "control"),
+                        opts_get_bool(o, "pretty", false));
+        }
+        opts_free(o);
+        return ok;
     }
     bool qmp = g_str_has_prefix(option, "qmp");
     if (!strcmp(value, "none")) {
@@ -264,9 +276,18 @@ void monitor_event(const char *name, JsonNode *data)
 }
 
 
+/* -serial mon:stdio made a monitor's side of the terminal: an HMP on it. */
+static void monitor_mux_add(Chardev *chr, void *opaque)
+{
+    if (!strcmp(chr->type, "mux-monitor") && !chr->owner) {
+        monitor_new(chr->id, false, false);
+    }
+}
+
 bool monitors_create(Error **errp)
 {
     qmp_register_commands();
+    chardev_foreach(monitor_mux_add, NULL);
     for (unsigned i = 0; monitors && i < monitors->len; i++) {
         Monitor *m = g_ptr_array_index(monitors, i);
         m->chr = chardev_find(m->chardev_id);
@@ -283,7 +304,9 @@ bool monitors_create(Error **errp)
             error_prepend(errp, "monitor on chardev '%s': ", m->chardev_id);
             return false;
         }
-        m->echo = !m->qmp && !strcmp(m->chr->type, "stdio") && isatty(0);
+        m->echo = !m->qmp && (!strcmp(m->chr->type, "stdio") ||
+                              !strcmp(m->chr->type, "mux-monitor")) &&
+                  isatty(0);
         chardev_set_handlers(m->chr, &monitor_handlers, m);
     }
     return true;

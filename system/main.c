@@ -379,7 +379,12 @@ static void set_accel_one(CommandLine *cl, const char *option,
  */
 static void set_accel(CommandLine *cl, const char *option, const char *value)
 {
+    static GPtrArray *kept;     /* a fail() below does not come back */
     char **list = g_strsplit(value, ":", -1);
+    if (!kept) {
+        kept = g_ptr_array_new();
+    }
+    g_ptr_array_add(kept, list);
     for (unsigned i = 0; list[i]; i++) {
         if (!strcmp(list[i], "tcg")) {
             if (!cl->tcg_option) {
@@ -389,7 +394,6 @@ static void set_accel(CommandLine *cl, const char *option, const char *value)
         }
         set_accel_one(cl, option, list[i]);
     }
-    g_strfreev(list);
 }
 
 static void set_accel_one(CommandLine *cl, const char *option,
@@ -1175,6 +1179,14 @@ int main(int argc, char **argv)
     cl.serials = g_ptr_array_new();
 
     parse_args(&cl, argc, argv);
+    /* QEMU's -nographic: COM1 and an HMP monitor share the terminal. */
+    if (cl.ms.nographic && !cl.serials->len && !cl.ms.nodefaults &&
+        !monitor_options_given() && !cl.daemonize && !cl.ms.qtest &&
+        (!cl.accel || strcmp(cl.accel, "qtest")) &&
+        (!cl.machine || strcmp(opts_get_str(cl.machine, "type", "pc"),
+                               "none"))) {
+        add_serial(&cl, "mon:stdio");
+    }
     fdset_close_originals();
     if (!net_legacy_finish(&err)) {
         problem_report(err);

@@ -32,7 +32,12 @@ static GMutex stop_lock;        /* guards stop_queue */
 static GQueue stop_queue;       /* states asked for by other threads */
 static bool no_shutdown;
 static pthread_t main_thread;
-static bool main_thread_known;
+
+/* Before main(): the thread that runs the main loop, for vm_stop(). */
+static void __attribute__((constructor)) runstate_main_thread(void)
+{
+    main_thread = pthread_self();
+}
 
 const char *runstate_name(RunState s)
 {
@@ -98,7 +103,7 @@ static gboolean vm_stop_queued(gpointer opaque)
 
 void vm_stop(RunState new_state)
 {
-    if (!main_thread_known || pthread_equal(pthread_self(), main_thread)) {
+    if (pthread_equal(pthread_self(), main_thread)) {
         vm_stop_now(new_state);
         return;
     }
@@ -167,8 +172,6 @@ void runstate_init(bool start_paused, bool no_shutdown_)
 {
     static bool once;
     no_shutdown = no_shutdown_;
-    main_thread = pthread_self();
-    main_thread_known = true;
     if (!once) {
         once = true;
         reset_handler_add(runstate_reset, NULL);

@@ -455,7 +455,10 @@ static void *vcpu_thread(void *opaque)
         pthread_setname_np(pthread_self(), comm);
     }
     current_vcpu = v;
+    g_mutex_lock(&park_lock);
     __atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_SEQ_CST);
+    g_cond_broadcast(&park_cond);       /* kvm_start_vcpus waits for it */
+    g_mutex_unlock(&park_lock);
 
     sigset_t set;
     sigemptyset(&set);
@@ -552,6 +555,15 @@ bool kvm_start_vcpus(MachineState *ms, Error **errp)
         vcpus[i].thread_started = true;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* Named and with a thread id before the monitor can be asked for it. */
+    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    g_mutex_lock(&park_lock);
+    for (unsigned i = 0; i < nr_vcpus; i++) {
+        while (!vcpus[i].tid &&
+               g_cond_wait_until(&park_cond, &park_lock, end)) {
+        }
+    }
+    g_mutex_unlock(&park_lock);
     /* -S: the vCPUs exist but run only at "cont" (vm_resume). */
     if (runstate_is_running() && !kvm_resume_vcpus(errp)) {
         kvm_stop_vcpus();

@@ -209,11 +209,9 @@ bool pc_machine_done(MachineState *ms, Error **errp)
     if (!pc_boot_order_fw_cfg(errp)) {
         return false;
     }
-    /* -serial and -device isa-serial made theirs; else COM1 on stdio
-     * (unless a monitor has it, -monitor stdio: QEMU's is then not on
-     * stdio either). */
+    /* -serial and -device isa-serial made theirs; else COM1 on stdio. */
     if (!ms->serial && !ms->nodefaults && strcmp(ms->accel, "qtest") &&
-        !serial_ports() && !chardev_stdio()->owner) {
+        !serial_ports() && !chardev_stdio()->owner) {  /* -monitor stdio */
         return serial_new(chardev_stdio(), serial_iobase[0], 4, errp) != NULL;
     }
     return true;

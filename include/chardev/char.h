@@ -75,6 +75,10 @@ void chardev_socket_set_policy(const char *id, unsigned reconnect_ms,
                                bool wait);
 /* Whether -chardev socket options name a UNIX socket (fds pass). */
 bool chardev_socket_opts_unix(const Opts *opts);
+ * char-mux.c: -serial mon:stdio.  be (stdio) shared by chardev id (the
+ * console) and "ID-monitor" (type "mux-monitor", for an HMP monitor).
+ */
+bool chardev_mux_new(Chardev *be, const char *id, Error **errp);
 
 /* The stdio chardev (the default serial port's), made on first use. */
 Chardev *chardev_stdio(void);

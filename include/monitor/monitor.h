@@ -17,6 +17,8 @@
  * -chardev.  Nothing is created yet.
  */
 bool monitor_option_add(const char *option, const char *value, Error **errp);
+/* Was any of them given (-monitor none too)?  -nographic's default. */
+bool monitor_options_given(void);
 /* Phase 1, after every -chardev is known: each -mon names one. */
 bool monitor_check(Error **errp);
 /* After the chardevs are created: claim them; clients get the greeting. */

@@ -172,7 +172,8 @@ BAD = [
     (["-net", "user,hostfwd=tcp::x-:22", "-net", "nic"],
      "-net user,hostfwd=tcp::x-:22: hostfwd 'tcp::x-:22': host port 'x'"),
     (["-chardev", "file,id=c"], "a file chardev needs path=FILE"),
-    (["-chardev", "stdio,id=c,mux=on"], "mux=on is not supported"),
+    (["-chardev", "socket,id=c,path=x,mux=on"], "mux=on is not supported on "
+     "a socket"),
     (["-chardev", "bogus,id=c"], "unknown chardev type 'bogus'"),
     (["-chardev", "null"], "an id is needed"),
     (["-device"], "-device: requires an argument"),
@@ -486,8 +487,7 @@ BAD += [
 ACCEPTED = [
     (["-snapshot"], []),
     (["-msg", "timestamp=on"], ["-msg timestamp=on: ignored: timestamp=on"]),
-    (["-serial", "mon:stdio"], ["-serial mon:stdio: vmu has no monitor to "
-                                "multiplex"]),
+    (["-serial", "mon:stdio"], []),
     (["-serial", "null", "-serial", "none", "-serial", "file:com2.txt",
       "-serial", "tcp::0,server=on,wait=off,nodelay=on", "-serial",
       "telnet:127.0.0.1:0,server=on,wait=off"], []),

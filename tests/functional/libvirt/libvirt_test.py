@@ -110,7 +110,7 @@ DOMAIN = """<domain type='kvm'>
     <emulator>{vmu}</emulator>
     <interface type='vhostuser'>
       <mac address='52:54:00:12:34:56'/>
-      <source type='unix' path='{sock}' mode='client'/>
+      <source type='unix' path='{sock}' mode='{mode}'/>
       <model type='virtio'/>
     </interface>
     <serial type='file'><source path='{serial}'/><target port='0'/></serial>
@@ -129,17 +129,26 @@ def t_domcapabilities(tmp):
             want, r.stdout[:2000])
 
 
-def t_domain(tmp):
-    sock = os.path.join(tmp, "switch.sock")
-    serial = os.path.join(tmp, "serial.log")
+def t_domain(tmp, mode="client"):
+    """mode: the interface's; 'client': vmu connects to the switch,
+    'server': vmu listens and the switch connects."""
+    sockdir = os.path.join(tmp, "sockets")     # vmu (libvirt-qemu) makes
+    os.makedirs(sockdir, exist_ok=True)         # its server socket here
+    os.chmod(sockdir, 0o1777)
+    sock = os.path.join(sockdir, "switch-%s.sock" % mode)
+    serial = os.path.join(tmp, "serial-%s.log" % mode)
     swlog = open(os.path.join(tmp, "switch.log"), "w+")
-    sw = subprocess.Popen([SWITCH, "-s", sock], stdout=swlog, stderr=swlog,
+    sw = subprocess.Popen([SWITCH, "-s" if mode == "client" else "-c", sock],
+                          stdout=swlog, stderr=swlog,
                           preexec_fn=lambda: os.umask(0))
     try:
-        wait_until(lambda: os.path.exists(sock), 30, "the switch's socket")
+        if mode == "client":
+            wait_until(lambda: os.path.exists(sock), 30,
+                       "the switch's socket")
         xml = os.path.join(tmp, "domain.xml")
         with open(xml, "w") as f:
-            f.write(DOMAIN.format(fw=FW, vmu=VMU, sock=sock, serial=serial))
+            f.write(DOMAIN.format(fw=FW, vmu=VMU, sock=sock, serial=serial,
+                                  mode=mode))
         r = virsh("define", xml)
         assert r.returncode == 0, "define: %s" % r.stderr
         r = virsh("start", "vmu-libvirt")
@@ -182,7 +191,7 @@ def inside():
     os.chmod(tmp, 0o755)        # the emulator runs as libvirt-qemu
     private_files(tmp)
     daemons = []
-    print("1..2")
+    print("1..3")
     failed = 0
     try:
         subprocess.run(["virtlogd", "-d"], check=True)
@@ -190,14 +199,19 @@ def inside():
                        check=True)
         wait_until(lambda: os.path.exists("/run/libvirt/libvirt-sock"), 60,
                    "libvirtd's socket")
-        for n, (name, fn) in enumerate((("domcapabilities", t_domcapabilities),
-                                        ("domain", t_domain)), 1):
+        cases = (("domcapabilities", t_domcapabilities),
+                 ("domain", t_domain),
+                 ("domain-vhostuser-server",
+                  lambda t: t_domain(t, "server")))
+        for n, (name, fn) in enumerate(cases, 1):
             try:
                 fn(tmp)
                 print("ok %d - libvirt/%s" % (n, name))
             except (AssertionError, OSError, subprocess.SubprocessError) as e:
                 failed += 1
-                print("not ok %d - libvirt/%s\n#   %s" % (n, name, e))
+                print("not ok %d - libvirt/%s" % (n, name))
+                for line in str(e).splitlines():
+                    print("#   " + line)
                 for log in ("/var/log/libvirt/qemu/vmu-libvirt.log",
                             os.path.join(tmp, "switch.log")):
                     if os.path.exists(log):

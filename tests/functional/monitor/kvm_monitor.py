@@ -12,7 +12,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
-from qmpclient import QMP  # noqa: E402
+from qmpclient import QMP, QMPError, Terminal  # noqa: E402
 from vmutest import fail, need_kvm  # noqa: E402
 
 VMU, FW = sys.argv[1], sys.argv[2]
@@ -79,8 +79,35 @@ def main():
         if p.poll() is None:
             p.kill()
             p.wait()
+    nographic()
     print("PASS: -S, thread ids before the first run and after stop, "
-          "cont, SHUTDOWN")
+          "cont, SHUTDOWN; -nographic's console and monitor on stdio")
+
+
+def nographic():
+    """-nographic alone: COM1 and HMP share the terminal (Ctrl-A c, x)."""
+    p = subprocess.Popen([VMU, "-m", "64", "-kernel", FW, "-append",
+                          "test=hold", "-nographic"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    t = Terminal(p)
+    try:
+        t.read_until(b"vmu-fw: holding")
+        t.type(b"\x01c")
+        t.read_until(b"(qemu) ")
+        t.type(b"info status\r")
+        if b"VM status: running" not in t.read_until(b"(qemu) "):
+            fail("-nographic: info status")
+        t.type(b"\x01x")
+        if p.wait(60) != 0:
+            fail("-nographic: Ctrl-A x: status %s, %s" %
+                 (p.returncode, p.stderr.read()))
+    except QMPError as e:
+        fail("-nographic: %s" % e)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 if __name__ == "__main__":

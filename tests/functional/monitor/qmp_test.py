@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qmpclient import QMP, QMPError  # noqa: E402
+from qmpclient import QMP, QMPError, Terminal  # noqa: E402
 
 VMU = sys.argv[1]
 PM_BASE = 0x600
@@ -48,6 +48,7 @@ class Machine:
         self.qt.settimeout(30)
         ls.close()
         self.qtbuf = b""
+        self.irqs = b""         # IRQ lines qtest sent meanwhile
 
     def qmp(self, i=0, negotiate=True):
         q = QMP(self.qmp_paths[i])
@@ -66,6 +67,7 @@ class Machine:
             reply, self.qtbuf = self.qtbuf.split(b"\n", 1)
             if not reply.startswith(b"IRQ"):
                 return reply.decode()
+            self.irqs += reply + b"\n"
 
     def pci_cfg_write(self, devfn, reg, val, size):
         self.qtest("outl 0xcf8 0x%x" % (0x80000000 | devfn << 8 | reg & 0xfc))
@@ -223,10 +225,13 @@ def t_lifecycle(m):
            e)
     m.pm_enable()
     m.qtest("outw 0x600 0x100")     # clear PWRBTN_STS
+    m.qtest("outw 0x602 0x100")     # PWRBTN_EN: the button raises the SCI
+    m.qtest("irq_intercept_in ioapic")
     q.cmd("system_powerdown")
     q.event("POWERDOWN")
     sts = int(m.qtest("inw 0x600").split()[1], 16)
     expect(sts & 0x100, "PWRBTN_STS set in PM1a_STS: 0x%x" % sts)
+    expect(b"IRQ raise 9" in m.irqs, "the SCI (IRQ 9) rises: %r" % m.irqs)
     assert_alive(m, q)
     q.cmd("quit")
     e = q.event("SHUTDOWN")
@@ -482,6 +487,7 @@ def t_hmp(m):
     pci = h.cmd("info pci")
     expect("1af4:1041" in pci and "nic0" in pci, pci)
     expect("compat_monitor" in h.cmd("info chardev"), "chardev")
+    expect(h.cmd("info block") == "no block devices\n", "block")
     expect(h.cmd("set_link nic0 off") == "", "set_link")
     expect("link down" in h.cmd("info network"), "link down")
     expect("usage" in h.cmd("set_link nic0"), "set_link without on/off")
@@ -499,6 +505,67 @@ def t_hmp(m):
     q.event("SHUTDOWN")
     expect(m.wait_exit() == 0, "quit")
     q.close()
+
+
+def t_mon_stdio(tmp):
+    """-serial mon:stdio: the console first, Ctrl-A c to the monitor and
+    back, Ctrl-A x ends vmu.  The test is the terminal (pipes) and, over
+    qtest, the guest's UART."""
+    qt_path = os.path.join(tmp, "mux-qtest.sock")
+    if os.path.exists(qt_path):
+        os.unlink(qt_path)
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(qt_path)
+    ls.listen(1)
+    ls.settimeout(30)
+    p = subprocess.Popen([VMU, "-machine", "pc,accel=qtest", "-qtest",
+                          "unix:" + qt_path, "-serial", "mon:stdio"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    qt, _ = ls.accept()
+    qt.settimeout(30)
+    ls.close()
+    qtf = qt.makefile("rwb", buffering=0)
+
+    def qtest(line):
+        qtf.write(line.encode() + b"\n")
+        while True:
+            r = qtf.readline().decode()
+            if not r.startswith("IRQ"):
+                return r.strip()
+
+    term = Terminal(p)
+    read_until = term.read_until
+    type_ = term.type
+
+    try:
+        qtest("outb 0x3f8 0x41")            # the guest writes 'A'
+        read_until(b"A")
+        type_(b"z")                         # the console has the focus
+        wait = time.monotonic() + 30
+        while not int(qtest("inb 0x3fd").split()[1], 16) & 1:
+            expect(time.monotonic() < wait, "the byte reaches the UART")
+        r = qtest("inb 0x3f8")
+        expect(int(r.split()[1], 16) == 0x7a, "the guest reads 'z': %s" % r)
+        type_(b"\x01c")                      # to the monitor
+        read_until(b"(qemu) ")
+        type_(b"info status\r")
+        expect(b"VM status: running" in read_until(b"(qemu) "), "HMP")
+        type_(b"\x01c\x01\x01")              # back; one Ctrl-A to the guest
+        wait = time.monotonic() + 30
+        while not int(qtest("inb 0x3fd").split()[1], 16) & 1:
+            expect(time.monotonic() < wait, "Ctrl-A Ctrl-A reaches the UART")
+        r = qtest("inb 0x3f8")
+        expect(int(r.split()[1], 16) == 1, "the guest reads one Ctrl-A: %s" % r)
+        type_(b"\x01h")
+        read_until(b"C-a x")
+        type_(b"\x01x")
+        expect(p.wait(30) == 0, "Ctrl-A x ends vmu with status 0")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        qt.close()
 
 
 NIC = ["-netdev", "socket,id=n0,fd=3", "-device",
@@ -527,7 +594,7 @@ CASES = [
 
 
 def main():
-    print("1..%d" % (len(CASES) + 1))
+    print("1..%d" % (len(CASES) + 2))
     failed = 0
     with tempfile.TemporaryDirectory(prefix="vmu-qmp-") as tmp:
         for n, (name, fn, extra, nqmp) in enumerate(CASES, 1):
@@ -576,14 +643,17 @@ def main():
                 os.close(3)
                 if keep:
                     keep.close()
-        n = len(CASES) + 1
-        try:
-            t_daemonize(tmp)
-            print("ok %d - lifecycle/daemonize" % n)
-        except (AssertionError, QMPError, OSError, ValueError,
-                subprocess.TimeoutExpired) as e:
-            failed += 1
-            print("not ok %d - lifecycle/daemonize\n#   %s" % (n, e))
+        for n, (name, fn) in enumerate((("lifecycle/daemonize", t_daemonize),
+                                        ("hmp/mon-stdio", t_mon_stdio)),
+                                       len(CASES) + 1):
+            try:
+                fn(tmp)
+                print("ok %d - %s" % (n, name))
+            except (AssertionError, QMPError, OSError, ValueError,
+                    subprocess.TimeoutExpired) as e:
+                failed += 1
+                print("not ok %d - %s\n#   %s" % (n, name, e))
+            sys.stdout.flush()
     return 1 if failed else 0
 
 

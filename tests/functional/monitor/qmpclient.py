@@ -2,6 +2,7 @@
 negotiation, commands with their replies, events kept aside in order.
 Python 3 standard library only."""
 import json
+import os
 import select
 import socket
 import time
@@ -97,3 +98,33 @@ class QMP:
 
     def close(self):
         self.sock.close()
+
+
+class Terminal:
+    """A person at vmu's stdio (a Popen with stdin and stdout pipes)."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.out = b""
+
+    def type(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def read_until(self, text, timeout=60):
+        """What came up to and including text (QMPError if it does not)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.out:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise QMPError("no %r on the terminal: %r" %
+                               (text, self.out[-300:]))
+            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 1))
+            if r:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    raise QMPError("vmu closed stdout: %r" % self.out[-300:])
+                self.out += chunk
+        i = self.out.index(text) + len(text)
+        got, self.out = self.out[:i], self.out[i:]
+        return got
