@@ -125,6 +125,8 @@ void pc_reset_request(const char *why)
  */
 static bool pc_direct_boot(MachineState *ms, Error **errp)
 {
+    /* The tables go in the F segment: shadow RAM, read-write (PAM 3). */
+    pci_host_pam_set_all(3);
     if (!pc_smbios_write(ms, errp)) {
         return false;
     }
@@ -279,6 +281,11 @@ bool pc_machine_init(MachineState *ms, Error **errp)
         return false;
     }
     pc_boot_cmos();
+    /* The host bridge's PAM windows first: the BIOS lies under them. Its
+     * reset (PAM back to 0) comes before pc_machine_reset's loading. */
+    if (!pci_host_init(errp)) {
+        return false;
+    }
     if (pc_boots_bios(ms) && !pc_bios_load(ms, errp)) {
         return false;
     }
@@ -286,9 +293,6 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     trace(pc_machine_init, "ram %" PRIu64 " MiB: %" PRIu64 " MiB below 4G, %"
           PRIu64 " MiB above", ms->ram_size >> 20, ms->below_4g >> 20,
           ms->above_4g >> 20);
-    if (!pci_host_init(errp)) {
-        return false;
-    }
     /* As QEMU: -no-acpi takes the PM function away with the tables. */
     if (!firmware_options()->no_acpi &&
         (!piix4_pm_init(ms, errp) || !acpi_build_fw_cfg(ms, errp))) {
