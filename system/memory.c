@@ -11,15 +11,16 @@
 #include "system/memory.h"
 #include "util/trace.h"
 
-static GArray *ram;                 /* RAMRange, sorted by gpa */
-static GArray *roms;                /* RAMRange (readonly), sorted by gpa */
-static GPtrArray *windows;          /* ShadowWindow *, sorted by gpa */
-static GArray *view;                /* the CPU's view: ViewPiece, by gpa */
-
+/* A piece of the CPU's view: part of a RAM range or ROM, maybe read-only. */
 typedef struct ViewPiece {
     RAMRange r;
     bool readonly;
 } ViewPiece;
+
+static GArray *ram;                 /* RAMRange, sorted by gpa */
+static GArray *roms;                /* RAMRange (read-only), sorted by gpa */
+static GPtrArray *windows;          /* ShadowWindow *, sorted by gpa */
+static GArray *view;                /* the CPU's view: ViewPiece, by gpa */
 static GPtrArray *regions[2];       /* IORegion *, sorted by base */
 static MemoryListener *listeners;
 
