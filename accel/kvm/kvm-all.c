@@ -405,9 +405,11 @@ static void kvm_ram_add(MemoryListener *l, const RAMRange *r, bool readonly)
           PRIx64 " hva %p%s: %d", m.slot, r->gpa, r->size, r->hva,
           readonly ? " read-only" : "", ret);
     if (ret < 0) {
+        bool mib = r->size >= (1 << 20);
         error_setg_errno(&err, -ret, "KVM_SET_USER_MEMORY_REGION failed "
-                         "for guest memory at 0x%" PRIx64 " (%" PRIu64
-                         " KiB)", r->gpa, r->size >> 10);
+                         "for guest %s at 0x%" PRIx64 " (%" PRIu64 " %s)",
+                         readonly ? "ROM" : "RAM", r->gpa,
+                         r->size >> (mib ? 20 : 10), mib ? "MiB" : "KiB");
         if (ret == -EINVAL || ret == -ENOMEM || ret == -EFAULT) {
             error_append_hint(&err, "the host cannot map that much guest "
                               "RAM: use a smaller -m");
