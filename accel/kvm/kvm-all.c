@@ -336,44 +336,126 @@ static void kvm_ioeventfd_del(AddressSpaceId as, uint64_t addr, unsigned len,
 
 /* ---- memory slots ---- */
 
-static void kvm_ram_add(MemoryListener *l, const RAMRange *r)
+/*
+ * One slot per piece of the CPU's view (system/memory.c): guest RAM, a
+ * ROM or a shadow window.  A read-only piece is a KVM_MEM_READONLY slot:
+ * the guest's writes to it exit as MMIO, which the memory map drops.
+ */
+typedef struct KVMSlot {
+    bool used;
+    uint64_t gpa;
+    uint64_t size;
+} KVMSlot;
+
+static KVMSlot *slots;
+static bool readonly_mem;
+static bool memory_started;     /* errors from now on are reported */
+
+static void memory_fail(Error *err)
 {
-    if (memory_error_set) {
+    static RateLimit rl;
+    if (memory_started) {
+        error_report_ratelimited(&rl, "%s", error_get_pretty(err));
+        error_free(err);
+    } else if (!memory_error_set) {
+        memory_error = err;
+        memory_error_set = true;
+    } else {
+        error_free(err);
+    }
+}
+
+static void kvm_ram_add(MemoryListener *l, const RAMRange *r, bool readonly)
+{
+    Error *err = NULL;
+    if (memory_error_set && !memory_started) {
         return;
     }
-    if (kvm_state.nr_slots >= (unsigned)kvm_state.max_slots) {
-        error_setg(&memory_error, "KVM has only %d memory slots",
-                   kvm_state.max_slots);
-        memory_error_set = true;
+    unsigned slot;
+    for (slot = 0; slot < (unsigned)kvm_state.max_slots; slot++) {
+        if (!slots[slot].used) {
+            break;
+        }
+    }
+    if (slot >= (unsigned)kvm_state.max_slots) {
+        error_setg(&err, "KVM has only %d memory slots", kvm_state.max_slots);
+        memory_fail(err);
         return;
+    }
+    if (readonly && !readonly_mem) {
+        static bool warned;
+        if (!warned) {
+            warn_report("this KVM cannot map memory read-only (no "
+                        "KVM_CAP_READONLY_MEM): the guest can write to its "
+                        "BIOS image and to write-protected shadow RAM; a "
+                        "reset restores the image");
+            warned = true;
+        }
+        readonly = false;
     }
     struct kvm_userspace_memory_region m = {
-        .slot = kvm_state.nr_slots,
+        .slot = slot,
+        .flags = readonly ? KVM_MEM_READONLY : 0,
         .guest_phys_addr = r->gpa,
         .memory_size = r->size,
         .userspace_addr = (uintptr_t)r->hva,
     };
     int ret = kvm_vm_ioctl_ret(KVM_SET_USER_MEMORY_REGION, &m);
     trace(kvm_set_user_memory_region, "slot %u gpa 0x%" PRIx64 " size 0x%"
-          PRIx64 " hva %p: %d", m.slot, r->gpa, r->size, r->hva, ret);
+          PRIx64 " hva %p%s: %d", m.slot, r->gpa, r->size, r->hva,
+          readonly ? " read-only" : "", ret);
     if (ret < 0) {
-        error_setg_errno(&memory_error, -ret, "KVM_SET_USER_MEMORY_REGION "
-                         "failed for guest RAM at 0x%" PRIx64 " (%" PRIu64
-                         " MiB)", r->gpa, r->size >> 20);
+        bool mib = r->size >= (1 << 20);
+        error_setg_errno(&err, -ret, "KVM_SET_USER_MEMORY_REGION failed "
+                         "for guest %s at 0x%" PRIx64 " (%" PRIu64 " %s)",
+                         readonly ? "ROM" : "RAM", r->gpa,
+                         r->size >> (mib ? 20 : 10), mib ? "MiB" : "KiB");
         if (ret == -EINVAL || ret == -ENOMEM || ret == -EFAULT) {
-            error_append_hint(&memory_error, "the host cannot map that much "
-                              "guest RAM: use a smaller -m");
+            error_append_hint(&err, "the host cannot map that much guest "
+                              "RAM: use a smaller -m");
         }
-        memory_error_set = true;
+        memory_fail(err);
         return;
     }
+    slots[slot] = (KVMSlot) { .used = true, .gpa = r->gpa, .size = r->size };
     kvm_state.nr_slots++;
 }
 
-static MemoryListener kvm_memory_listener = { .ram_add = kvm_ram_add };
+static void kvm_ram_del(MemoryListener *l, const RAMRange *r)
+{
+    for (unsigned slot = 0; slot < (unsigned)kvm_state.max_slots; slot++) {
+        KVMSlot *k = &slots[slot];
+        if (!k->used || k->gpa != r->gpa || k->size != r->size) {
+            continue;
+        }
+        struct kvm_userspace_memory_region m = {
+            .slot = slot,
+            .guest_phys_addr = r->gpa,
+        };
+        int ret = kvm_vm_ioctl_ret(KVM_SET_USER_MEMORY_REGION, &m);
+        trace(kvm_del_user_memory_region, "slot %u gpa 0x%" PRIx64 " size 0x%"
+              PRIx64 ": %d", slot, r->gpa, r->size, ret);
+        if (ret < 0) {
+            Error *err = NULL;
+            error_setg_errno(&err, -ret, "KVM could not remove the memory "
+                             "slot at 0x%" PRIx64, r->gpa);
+            memory_fail(err);
+            return;
+        }
+        k->used = false;
+        kvm_state.nr_slots--;
+        return;
+    }
+}
+
+static MemoryListener kvm_memory_listener = {
+    .ram_add = kvm_ram_add,
+    .ram_del = kvm_ram_del,
+};
 
 bool kvm_memory_check(Error **errp)
 {
+    memory_started = true;
     if (memory_error_set) {
         error_propagate(errp, memory_error);
         memory_error = NULL;
@@ -477,9 +559,13 @@ static bool kvm_init(MachineState *ms, Error **errp)
     if (!routes_init(errp)) {
         return false;
     }
+    slots = g_new0(KVMSlot, kvm_state.max_slots);
+    readonly_mem = ioctl(kvm_state.fd, KVM_CHECK_EXTENSION,
+                         KVM_CAP_READONLY_MEM) > 0;
     memory_listener_register(&kvm_memory_listener);
-    trace(kvm_init, "vm fd %d, %d memory slots, %u GSIs", fd,
-          kvm_state.max_slots, max_gsi);
+    trace(kvm_init, "vm fd %d, %d memory slots%s, %u GSIs", fd,
+          kvm_state.max_slots, readonly_mem ? " (read-only too)" : "",
+          max_gsi);
     return true;
 }
 

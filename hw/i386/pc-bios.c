@@ -1,7 +1,9 @@
 /*
  * The PC's BIOS when there is no -kernel: the image (SeaBIOS by default,
- * -bios FILE, looked up in -L DIR as QEMU does) mapped so that it ends at
- * 4 GiB, its last 128 KiB also at 0xE0000-0xFFFFF where real mode runs it.
+ * -bios FILE, looked up in -L DIR as QEMU does) mapped read-only so that it
+ * ends at 4 GiB, its last 128 KiB also at 0xE0000-0xFFFFF on the ROM side
+ * of the i440FX's PAM windows (hw/pci/pam.c), where real mode runs it
+ * until the BIOS shadows itself into RAM.
  */
 #include <glib.h>
 #include <string.h>
@@ -67,30 +69,28 @@ out:
     return ok;
 }
 
-/* The low copy, as after power-on (a reset undoes what the BIOS wrote). */
+/*
+ * The guest cannot write the image (KVM_MEM_READONLY); where KVM cannot
+ * map it read-only, a reset undoes what the guest wrote.
+ */
 static void pc_bios_reset(void *opaque)
 {
-    size_t isa = MIN(bios_size, PC_ISA_BIOS_SIZE);
     memcpy(bios_rom->ptr, bios_image, bios_size);
-    memory_write(0x100000 - isa, bios_image + bios_size - isa, isa);
 }
 
 bool pc_bios_load(MachineState *ms, Error **errp)
 {
-    /* Shared like plain -m RAM, so a vhost-user back-end can map it too. */
-    bios_rom = host_memory_backend_new(HOSTMEM_MEMFD, "pc.bios", bios_size);
-    bios_rom->share = true;
+    /* A ROM, not guest RAM: no vhost-user back-end maps it. */
+    size_t isa = MIN(bios_size, PC_ISA_BIOS_SIZE);
+    bios_rom = host_memory_backend_new(HOSTMEM_RAM, "pc.bios", bios_size);
     if (!host_memory_backend_alloc(bios_rom, errp) ||
-        !memory_map_add_ram(PC_HIGHMEM_START - bios_size, bios_size,
-                            bios_rom, 0, errp)) {
+        !memory_map_add_rom(PC_HIGHMEM_START - bios_size, bios_size,
+                            bios_rom, 0, errp) ||
+        !memory_map_add_rom(PC_ISA_BIOS_BASE + PC_ISA_BIOS_SIZE - isa, isa,
+                            bios_rom, bios_size - isa, errp)) {
         return false;
     }
     bios_rom->used = true;
-    /*
-     * Below 1 MiB the shadow is guest RAM from the start: SeaBIOS's PAM
-     * writes (make it writable, copy itself from the top of 4 GiB, make
-     * it read-only) then find what they expect.
-     */
     pc_bios_reset(NULL);
     reset_handler_add(pc_bios_reset, NULL);
     x86_boot.mode = X86_BOOT_BIOS;

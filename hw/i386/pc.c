@@ -125,6 +125,8 @@ void pc_reset_request(const char *why)
  */
 static bool pc_direct_boot(MachineState *ms, Error **errp)
 {
+    /* The tables go in the F segment: shadow RAM, read-write (PAM 3). */
+    pci_host_pam_set_all(3);
     if (!pc_smbios_write(ms, errp)) {
         return false;
     }
@@ -179,12 +181,15 @@ bool pc_machine_check(MachineState *ms, Error **errp)
 
 /*
  * With -kernel vmu is the BIOS: after the bus reset (its handler runs
- * before this one), route the PIRQs and fill INTERRUPT_LINE as SeaBIOS
- * does for QEMU's pc, then describe that routing in the MP table.
+ * before this one), open the shadow RAM again (PAM 3: the tables written
+ * before the bus reset are in it), route the PIRQs and fill
+ * INTERRUPT_LINE as SeaBIOS does for QEMU's pc, then describe that routing
+ * in the MP table.
  */
 static void pc_firmware_setup(void *opaque)
 {
     MachineState *ms = opaque;
+    pci_host_pam_set_all(3);
     pci_piix_route_as_bios();
     mptable_write(ms);
 }
@@ -277,16 +282,17 @@ bool pc_machine_init(MachineState *ms, Error **errp)
         return false;
     }
     pc_boot_cmos();
-    if (pc_boots_bios(ms) && !pc_bios_load(ms, errp)) {
-        return false;
-    }
     reset_handler_add(pc_machine_reset, ms);
-    trace(pc_machine_init, "ram %" PRIu64 " MiB: %" PRIu64 " MiB below 4G, %"
-          PRIu64 " MiB above", ms->ram_size >> 20, ms->below_4g >> 20,
-          ms->above_4g >> 20);
+    /* The host bridge's PAM windows first: the BIOS lies under them. */
     if (!pci_host_init(errp)) {
         return false;
     }
+    if (pc_boots_bios(ms) && !pc_bios_load(ms, errp)) {
+        return false;
+    }
+    trace(pc_machine_init, "ram %" PRIu64 " MiB: %" PRIu64 " MiB below 4G, %"
+          PRIu64 " MiB above", ms->ram_size >> 20, ms->below_4g >> 20,
+          ms->above_4g >> 20);
     /* As QEMU: -no-acpi takes the PM function away with the tables. */
     if (!firmware_options()->no_acpi &&
         (!piix4_pm_init(ms, errp) || !acpi_build_fw_cfg(ms, errp))) {

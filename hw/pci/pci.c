@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hw/pci/msix.h"
+#include "hw/pci/pam.h"
 #include "hw/pci/pci.h"
 #include "system/reset.h"
 #include "util/trace.h"
@@ -376,6 +377,29 @@ static const PCIDeviceOps piix3_ops = {
     .reset = piix3_reset,
 };
 
+/* The host bridge: its PAM registers (hw/pci/pam.c). */
+
+static void host_bridge_config_write(PCIDevice *d, unsigned off, uint32_t val,
+                                     unsigned len)
+{
+    pam_config_write(d, off, len);
+}
+
+static void host_bridge_reset(PCIDevice *d)
+{
+    pam_set_all(d, PAM_MODE_ROM);
+}
+
+static const PCIDeviceOps host_bridge_ops = {
+    .config_write = host_bridge_config_write,
+    .reset = host_bridge_reset,
+};
+
+void pci_host_pam_set_all(unsigned mode)
+{
+    pam_set_all(&host_bridge, mode);
+}
+
 /* Configuration mechanism 1: 0xcf8 address latch, 0xcfc-0xcff data. */
 
 static uint32_t config_address;
@@ -484,8 +508,9 @@ bool pci_host_init(Error **errp)
 {
     /* The IDs of QEMU's pc: a scan written for one works on the other. */
     if (!pci_device_register(&host_bridge, "i440FX host bridge",
-                             PCI_DEVFN(0, 0), 0x8086, 0x1237, 0x060000, NULL,
-                             NULL, errp)) {
+                             PCI_DEVFN(0, 0), 0x8086, 0x1237, 0x060000,
+                             &host_bridge_ops, NULL, errp) ||
+        !pam_init(&host_bridge, errp)) {
         return false;
     }
     host_bridge.config[PCI_REVISION_ID] = 2;

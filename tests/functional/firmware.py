@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """firmware.py VMU FW.ELF CASE: the test firmware under vmu on KVM.
-Cases: hello, exit, pit, msi, ioeventfd, highmem, smp."""
+Cases: hello, exit, pit, msi, ioeventfd, highmem, pam, smp."""
 import sys
 from vmutest import expect, need_kvm, run_fw
 
@@ -20,6 +20,8 @@ CASES = {
     # 5 GiB of shared memfd: sparse, RAM at 0-3 GiB and 4-6 GiB.
     "highmem": ("test=highmem", ["-m", "5G"], 1,
                 ["vmu-fw: highmem ok at 0x100000000"]),
+    # The i440FX PAM modes as KVM slots (read-only, none) and user space.
+    "pam": ("test=pam", [], 1, ["vmu-fw: pam ok"]),
     "smp": ("test=pit", ["-smp", "4"], 1, ["vmu-fw: pit ticks"]),
 }
 

@@ -1872,6 +1872,75 @@ static void test_multiqueue_too_many(void)
     backend_free(b);
 }
 
+/*
+ * The back-end's memory table is guest RAM only: never the BIOS image (a
+ * ROM ending at 4 GiB), and the same after SeaBIOS's PAM writes (shadow
+ * writable, then read-only) as before: a driver restart finds nothing new
+ * to send (vmu skips an unchanged table).
+ */
+static bool same_table(Backend *b, const Region *want, unsigned n)
+{
+    g_mutex_lock(&b->lock);
+    bool same = b->nmaps == n;
+    for (unsigned i = 0; same && i < n; i++) {
+        same = b->maps[i].r.gpa == want[i].gpa &&
+               b->maps[i].r.size == want[i].size &&
+               b->maps[i].r.offset == want[i].offset;
+    }
+    g_mutex_unlock(&b->lock);
+    return same;
+}
+
+static void test_mem_table_pam(void)
+{
+    if (skip_on_qemu("QEMU 7.2's table follows the PAM setting: shadow RAM "
+                     "read or written (modes 1-3) joins it as pc.ram")) {
+        return;
+    }
+    const char *bios = "/usr/share/seabios/bios-256k.bin";
+    if (!g_file_test(bios, G_FILE_TEST_EXISTS)) {
+        qtest_skip_missing("/usr/share/seabios/bios-256k.bin (package "
+                           "seabios)");
+        return;
+    }
+    Ctx c;
+    ctx_init(&c);
+    Backend *b = backend_new(c.sock);
+    backend_start(b);
+    ctx_start(&c, "-bios %s %s", bios, netdev_args(&c, NULL, NULL));
+    driver_up(&c, F(NET_F_MRG_RXBUF), 2);
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
+    check_tx(&c, b, 1);
+
+    Region first[8];
+    uint64_t total = 0;
+    g_mutex_lock(&b->lock);
+    unsigned n = b->nmaps;
+    for (unsigned i = 0; i < n; i++) {
+        first[i] = b->maps[i].r;
+        total += first[i].size;
+        g_assert_true(first[i].gpa + first[i].size <= 0x100000000ULL -
+                      256 * 1024 || first[i].gpa >= 0x100000000ULL);
+    }
+    g_mutex_unlock(&b->lock);
+    g_assert_cmpuint(total, ==, 128 << 20);
+
+    unsigned tables = backend_count(b, SET_MEM_TABLE);
+    qpci_config_write(c.s, 0, 0x58, 0x33333000, 4);
+    qpci_config_write(c.s, 0, 0x5c, 0x33333333, 4);
+    qpci_config_write(c.s, 0, 0x58, 0x11111000, 4);
+    qpci_config_write(c.s, 0, 0x5c, 0x11111111, 4);
+    g_assert_cmpuint(backend_count(b, SET_MEM_TABLE), ==, tables);
+    driver_restart(&c);
+    g_assert_true(wait_for(link_is_up, &c, WAIT_MS));
+    check_tx(&c, b, 2);
+    /* vmu sends a table again only when it differs from the last one. */
+    g_assert_cmpuint(backend_count(b, SET_MEM_TABLE), ==, tables);
+    g_assert_true(same_table(b, first, n));
+    ctx_stop(&c);
+    backend_free(b);
+}
+
 /* The back-end has answered the handshake (the memory table came). */
 static bool backend_mapped(void *opaque)
 {
@@ -2024,6 +2093,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vhost-user/failed-start-is-rate-limited",
                     test_failed_start_ratelimited);
     g_test_add_func("/vhost-user/mtu", test_mtu);
+    g_test_add_func("/vhost-user/mem-table/pam", test_mem_table_pam);
     g_test_add_data_func("/vhost-user/bad-backend/wrong-request",
                          GINT_TO_POINTER(BAD_REQUEST), test_bad_backend);
     g_test_add_data_func("/vhost-user/bad-backend/wrong-size",

@@ -171,6 +171,167 @@ static void test_top_of_address_space(void)
     host_memory_backend_free(be);
 }
 
+/* A listener as KVM's: the pieces it was told about, in a small table. */
+typedef struct Piece {
+    uint64_t gpa, size;
+    void *hva;
+    bool readonly;
+} Piece;
+
+static Piece pieces[16];
+static unsigned npieces, nadds, ndels;
+
+static void rec_add(MemoryListener *l, const RAMRange *r, bool readonly)
+{
+    g_assert_cmpuint(npieces, <, G_N_ELEMENTS(pieces));
+    for (unsigned i = 0; i < npieces; i++) {
+        /* Deletions come first: nothing overlaps what is already there. */
+        g_assert_true(r->gpa + r->size <= pieces[i].gpa ||
+                      pieces[i].gpa + pieces[i].size <= r->gpa);
+    }
+    pieces[npieces++] = (Piece) { r->gpa, r->size, r->hva, readonly };
+    nadds++;
+}
+
+static void rec_del(MemoryListener *l, const RAMRange *r)
+{
+    for (unsigned i = 0; i < npieces; i++) {
+        if (pieces[i].gpa == r->gpa && pieces[i].size == r->size) {
+            pieces[i] = pieces[--npieces];
+            ndels++;
+            return;
+        }
+    }
+    g_assert_not_reached();
+}
+
+static const Piece *piece_at(uint64_t gpa)
+{
+    for (unsigned i = 0; i < npieces; i++) {
+        if (gpa >= pieces[i].gpa && gpa - pieces[i].gpa < pieces[i].size) {
+            return &pieces[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Two shadow windows (0xE0000 and 0xF0000, 64 KiB each) over RAM, a
+ * 128 KiB ROM under them: what the CPU reaches in each setting, what the
+ * listener is told, and that guest RAM (the vhost-user table) never moves.
+ */
+static void test_shadow(void)
+{
+    Error *err = NULL;
+    memory_map_reset();
+    npieces = nadds = ndels = 0;
+    HostMemoryBackend *be = backend(2 << 20);
+    HostMemoryBackend *rom = host_memory_backend_new(HOSTMEM_RAM, "rom",
+                                                     0x20000);
+    g_assert_true(host_memory_backend_alloc(rom, &err));
+    memset(rom->ptr, 0xa5, 0x20000);
+    uint8_t *ram = be->ptr;
+    g_assert_true(memory_map_add_ram(0, 2 << 20, be, 0, &err));
+
+    /* A ROM over RAM outside every window is refused. */
+    g_assert_false(memory_map_add_rom(0xe0000, 0x20000, rom, 0, &err));
+    g_assert_nonnull(strstr(error_get_pretty(err), "outside a shadow "
+                            "window"));
+    error_free(err);
+    err = NULL;
+    ShadowWindow we, wf;
+    g_assert_true(memory_shadow_add(&we, "e", 0xe0000, 0x10000, &err));
+    g_assert_true(memory_shadow_add(&wf, "f", 0xf0000, 0x10000, &err));
+    g_assert_true(memory_map_add_rom(0xe0000, 0x20000, rom, 0, &err));
+    ShadowWindow wx;
+    g_assert_false(memory_shadow_add(&wx, "x", 0xf8000, 0x1000, &err));
+    error_free(err);
+    err = NULL;
+    IORegion dev;
+    io_region_init(&dev, "dev", AS_MEMORY, 0x1000, &dev_ops, NULL);
+    g_assert_false(io_region_map(&dev, 0xf0000, &err));
+    error_free(err);
+    err = NULL;
+
+    unsigned n;
+    const RAMRange *r = memory_map_ram(&n);
+    g_assert_cmpuint(n, ==, 1);
+    RAMRange guest = r[0];
+
+    /* Power-on: the ROM on both windows, one read-only piece. */
+    static MemoryListener rec = { .ram_add = rec_add, .ram_del = rec_del };
+    memory_listener_register(&rec);
+    g_assert_cmpuint(npieces, ==, 3);
+    const Piece *p = piece_at(0xe0000);
+    g_assert_nonnull(p);
+    g_assert_true(p->readonly && p->hva == rom->ptr && p->size == 0x20000);
+    g_assert_true(!piece_at(0)->readonly && piece_at(0)->size == 0xe0000);
+    g_assert_true(!piece_at(0x100000)->readonly);
+    uint32_t v = 0x12345678, back = 0;
+    memory_write(0xf0000, &v, 4);
+    io_write(AS_MEMORY, 0xf0004, v, 4);
+    memory_read(0xf0000, &back, 4);
+    g_assert_cmphex(back, ==, 0xa5a5a5a5);
+    g_assert_cmphex(io_read(AS_MEMORY, 0xf0004, 4), ==, 0xa5a5a5a5);
+    g_assert_cmphex(ram[0xf0000], ==, 0);
+    g_assert_cmphex(((uint8_t *)rom->ptr)[0x10000], ==, 0xa5);
+
+    /* 3 on F: RAM read-write there, the ROM still on E. */
+    memory_shadow_set(&wf, true, true);
+    p = piece_at(0xf0000);
+    g_assert_true(p && !p->readonly && p->hva == ram + 0xf0000);
+    g_assert_true(piece_at(0xe0000)->size == 0x10000);
+    memory_write(0xf0000, &v, 4);
+    g_assert_cmphex(*(uint32_t *)(ram + 0xf0000), ==, v);
+    /* An access across the window's end continues in plain RAM. */
+    uint8_t buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    memory_write(0xffffc, buf, 8);
+    g_assert_cmpmem(ram + 0xffffc, 8, buf, 8);
+
+    /* 1: RAM read-only; the CPU's writes (and a KVM exit's) are dropped. */
+    memory_shadow_set(&wf, true, false);
+    g_assert_true(piece_at(0xf0000)->readonly);
+    uint32_t w = 0x9abcdef0;
+    memory_write(0xf0000, &w, 4);
+    io_write(AS_MEMORY, 0xf0000, w, 4);
+    memory_read(0xf0000, &back, 4);
+    g_assert_cmphex(back, ==, v);
+
+    /* 2: no piece (KVM cannot split reads from writes): reads from the
+     * ROM, writes to RAM, through user space. */
+    memory_shadow_set(&wf, false, true);
+    g_assert_null(piece_at(0xf0000));
+    g_assert_cmphex(io_read(AS_MEMORY, 0xf0000, 4), ==, 0xa5a5a5a5);
+    io_write(AS_MEMORY, 0xf0000, w, 4);
+    g_assert_cmphex(*(uint32_t *)(ram + 0xf0000), ==, w);
+    /* DMA always reaches the RAM. */
+    g_assert_true(gpa_to_hva(0xf0000, 4) == ram + 0xf0000);
+
+    /* Both to RAM in one batch: the listener hears one merged piece. */
+    unsigned adds = nadds;
+    memory_map_begin();
+    memory_shadow_set(&we, true, true);
+    memory_shadow_set(&wf, true, true);
+    g_assert_cmpuint(nadds, ==, adds);
+    memory_map_commit();
+    g_assert_cmpuint(nadds, ==, adds + 1);
+    p = piece_at(0xe0000);
+    g_assert_true(p->size == 0x20000 && !p->readonly);
+
+    /* Back to the ROM; guest RAM never changed through all of it. */
+    memory_shadow_set(&we, false, false);
+    memory_shadow_set(&wf, false, false);
+    g_assert_true(piece_at(0xe0000)->hva == rom->ptr);
+    r = memory_map_ram(&n);
+    g_assert_cmpuint(n, ==, 1);
+    g_assert_true(!memcmp(&r[0], &guest, sizeof(guest)));
+    g_assert_cmpuint(ndels + npieces, ==, nadds);
+
+    memory_map_reset();
+    host_memory_backend_free(be);
+    host_memory_backend_free(rom);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -178,5 +339,6 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/regions", test_regions);
     g_test_add_func("/memory/top-of-address-space",
                     test_top_of_address_space);
+    g_test_add_func("/memory/shadow", test_shadow);
     return g_test_run();
 }

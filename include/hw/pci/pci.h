@@ -87,6 +87,9 @@ struct PCIDevice {
 
 /* Create the host bridge (00:00.0) and the PIIX3 (00:01.0); pc.c calls it. */
 bool pci_host_init(Error **errp);
+/* Every i440FX PAM field to mode (3: RAM read-write), as a firmware would
+ * leave them: with -kernel vmu is that firmware. */
+void pci_host_pam_set_all(unsigned mode);
 /* Byte accesses at 0xcf9 (inside 0xcf8's register) go to r (reset control). */
 void pci_host_forward_cf9(IORegion *r);
 

@@ -1,5 +1,5 @@
 /* tests.c - the individual firmware tests selected with test=NAME:
- * hello, pit, highmem, msi, ioeventfd, exception, hold, reboot, and (net-tests.c)
+ * hello, pam, pit, highmem, msi, ioeventfd, exception, hold, reboot, and (net-tests.c)
  * pci, net-probe, net-tx, net-echo, net-rx. Each returns an FW_EXIT_* value.
  * Add new tests to the table at the end. */
 #include "fw.h"
@@ -151,6 +151,62 @@ static int test_highmem(void)
     }
     printf("vmu-fw: no RAM above 4 GiB\n");
     return FW_EXIT_FAIL;
+}
+
+/*
+ * The i440FX PAM registers (00:00.0 config 0x59-0x5f) under KVM: with
+ * -kernel vmu leaves every field 3 (RAM read-write) and there is no BIOS
+ * behind the shadow.  1 is read-only RAM (a KVM_MEM_READONLY slot: the
+ * write exits and is dropped), 0 reads nothing (all-ones) and drops
+ * writes, 2 writes RAM and reads the empty ROM side.
+ */
+static void pam_set_all(unsigned mode)
+{
+    uint32_t f = mode << 4, cde = mode | mode << 4;
+    outl(0xcf8, 0x80000058);
+    outl(0xcfc, f << 8 | cde << 16 | cde << 24);
+    outl(0xcf8, 0x8000005c);
+    outl(0xcfc, cde * 0x01010101u);
+}
+
+static bool pam_expect(uint64_t a, unsigned mode, uint32_t want)
+{
+    uint32_t got = mmio_read32(a);
+    if (got != want) {
+        printf("vmu-fw: pam mode %u at %#lx reads %#x, expected %#x\n",
+               mode, a, got, want);
+    }
+    return got == want;
+}
+
+static int test_pam(void)
+{
+    static const uint64_t at[] = { 0xc0000, 0xd4000, 0xe8000, 0xf8000 };
+    bool ok = true;
+    for (unsigned i = 0; i < ARRAY_SIZE(at) && ok; i++) {
+        uint64_t a = at[i];
+        uint32_t orig = mmio_read32(a), v = 0x5a000000u | i;
+        mmio_write32(a, v);
+        ok = pam_expect(a, 3, v);
+        pam_set_all(1);
+        mmio_write32(a, ~v);
+        ok = ok && pam_expect(a, 1, v);
+        pam_set_all(0);
+        mmio_write32(a, ~v);
+        ok = ok && pam_expect(a, 0, 0xffffffffu);
+        pam_set_all(2);
+        mmio_write32(a, v + 1);
+        ok = ok && pam_expect(a, 2, 0xffffffffu);
+        pam_set_all(1);
+        ok = ok && pam_expect(a, 1, v + 1);
+        pam_set_all(3);
+        mmio_write32(a, orig);
+    }
+    if (!ok) {
+        return FW_EXIT_FAIL;
+    }
+    printf("vmu-fw: pam ok\n");
+    return FW_EXIT_PASS;
 }
 
 static bool testdev_present(void)
@@ -345,6 +401,7 @@ static const struct {
     int (*fn)(void);
 } tests[] = {
     { "hello", test_hello },
+    { "pam", test_pam },
     { "pit", test_pit },
     { "highmem", test_highmem },
     { "msi", test_msi },
