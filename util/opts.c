@@ -40,6 +40,64 @@ static const char *read_value(const char *p, GString *out)
     return p;
 }
 
+/*
+ * QEMU's legacy chardev addresses (-serial tcp::4444,server,nowait, -qmp
+ * unix:PATH,server,nowait) take bare flags without a warning: so does vmu.
+ */
+static bool takes_legacy_flags(const char *option)
+{
+    static const char *const legacy[] = {
+        "-serial", "-monitor", "-qmp", "-debugcon", "-parallel", "-gdb",
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(legacy); i++) {
+        if (!strcmp(option, legacy[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * A bare later key ("server", "nowait") is a short-form boolean: QEMU 6.0
+ * and later accept it with a deprecation warning, one per key.  vmu
+ * accepts it too and warns once per option, naming every such key (each
+ * once) and the spelling to write instead.
+ */
+static void warn_short_booleans(const Opts *opts)
+{
+    GString *keys = g_string_new(NULL);
+    GString *fix = g_string_new(NULL);
+    GPtrArray *seen = g_ptr_array_new();
+    for (unsigned i = 0; i < opts->n_entries; i++) {
+        const char *key = opts->entries[i].key;
+        if (opts->entries[i].value || !strcmp(key, "help") ||
+            !strcmp(key, "?")) {
+            continue;
+        }
+        bool dup = false;
+        for (unsigned j = 0; j < seen->len && !dup; j++) {
+            dup = !strcmp(seen->pdata[j], key);
+        }
+        if (dup) {
+            continue;
+        }
+        g_ptr_array_add(seen, (gpointer)key);
+        bool off = !strncmp(key, "no", 2) && key[2];
+        g_string_append_printf(keys, "%s'%s'", keys->len ? ", " : "", key);
+        g_string_append_printf(fix, "%s%s=%s", fix->len ? "," : "",
+                               off ? key + 2 : key, off ? "off" : "on");
+    }
+    if (seen->len) {
+        warn_report("%s %s: short-form boolean%s %s %s deprecated, as in "
+                    "QEMU; write %s instead", opts->option, opts->text,
+                    seen->len > 1 ? "s" : "", keys->str,
+                    seen->len > 1 ? "are" : "is", fix->str);
+    }
+    g_ptr_array_free(seen, TRUE);
+    g_string_free(keys, TRUE);
+    g_string_free(fix, TRUE);
+}
+
 Opts *opts_parse(const char *option, const char *text, const char *implied_key,
                  Error **errp)
 {
@@ -104,6 +162,9 @@ Opts *opts_parse(const char *option, const char *text, const char *implied_key,
     }
     opts->n_entries = entries->len;
     opts->entries = (OptEntry *)g_array_free(entries, FALSE);
+    if (!takes_legacy_flags(option)) {
+        warn_short_booleans(opts);
+    }
     return opts;
 }
 

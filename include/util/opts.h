@@ -3,7 +3,8 @@
  * parsed into an ordered list and checked against a typed description.
  * Rules: ",," is a literal comma; a first element without '=' is the
  * implied key ("-netdev user,..." = "type=user"); a bare later key means
- * key=on; booleans are on/off/yes/no/true/false; sizes take K/M/G/T/P/E.
+ * key=on (noKEY: KEY=off), with QEMU's deprecation warning, once per option
+ * (not for -serial/-monitor/-qmp addresses, as QEMU); booleans are on/off/yes/no/true/false; sizes take K/M/G/T/P/E.
  * A trailing ',' is dropped with a warning; '{...}' is the JSON form.
  */
 #ifndef VMU_UTIL_OPTS_H

@@ -7,9 +7,13 @@
 #include <errno.h>
 #include <glib.h>
 #include <netinet/in.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -528,6 +532,180 @@ static void test_dns(void)
     guest_stop(&g);
 }
 
+/*
+ * DNS without the host's resolver: in a private mount and network
+ * namespace (a subprocess; root) /etc/resolv.conf names 127.0.0.1, where
+ * a resolver written for the test answers one name and NXDOMAIN for the
+ * rest.  slirp relays the guest's query to it and its reply back.  (With
+ * nobody at 127.0.0.1:53 neither vmu nor QEMU 7.2 sends the guest
+ * anything: libslirp 4.7 gets no ICMP error on its unconnected socket, so
+ * the guest's resolver times out.)
+ */
+#define PRIVATE_NAME "vmu-dns.test"
+#define PRIVATE_ADDR "192.0.2.53"
+
+/* A query for name (dotted) with this id; its length. */
+static size_t dns_query_for(uint8_t *q, uint16_t id, const char *name)
+{
+    uint8_t *p = q + 12;
+    put16(q, id);
+    put16(q + 2, 0x0100);                       /* recursion desired */
+    put16(q + 4, 1);
+    memset(q + 6, 0, 6);
+    g_auto(GStrv) labels = g_strsplit(name, ".", -1);
+    for (char **l = labels; *l; l++) {
+        *p++ = strlen(*l);
+        memcpy(p, *l, strlen(*l));
+        p += strlen(*l);
+    }
+    *p++ = 0;
+    put16(p, 1);                                /* A */
+    put16(p + 2, 1);                            /* IN */
+    return p + 4 - q;
+}
+
+/* The test's resolver: PRIVATE_NAME has PRIVATE_ADDR, others NXDOMAIN. */
+static gpointer private_resolver(gpointer opaque)
+{
+    int fd = GPOINTER_TO_INT(opaque);
+    uint8_t q[512], r[600], want[512];
+    size_t wlen = dns_query_for(want, 0, PRIVATE_NAME);
+    for (;;) {
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from,
+                             &fl);
+        if (n < 12) {
+            continue;
+        }
+        bool known = (size_t)n == wlen && !memcmp(q + 12, want + 12,
+                                                   wlen - 12);
+        memcpy(r, q, n);
+        put16(r + 2, known ? 0x8180 : 0x8183);  /* response, RA; NXDOMAIN */
+        put16(r + 6, known ? 1 : 0);
+        size_t len = n;
+        if (known) {
+            uint8_t *a = r + n;
+            put16(a, 0xc00c);                   /* the question's name */
+            put16(a + 2, 1);
+            put16(a + 4, 1);
+            put16(a + 6, 0);
+            put16(a + 8, 60);                   /* TTL */
+            put16(a + 10, 4);
+            uint32_t addr = ip4(PRIVATE_ADDR);
+            memcpy(a + 12, &addr, 4);
+            len += 16;
+        }
+        sendto(fd, r, len, 0, (struct sockaddr *)&from, fl);
+    }
+    return NULL;
+}
+
+/* In the subprocess: its own namespaces, lo up, resolv.conf at 127.0.0.1,
+ * and the test's resolver on port 53 when serve is set. */
+static void private_dns_setup(bool serve)
+{
+    g_assert_cmpint(unshare(CLONE_NEWNS | CLONE_NEWNET), ==, 0);
+    g_assert_cmpint(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), ==, 0);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr = { 0 };
+    strcpy(ifr.ifr_name, "lo");
+    g_assert_cmpint(ioctl(s, SIOCGIFFLAGS, &ifr), ==, 0);
+    ifr.ifr_flags |= IFF_UP;
+    g_assert_cmpint(ioctl(s, SIOCSIFFLAGS, &ifr), ==, 0);
+    close(s);
+    g_autofree char *conf = g_build_filename(g_get_tmp_dir(),
+                                             "vmu-dns-XXXXXX", NULL);
+    int cfd = g_mkstemp(conf);
+    g_assert_cmpint(cfd, >=, 0);
+    const char text[] = "nameserver 127.0.0.1\n";
+    g_assert_cmpint(write(cfd, text, strlen(text)), ==, strlen(text));
+    close(cfd);
+    g_assert_cmpint(mount(conf, "/etc/resolv.conf", NULL, MS_BIND, NULL),
+                    ==, 0);
+    unlink(conf);               /* the mount keeps it while we run */
+    if (serve) {
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons(53),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+        g_thread_unref(g_thread_new("resolver", private_resolver,
+                                    GINT_TO_POINTER(fd)));
+    }
+}
+
+typedef struct DnsAwait {
+    uint32_t from;              /* slirp's DNS address */
+    uint16_t id;
+} DnsAwait;
+
+static bool is_dns_reply_to(Guest *g, const uint8_t *f, int len, void *opaque)
+{
+    DnsAwait *w = opaque;
+    int plen;
+    const uint8_t *d = udp_payload(f, len, 4242, &plen);
+    return d && plen >= 12 && get16(d) == w->id && !memcmp(f + 26,
+           &w->from, 4);
+}
+
+/* Send a query for name from the leased guest; the reply's payload. */
+static const uint8_t *guest_resolve(Guest *g, const Lease *l, uint16_t id,
+                                    const char *name, uint8_t *f, int *plen)
+{
+    uint8_t q[512];
+    size_t qlen = dns_query_for(q, id, name);
+    size_t len = udp_frame(g, f, g->gw_mac, g->ip, l->dns, 4242, 53, q,
+                           qlen);
+    guest_send(g, f, len);
+    DnsAwait w = { l->dns, id };
+    int n;
+    g_assert_true(guest_wait(g, is_dns_reply_to, &w, f, &n));
+    g_assert_cmpuint(get16(f + 14 + 20), ==, 53);
+    const uint8_t *d = udp_payload(f, n, 4242, plen);
+    g_assert_true(d[2] & 0x80);                 /* a response */
+    g_assert_cmpuint(get16(d + 4), ==, 1);      /* our question back */
+    g_assert_cmpmem(d + 12, qlen - 12, q + 12, qlen - 12);
+    return d;
+}
+
+static void private_dns_body(void)
+{
+    private_dns_setup(true);
+    Guest g;
+    Lease l;
+    uint8_t f[2048];
+    int plen;
+    guest_start(&g, "");
+    guest_dhcp(&g, &l);
+    assert_ip(l.dns, "10.0.2.3");
+    const uint8_t *d = guest_resolve(&g, &l, 0x5101, PRIVATE_NAME, f, &plen);
+    g_assert_cmpuint(d[3] & 0xf, ==, 0);        /* NOERROR */
+    g_assert_cmpuint(get16(d + 6), ==, 1);      /* one answer */
+    uint32_t addr;
+    memcpy(&addr, d + plen - 4, 4);
+    assert_ip(addr, PRIVATE_ADDR);
+    d = guest_resolve(&g, &l, 0x5102, "missing.test", f, &plen);
+    g_assert_cmpuint(d[3] & 0xf, ==, 3);        /* NXDOMAIN, relayed */
+    g_assert_cmpuint(get16(d + 6), ==, 0);
+    guest_stop(&g);
+}
+
+static void test_dns_private(void)
+{
+    if (geteuid() != 0) {
+        qtest_skip_missing("root (a private mount and network namespace)");
+        return;
+    }
+    if (g_test_subprocess()) {
+        private_dns_body();
+        return;
+    }
+    g_test_trap_subprocess(NULL, 120 * G_USEC_PER_SEC,
+                           G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed();
+}
+
 static int free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -842,6 +1020,8 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/netdev-user/arp/gateway-answers", test_arp_gateway);
     g_test_add_func("/netdev-user/dns/query-relayed", test_dns);
+    g_test_add_func("/netdev-user/dns/private-resolver-answer-and-nxdomain",
+                    test_dns_private);
     g_test_add_func("/netdev-user/hostfwd/tcp-connection-both-ways",
                     test_hostfwd);
     g_test_add_func("/netdev-user/hostfwd/tso-frame-segmented",

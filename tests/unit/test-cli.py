@@ -610,7 +610,23 @@ ACCEPTED = [
     # syntax: a trailing comma is dropped, with QEMU-style advice
     (["-chardev", "null,id=c0,"],
      ["-chardev null,id=c0,: a trailing ',' is ignored; remove it"]),
-    (["-chardev", "socket,id=c0,path=s.sock,server,nowait"], []),
+    # short-form booleans: accepted with one warning per option, each key
+    # named once, with the spelling to write (QEMU warns once per key)
+    (["-chardev", "socket,id=c0,path=s.sock,server,nowait"],
+     ["-chardev socket,id=c0,path=s.sock,server,nowait: short-form booleans "
+      "'server', 'nowait' are deprecated, as in QEMU; write "
+      "server=on,wait=off instead"]),
+    (["-chardev", "socket,id=c0,path=s.sock,server,nowait,server"],
+     ["short-form booleans 'server', 'nowait' are deprecated"]),
+    (["-netdev", "user,id=n0,norestrict", "-device",
+      "virtio-net-pci,netdev=n0,mrg_rxbuf"],
+     ["-netdev user,id=n0,norestrict: short-form boolean 'norestrict' is "
+      "deprecated, as in QEMU; write restrict=off instead",
+      "-device virtio-net-pci,netdev=n0,mrg_rxbuf: short-form boolean "
+      "'mrg_rxbuf' is deprecated, as in QEMU; write mrg_rxbuf=on instead"]),
+    # QEMU's legacy chardev addresses take them silently: so does vmu
+    (["-qmp", "unix:qmp.sock,server,nowait", "-serial",
+      "tcp:127.0.0.1:0,server,nowait"], []),
     # a libvirt line's worth at once: one warning per option, in order
     (["-msg", "timestamp=on", "-no-user-config", "-nodefaults",
       "-global", "kvm-pit.lost_tick_policy=delay", "-no-hpet", "-usb",

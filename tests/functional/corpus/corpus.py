@@ -117,7 +117,7 @@ CORPUS = [
      "-device virtio-net-pci,mac=00:00:00:00:00:01,netdev=mynet1 "
      "-object memory-backend-file,id=mem,size={MEM}M,mem-path={HUGE},"
      "share=on -numa node,memdev=mem -mem-prealloc",
-     (START, [])),
+     (START, ["short-form boolean 'vhostforce'"])),
     ("openvswitch/ovs Documentation/topics/dpdk/vhost-user.rst "
      "(two vhost-user ports)",
      "ovs-vhost-user-two-ports",
@@ -130,7 +130,8 @@ CORPUS = [
      "-device virtio-net-pci,mac=00:00:00:00:00:02,netdev=mynet2 "
      "-object memory-backend-file,id=mem,size={MEM}M,mem-path={HUGE},"
      "share=on -numa node,memdev=mem -mem-prealloc",
-     (START, [])),
+     (START, ["short-form boolean 'vhostforce'",
+              "short-form boolean 'vhostforce'"])),
     ("openvswitch/ovs Documentation/topics/dpdk/vhost-user.rst "
      "(multiqueue, $q=2, $v=$q*2+2)",
      "ovs-vhost-user-multiqueue",
@@ -141,7 +142,7 @@ CORPUS = [
      "vectors=6 "
      "-object memory-backend-file,id=mem,size={MEM}M,mem-path={HUGE},"
      "share=on -numa node,memdev=mem -mem-prealloc",
-     (START, [])),
+     (START, ["short-form boolean 'vhostforce'"])),
     ("openvswitch/ovs Documentation/topics/dpdk/vhost-user.rst "
      "(vhost-user-client: QEMU is the server)",
      "ovs-vhost-user-client",
@@ -151,7 +152,8 @@ CORPUS = [
      "-device virtio-net-pci,mac=00:00:00:00:00:01,netdev=mynet1 "
      "-object memory-backend-file,id=mem,size={MEM}M,mem-path={HUGE},"
      "share=on -numa node,memdev=mem -mem-prealloc",
-     (START, [])),
+     (START, ["short-form boolean 'server'",
+              "short-form boolean 'vhostforce'"])),
     # The jumbo-frames snippet, with the chardev line of vhost-user.rst
     # and its memory lines (the snippet alone names a chardev it lacks).
     ("openvswitch/ovs Documentation/topics/dpdk/jumbo-frames.rst "
@@ -164,7 +166,7 @@ CORPUS = [
      "mrg_rxbuf=on "
      "-object memory-backend-file,id=mem,size={MEM}M,mem-path={HUGE},"
      "share=on -numa node,memdev=mem -mem-prealloc",
-     (START, [])),
+     (START, ["short-form boolean 'vhostforce'"])),
     # --- DPDK -----------------------------------------------------------
     ("DPDK/dpdk doc/guides/sample_app_ug/vhost.rst (Start the VM; the "
      "trailing '...' left out)",
@@ -175,7 +177,7 @@ CORPUS = [
      "-chardev socket,id=char1,path={SOCK}/sock0,server "
      "-netdev type=vhost-user,id=hostnet1,chardev=char1 "
      "-device virtio-net-pci,netdev=hostnet1,id=net1,mac=52:54:00:00:00:14",
-     (START, [])),
+     (START, ["short-form boolean 'server'"])),
     # DPDK 2.x text: two NICs and no memory backend.  QEMU's plain RAM
     # cannot be shared and the back-end fails to map it; vmu's plain -m is
     # a shared memfd, so this starts and works.
@@ -204,7 +206,9 @@ CORPUS = [
      "-net user,hostfwd=tcp::{PORT}-:22 -net nic "
      "-qmp unix:{SOCK}/qmp.socket,server,nowait "
      "-monitor stdio {IMG}",
-     (START, ["vmu has no IDE controller, so this disk is a virtio-blk"])),
+     (START, ["short-form boolean 'vhostforce'",
+              "short-form boolean 'vhostforce'",
+              "vmu has no IDE controller, so this disk is a virtio-blk"])),
     ("DPDK/dpdk doc/guides/howto/lm_virtio_vhost_user.rst "
      "(vm_virtio_vhost_user.sh)",
      "dpdk-lm-vhost-user",
@@ -248,7 +252,7 @@ CORPUS = [
      "-chardev socket,id=char0,path={SOCK}/vhost-user-0 "
      "-netdev type=vhost-user,id=vdpa,chardev=char0,vhostforce "
      "-device virtio-net-pci,netdev=vdpa,mac=00:aa:bb:cc:dd:ee",
-     (START, [])),
+     (START, ["short-form boolean 'vhostforce'"])),
     # --- VPP ------------------------------------------------------------
     ("ztz1989/software-switches vpp/v2v.sh (VPP vhost-user bench, "
      "$VM_NAME=vhost-vm, $GUEST_MEM, $CDROM)",
@@ -264,7 +268,8 @@ CORPUS = [
      "mrg_rxbuf=off,csum=off,gso=off,guest_tso4=off,guest_tso6=off,"
      "guest_ecn=off,mq=on,vectors=6 "
      "-net user,hostfwd=tcp::{PORT}-:22 -net nic",
-     (START, ["vmu has no IDE controller, so this disk is a virtio-blk"])),
+     (START, ["vmu has no IDE controller, so this disk is a virtio-blk",
+              "short-form boolean 'vhostforce'"])),
     # The same without the disk: what a vmu user keeps of it (vmu boots
     # SeaBIOS, which finds no disk; the qtest machine stops before).
     ("ztz1989/software-switches vpp/v2v.sh (without -drive)",
@@ -280,7 +285,7 @@ CORPUS = [
      "mrg_rxbuf=off,csum=off,gso=off,guest_tso4=off,guest_tso6=off,"
      "guest_ecn=off,mq=on,vectors=6 "
      "-net user,hostfwd=tcp::{PORT}-:22 -net nic",
-     (START, [])),
+     (START, ["short-form boolean 'vhostforce'"])),
     # --- Snabb ----------------------------------------------------------
     ("snabbco/snabb src/program/snabbnfv/doc/getting-started.md (ubuntu1)",
      "snabb-getting-started-vm1",
@@ -292,7 +297,8 @@ CORPUS = [
      "-chardev socket,id=char0,path={SOCK}/vm1.socket,server "
      "-netdev type=vhost-user,id=net0,chardev=char0 "
      "-device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01 -vnc :1",
-     (START, ["-vnc :1: ignored: vmu has no display"])),
+     (START, ["short-form boolean 'server'",
+              "-vnc :1: ignored: vmu has no display"])),
     ("snabbco/snabb src/program/snabbnfv/doc/getting-started.md "
      "(OpenBSD guest, vhostforce=on)",
      "snabb-getting-started-vhostforce",
@@ -304,7 +310,8 @@ CORPUS = [
      "-chardev socket,id=char0,path={SOCK}/vm1.socket,server "
      "-netdev type=vhost-user,id=net0,chardev=char0,vhostforce=on "
      "-device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01 -vnc :1",
-     (START, ["-vnc :1: ignored: vmu has no display"])),
+     (START, ["short-form boolean 'server'",
+              "-vnc :1: ignored: vmu has no display"])),
     ("snabbco/snabb src/scripts/bench_env/common.sh (run_qemu_vhost_user; "
      "QUEUES=1 so MQ=off, VECTORS=3, SMP=1)",
      "snabb-bench-env",
@@ -319,7 +326,7 @@ CORPUS = [
      "-M pc -smp 1 -cpu host --enable-kvm "
      "-serial telnet:localhost:{PORT},server,nowait "
      "-drive if=virtio,file={IMG} -nographic",
-     (START, [])),
+     (START, ["short-form boolean 'server'"])),
     ("snabbco/snabb src/scripts/bench_env/common.sh (run_qemu_vhost_user "
      "with QUEUES=2: MQ=on, VECTORS=5, SMP=2; without the telnet serial "
      "and the disk)",
@@ -333,7 +340,7 @@ CORPUS = [
      "-device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01,mq=on,"
      "vectors=5 "
      "-M pc -smp 2 -cpu host --enable-kvm -nographic",
-     (START, [])),
+     (START, ["short-form boolean 'server'"])),
     ("ztz1989/software-switches snabb-local/v2v.sh (Snabb vhost-user "
      "bench)",
      "snabb-v2v",
@@ -348,7 +355,9 @@ CORPUS = [
      "mrg_rxbuf=off,csum=off,gso=off,guest_tso4=off,guest_tso6=off,"
      "guest_ecn=off,mq=on,vectors=6 "
      "-net user,hostfwd=tcp::{PORT}-:22 -net nic",
-     (START, ["vmu has no IDE controller, so this disk is a virtio-blk"])),
+     (START, ["vmu has no IDE controller, so this disk is a virtio-blk",
+              "short-form boolean 'server'",
+              "short-form boolean 'vhostforce'"])),
     # --- kata -----------------------------------------------------------
     # The QEMU line kata-runtime generates (q35, its bridges and disks),
     # as a kata user recorded it to start it by hand (the sandbox and
@@ -397,7 +406,8 @@ CORPUS = [
      "-object memory-backend-file,id=mem,size={MEM}M,mem-path={HUGE},"
      "share=on -numa node,memdev=mem -mem-prealloc "
      "-net user,hostfwd=tcp::{PORT}-:22 -net nic {IMG}",
-     (START, ["vmu has no IDE controller, so this disk is a virtio-blk"])),
+     (START, ["short-form boolean 'vhostforce'",
+              "vmu has no IDE controller, so this disk is a virtio-blk"])),
     ("marinatb/marinatb host-scripts/test_launch2.sh (OVS vhost-user)",
      "ovs-marinatb",
      "qemu-system-x86_64 --enable-kvm "

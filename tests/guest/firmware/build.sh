@@ -16,7 +16,7 @@ flags="-Wall -Wextra -Werror \
     -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments"
 set -- "$src/isr.S" "$src/main.c" "$src/serial.c" "$src/idt.c" \
     "$src/apic.c" "$src/pvh.c" "$src/tests.c" "$src/libc.c" \
-    "$src/pci.c" "$src/virtio.c" "$src/virtio-net.c" "$src/net-tests.c" \
+    "$src/pci.c" "$src/virtio.c" "$src/virtio-net.c" "$src/net-tests.c" "$src/net-slirp.c" \
     "$src/mptable.c" "$src/cpuid.c" "$src/acpi.c"
 
 # shellcheck disable=SC2086 # $flags: words without spaces

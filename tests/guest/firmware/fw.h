@@ -249,6 +249,9 @@ int test_net_tx(void);
 int test_net_echo(void);
 int test_net_rx(void);
 
+/* ---- net-slirp.c ---- */
+int test_net_slirp(void);
+
 /* Command-line helper: value of key= as a number, or dflt. */
 uint64_t cmdline_u64(const char *key, uint64_t dflt);
 

@@ -1,6 +1,6 @@
 /* tests.c - the individual firmware tests selected with test=NAME:
  * hello, pam, pit, highmem, msi, ioeventfd, exception, hold, reboot, and (net-tests.c)
- * pci, net-probe, net-tx, net-echo, net-rx. Each returns an FW_EXIT_* value.
+ * pci, net-probe, net-tx, net-echo, net-rx, (net-slirp.c) net-slirp. Each returns an FW_EXIT_* value.
  * Add new tests to the table at the end. */
 #include "fw.h"
 
@@ -414,6 +414,7 @@ static const struct {
     { "net-tx", test_net_tx },
     { "net-echo", test_net_echo },
     { "net-rx", test_net_rx },
+    { "net-slirp", test_net_slirp },
     { "initrd", test_initrd },
     { "cpuid", test_cpuid },
     { "acpi", test_acpi },
