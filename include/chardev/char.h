@@ -75,6 +75,8 @@ void chardev_socket_set_policy(const char *id, unsigned reconnect_ms,
                                bool wait);
 /* Whether -chardev socket options name a UNIX socket (fds pass). */
 bool chardev_socket_opts_unix(const Opts *opts);
+
+/*
  * char-mux.c: -serial mon:stdio.  be (stdio) shared by chardev id (the
  * console) and "ID-monitor" (type "mux-monitor", for an HMP monitor).
  */
