@@ -467,6 +467,9 @@ static const struct {
     unsigned irq;
 } isa_devices[] = {
     { "RTC", "PNP0B00", -1, { 0x70 }, { 8 }, 8 },
+    /* KVM's in-kernel PIT and the two 8259s, as QEMU's DSDT has them. */
+    { "TMR", "PNP0100", -1, { 0x40 }, { 4 }, 0 },
+    { "PIC", "PNP0000", -1, { 0x20, 0xa0 }, { 2, 2 }, 2 },
     { "COM1", "PNP0501", 1, { 0x3f8 }, { 8 }, 4 },
     /* The keyboard controller (hw/input/i8042.c) and its auxiliary port. */
     { "KBD", "PNP0303", -1, { 0x60, 0x64 }, { 1, 1 }, 1 },

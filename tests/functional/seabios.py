@@ -8,10 +8,12 @@ SeaBIOS counts two CPUs), reboot (-boot reboot-timeout=0: SeaBIOS resets
 the machine after the failed boot and runs again from the restored image),
 no-reboot (the same with -no-reboot: vmu exits 0 at SeaBIOS's reset),
 acpi (SeaBIOS runs etc/table-loader and finds vmu's FADT through the RSDT
-and parses its DSDT; with -no-acpi it finds none and still boots).  kvm-pvm runs SeaBIOS slowly, so each wait has a
+and parses its DSDT; with -no-acpi it finds none and still boots),
+pci-as-qemu (SeaBIOS finds the same PCI devices under vmu and QEMU's pc).  kvm-pvm runs SeaBIOS slowly, so each wait has a
 deadline of minutes, ended early by the text it waits for."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -181,6 +183,59 @@ def case_acpi(vmu, tmp):
             stop(proc)
 
 
+def pci_inits(log):
+    """{bdf: vendor:device} from SeaBIOS's "PCI: init bdf=..." lines."""
+    return dict(re.findall(r"PCI: init bdf=([0-9a-f:.]+) id=([0-9a-f:]+)",
+                           log))
+
+
+def case_pci_as_qemu(vmu, tmp):
+    """SeaBIOS finds the same PCI devices under vmu as under QEMU's pc with
+    the same -device lines; QEMU's PIIX3 also has its IDE function
+    (00:01.1, 8086:7010), which vmu does not have (its disks are
+    virtio-blk)."""
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        skip("qemu-system-x86_64 is not installed (package qemu-system-x86, "
+             "scripts/install-deps)")
+    img = os.path.join(tmp, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)
+    devices = ["-netdev", "user,id=n0",
+               "-device", "virtio-net-pci,netdev=n0,addr=3,disable-legacy=on,"
+               "romfile=",
+               "-drive", "if=none,id=d0,format=raw,file=" + img,
+               "-device", "virtio-blk-pci,drive=d0,addr=4,disable-legacy=on"]
+    found = {}
+    for name, argv0, extra in (
+            ("vmu", vmu, []),
+            ("QEMU", qemu, ["-machine", "pc,accel=kvm",
+                            "-cpu", "host,-arch-capabilities",
+                            "-bios", BIOS])):
+        sub = os.path.join(tmp, name)
+        os.mkdir(sub)
+        t0 = time.monotonic()
+        proc, dbg, ser = boot(argv0, sub, extra + devices)
+        try:
+            # After the last "PCI: init" line, before any boot attempt.
+            log = wait_for(dbg, "PCI: No VGA devices found", proc,
+                           t0 + DEADLINE)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        found[name] = pci_inits(log)
+        print("%s: %s" % (name, sorted(found[name].items())))
+    qemu_only = {"00:01.1": "8086:7010"}
+    want = {k: v for k, v in found["QEMU"].items()
+            if qemu_only.get(k) != v}
+    expect(found["vmu"] == want, "SeaBIOS found other PCI devices under vmu "
+           "(%s) than under QEMU (%s, less its IDE function)" %
+           (sorted(found["vmu"].items()), sorted(want.items())))
+    expect("00:03.0" in found["vmu"] and "00:04.0" in found["vmu"],
+           "SeaBIOS did not find the NIC and the disk: %s" % found["vmu"])
+
+
 def main():
     vmu, case = sys.argv[1], sys.argv[2]
     need_kvm()
@@ -189,7 +244,8 @@ def main():
              "scripts/install-deps)" % BIOS)
     with tempfile.TemporaryDirectory(prefix="vmu-seabios-") as tmp:
         {"banner": case_banner, "smp": case_smp, "reboot": case_reboot,
-         "no-reboot": case_no_reboot, "acpi": case_acpi}[case](vmu, tmp)
+         "no-reboot": case_no_reboot, "acpi": case_acpi,
+         "pci-as-qemu": case_pci_as_qemu}[case](vmu, tmp)
     print("PASS")
 
 

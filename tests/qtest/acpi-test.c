@@ -217,6 +217,8 @@ static void dsdt_disassemble(const uint8_t *dsdt)
     if (!qtest_using_qemu()) {
         g_assert_nonnull(strstr(text, "PNP0501"));
         g_assert_nonnull(strstr(text, "PNP0B00"));
+        g_assert_nonnull(strstr(text, "PNP0100"));     /* the PIT */
+        g_assert_nonnull(strstr(text, "PNP0000"));     /* the PICs */
     }
     if (g_test_verbose()) {
         g_test_message("%s", text);
