@@ -22,6 +22,7 @@
 #include "system/main-loop.h"
 #include "system/memory.h"
 #include "system/reset.h"
+#include "system/runstate.h"
 #include "util/trace.h"
 
 enum {
@@ -61,6 +62,8 @@ static struct {
     bool set_mode;              /* REG_B SET: the clock is stopped */
     struct tm frozen;           /* its time meanwhile */
     bool slew;                  /* -rtc driftfix=slew */
+    bool vm_clock;              /* -rtc clock=vm: stops while paused */
+    int64_t paused_at;          /* guest time when it stopped, or -1 */
     unsigned coalesced;         /* periodic ticks the guest missed */
     bool irq_level;
     int periodic_fd, second_fd;
@@ -76,7 +79,7 @@ static int64_t rtc_host_ns(void)
 
 static int64_t rtc_guest_ns(void)
 {
-    return rtc_host_ns() + rtc.offset_ns;
+    return rtc.paused_at >= 0 ? rtc.paused_at : rtc_host_ns() + rtc.offset_ns;
 }
 
 static uint8_t to_bcd(unsigned v)
@@ -121,7 +124,8 @@ static void rtc_update_irq(void)
 
 static bool rtc_running(void)
 {
-    return (rtc.cmos[RTC_REG_A] & REG_A_DV) == REG_A_DV_ON && !rtc.set_mode;
+    return (rtc.cmos[RTC_REG_A] & REG_A_DV) == REG_A_DV_ON && !rtc.set_mode &&
+           rtc.paused_at < 0;
 }
 
 /* Register A's rate: 32768 >> (RS - 1) Hz, with 1 and 2 as 256 and 128. */
@@ -248,6 +252,9 @@ static uint8_t rtc_clock_read(unsigned index)
 static void rtc_clock_set(struct tm *tm)
 {
     rtc.offset_ns = (int64_t)timegm(tm) * NS - rtc_host_ns();
+    if (rtc.paused_at >= 0) {
+        rtc.paused_at = (int64_t)timegm(tm) * NS;
+    }
     trace(rtc_set_time, "offset %" G_GINT64_FORMAT " s",
           rtc.offset_ns / NS);
 }
@@ -397,6 +404,29 @@ static void rtc_cmos_memory(const MachineState *ms)
     rtc.cmos[0x5f] = ms->smp_cpus - 1;
 }
 
+/*
+ * clock=vm: the guest's clock stops while the VM is stopped (stop, -S,
+ * an I/O error) and runs on from there at cont, as QEMU's vm clock.
+ */
+static void rtc_runstate_changed(RunState old_state, RunState new_state,
+                                 void *opaque)
+{
+    bool running = new_state == RUN_STATE_RUNNING;
+    if (!running && rtc.paused_at < 0) {
+        rtc.paused_at = rtc_host_ns() + rtc.offset_ns;
+    } else if (running && rtc.paused_at >= 0) {
+        rtc.offset_ns = rtc.paused_at - rtc_host_ns();
+        rtc.paused_at = -1;
+    }
+    rtc_timers_update();
+}
+
+static void rtc_runstate_first(void *opaque)
+{
+    RunState now = runstate_get();
+    rtc_runstate_changed(now, now, NULL);
+}
+
 /* Power-on and reset: the interrupt enables and flags go, the time stays. */
 static void rtc_reset(void *opaque)
 {
@@ -418,6 +448,8 @@ static void rtc_base_init(void)
     const char *base = fw->rtc_base ? fw->rtc_base : "utc";
     rtc.clock = strcmp(clock, "host") ? CLOCK_MONOTONIC : CLOCK_REALTIME;
     rtc.slew = fw->rtc_driftfix && !strcmp(fw->rtc_driftfix, "slew");
+    rtc.vm_clock = !strcmp(clock, "vm");
+    rtc.paused_at = -1;
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     int64_t start = wall.tv_sec * NS + wall.tv_nsec;
@@ -458,6 +490,11 @@ bool rtc_init(const MachineState *ms, Error **errp)
     main_loop_add_fd(rtc.periodic_fd, G_IO_IN, rtc_periodic_tick, NULL);
     main_loop_add_fd(rtc.second_fd, G_IO_IN, rtc_second_tick, NULL);
     reset_handler_add(rtc_reset, NULL);
+    if (rtc.vm_clock) {
+        runstate_listener_add(rtc_runstate_changed, NULL);
+        /* The first state (-S: prelaunch) is set without listeners. */
+        main_loop_call(rtc_runstate_first, NULL);
+    }
     io_region_init(&rtc.io, "mc146818rtc", AS_IO, 2, &rtc_io_ops, NULL);
     return io_region_map(&rtc.io, RTC_IO_BASE, errp);
 }

@@ -4,6 +4,10 @@
  */
 #include <glib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "libqos.h"
 
@@ -510,4 +514,64 @@ uint8_t *qfw_cfg_get_file(QTestState *s, const char *name, uint32_t *size)
         data[k] = qtest_inb(s, QFW_CFG_DATA);
     }
     return data;
+}
+
+/* ---- QMP: a client of the machine's -qmp unix socket ---- */
+
+static char *qmp_client_line(QmpClient *q)
+{
+    for (;;) {
+        char *nl = memchr(q->rx->str, '\n', q->rx->len);
+        if (nl) {
+            char *line = g_strndup(q->rx->str, nl - q->rx->str);
+            g_string_erase(q->rx, 0, nl - q->rx->str + 1);
+            return line;
+        }
+        char buf[4096];
+        ssize_t n = recv(q->fd, buf, sizeof(buf), 0);
+        g_assert_cmpint(n, >, 0);
+        g_string_append_len(q->rx, buf, n);
+    }
+}
+
+char *qmp_cmd(QmpClient *q, const char *cmd)
+{
+    g_assert_cmpint(send(q->fd, cmd, strlen(cmd), MSG_NOSIGNAL), ==,
+                    (ssize_t)strlen(cmd));
+    for (;;) {
+        char *line = qmp_client_line(q);
+        if (strstr(line, "\"return\"") || strstr(line, "\"error\"")) {
+            return line;
+        }
+        g_string_append_printf(q->events, "%s\n", line);
+        g_free(line);
+    }
+}
+
+void qmp_connect(QmpClient *q, const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    q->rx = g_string_new(NULL);
+    q->events = g_string_new(NULL);
+    for (unsigned t = 0; ; t++) {
+        q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            break;
+        }
+        close(q->fd);
+        g_assert_cmpuint(t, <, 10000);
+        g_usleep(10000);
+    }
+    struct timeval tv = { .tv_sec = 60 };
+    setsockopt(q->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    g_free(qmp_client_line(q));         /* the greeting */
+    g_free(qmp_cmd(q, "{\"execute\":\"qmp_capabilities\"}\n"));
+}
+
+void qmp_close(QmpClient *q)
+{
+    close(q->fd);
+    g_string_free(q->rx, true);
+    g_string_free(q->events, true);
 }

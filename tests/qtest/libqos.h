@@ -6,6 +6,8 @@
 #ifndef VMU_TESTS_LIBQOS_H
 #define VMU_TESTS_LIBQOS_H
 
+#include <glib.h>
+
 #include "libqtest.h"
 
 /* ---- guest memory: a bump allocator in guest RAM ---- */
@@ -162,5 +164,17 @@ bool qvirtqueue_get_used(QVirtQueue *vq, uint32_t *id, uint32_t *len,
 /* A named file's contents (g_free; one NUL byte past the end) and size,
  * or NULL when the directory does not list it. */
 uint8_t *qfw_cfg_get_file(QTestState *s, const char *name, uint32_t *size);
+
+/* ---- QMP: a client of the machine's -qmp unix:PATH,server=on socket ---- */
+typedef struct QmpClient {
+    int fd;
+    GString *rx;
+    GString *events;            /* event lines seen while waiting */
+} QmpClient;
+/* Connect (retrying until the socket is there), greeting, negotiation. */
+void qmp_connect(QmpClient *q, const char *path);
+/* Send one command line; its reply line (g_free), events kept aside. */
+char *qmp_cmd(QmpClient *q, const char *cmd);
+void qmp_close(QmpClient *q);
 
 #endif

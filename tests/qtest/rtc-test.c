@@ -7,9 +7,11 @@
  * describes them.  Runs against vmu and QEMU's pc.
  */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "libqos.h"
 #include "libqtest.h"
 
 static uint8_t cmos_read(QTestState *s, uint8_t index)
@@ -159,6 +161,57 @@ static void test_clock_rt(void)
     g_assert_cmpint(t, >=, host - 2);
     g_assert_cmpint(t, <=, host + 2);
     qtest_quit(s);
+}
+
+typedef struct HostWait {
+    time_t until;
+} HostWait;
+
+static bool host_time_reached(QTestState *s, void *opaque)
+{
+    return time(NULL) >= ((HostWait *)opaque)->until;
+}
+
+/* Two host seconds or more pass (the host's clock is the event). */
+static void host_seconds_pass(QTestState *s, unsigned n)
+{
+    HostWait w = { time(NULL) + n };
+    g_assert_true(qtest_wait_until(s, host_time_reached, &w, (n + 5) * 1000));
+}
+
+static bool rtc_moved_past(QTestState *s, void *opaque)
+{
+    return rtc_time(s) > *(time_t *)opaque;
+}
+
+/*
+ * clock=vm: the clock stands while the VM does (-S, then stop) and runs
+ * from cont.  vmu only: under qtest QEMU's vm clock is the one the test
+ * steps by hand (clock_step), so it never runs there by itself.
+ */
+static void test_clock_vm(void)
+{
+    char *dir = g_dir_make_tmp("rtc-test-XXXXXX", NULL);
+    char *qmp = g_build_filename(dir, "qmp.sock", NULL);
+    QTestState *s = qtest_initf("-S -rtc clock=vm -qmp unix:%s,server=on,"
+                                "wait=off", qmp);
+    QmpClient q;
+    qmp_connect(&q, qmp);
+    time_t t1 = rtc_time(s);
+    host_seconds_pass(s, 2);
+    g_assert_cmpint(rtc_time(s), ==, t1);       /* prelaunch: it stands */
+    g_free(qmp_cmd(&q, "{\"execute\":\"cont\"}\n"));
+    g_assert_true(qtest_wait_until(s, rtc_moved_past, &t1, 10000));
+    g_free(qmp_cmd(&q, "{\"execute\":\"stop\"}\n"));
+    time_t t3 = rtc_time(s);
+    host_seconds_pass(s, 2);
+    g_assert_cmpint(rtc_time(s), ==, t3);       /* stopped: it stands */
+    qmp_close(&q);
+    qtest_quit(s);
+    g_unlink(qmp);
+    g_rmdir(dir);
+    g_free(qmp);
+    g_free(dir);
 }
 
 /* Register B's SET bit stops the clock for writing; clearing it restarts
@@ -331,6 +384,9 @@ int main(int argc, char **argv)
     g_test_add_func("/rtc/base-date", test_base_date);
     g_test_add_func("/rtc/base-localtime", test_base_localtime);
     g_test_add_func("/rtc/clock-rt", test_clock_rt);
+    if (!qtest_using_qemu()) {
+        g_test_add_func("/rtc/clock-vm", test_clock_vm);
+    }
     g_test_add_func("/rtc/set-mode", test_set_mode);
     g_test_add_func("/rtc/irq/periodic", test_periodic);
     g_test_add_func("/rtc/irq/update-ended", test_update_ended);

@@ -687,64 +687,6 @@ static void test_reset_inflight(void)
 
 /* ---- werror=stop on a full filesystem, then cont ---- */
 
-typedef struct Qmp {
-    int fd;
-    GString *rx;
-    GString *events;            /* event lines seen while waiting */
-} Qmp;
-
-static char *qmp_line(Qmp *q)
-{
-    for (;;) {
-        char *nl = memchr(q->rx->str, '\n', q->rx->len);
-        if (nl) {
-            char *line = g_strndup(q->rx->str, nl - q->rx->str);
-            g_string_erase(q->rx, 0, nl - q->rx->str + 1);
-            return line;
-        }
-        char buf[4096];
-        ssize_t n = recv(q->fd, buf, sizeof(buf), 0);
-        g_assert_cmpint(n, >, 0);
-        g_string_append_len(q->rx, buf, n);
-    }
-}
-
-/* Send a command, return its reply line (events skipped). */
-static char *qmp_cmd(Qmp *q, const char *cmd)
-{
-    g_assert_cmpint(send(q->fd, cmd, strlen(cmd), MSG_NOSIGNAL), ==,
-                    (ssize_t)strlen(cmd));
-    for (;;) {
-        char *line = qmp_line(q);
-        if (strstr(line, "\"return\"") || strstr(line, "\"error\"")) {
-            return line;
-        }
-        g_string_append_printf(q->events, "%s\n", line);
-        g_free(line);
-    }
-}
-
-static void qmp_connect(Qmp *q, const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
-    q->rx = g_string_new(NULL);
-    q->events = g_string_new(NULL);
-    for (unsigned t = 0; ; t++) {
-        q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-            break;
-        }
-        close(q->fd);
-        g_assert_cmpuint(t, <, 10000);
-        g_usleep(10000);
-    }
-    struct timeval tv = { .tv_sec = 60 };
-    setsockopt(q->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    g_free(qmp_line(q));                /* the greeting */
-    g_free(qmp_cmd(q, "{\"execute\":\"qmp_capabilities\"}\n"));
-}
-
 /* "key": "value" in text, with or without the space (QEMU, json-glib). */
 static bool json_has(const char *text, const char *key, const char *value)
 {
@@ -756,7 +698,7 @@ static bool json_has(const char *text, const char *key, const char *value)
     return ok;
 }
 
-static bool qmp_status_is(Qmp *q, const char *status)
+static bool qmp_status_is(QmpClient *q, const char *status)
 {
     char *r = qmp_cmd(q, "{\"execute\":\"query-status\"}\n");
     char *want = g_strdup_printf("\"status\": \"%s\"", status);
@@ -840,7 +782,7 @@ static void test_werror_stop(const void *data)
     char *extra = g_strdup_printf("-qmp unix:%s,server=on,wait=off",
                                   qmp_path);
     start_args(&c, NULL, data, extra);
-    Qmp q;
+    QmpClient q;
     qmp_connect(&q, qmp_path);
     g_assert_true(qmp_status_is(&q, "running"));
     QVirtioBlk *b = &c.b;
@@ -883,9 +825,7 @@ static void test_werror_stop(const void *data)
     read_host(&c, buf, QVBLK_DATA_MAX, 2048 * 512);
     g_assert_cmpmem(buf, QVBLK_DATA_MAX, want, QVBLK_DATA_MAX);
 
-    close(q.fd);
-    g_string_free(q.rx, TRUE);
-    g_string_free(q.events, TRUE);
+    qmp_close(&q);
     qvblk_free(&c.b);
     qtest_quit(c.s);
     g_unlink(c.img);
