@@ -77,10 +77,12 @@ def case_banner(vmu, tmp):
     try:
         wait_for(dbg, "SeaBIOS (version", proc, t0 + DEADLINE)
         t_banner = time.monotonic() - t0
-        log = wait_for(dbg, "Found QEMU fw_cfg", proc, t0 + DEADLINE)
-        expect("QEMU fw_cfg DMA interface supported" in log,
-               "SeaBIOS did not use the fw_cfg DMA interface:\n" + log)
+        # The whole log first: a line is checked only once SeaBIOS is past
+        # it (the file grows as SeaBIOS writes it).
         log = wait_for(dbg, "No bootable device.", proc, t0 + DEADLINE)
+        expect("Found QEMU fw_cfg" in log and
+               "QEMU fw_cfg DMA interface supported" in log,
+               "SeaBIOS did not use the fw_cfg DMA interface:\n" + log)
         # The e820 map SeaBIOS built from etc/e820: 128 MiB of RAM, less
         # what it reserves at the top for the ACPI tables (as under QEMU).
         m = re.search(r"0000000000100000 - ([0-9a-f]{16}) = 1 RAM", log)
