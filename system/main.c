@@ -496,6 +496,409 @@ static void add_serial(CommandLine *cl, const char *spec)
     g_free(id);
 }
 
+static void option_name(CommandLine *cl, const char *val)
+{
+    Error *err = NULL;
+    Opts *n = parse_or_fail("-name", val, "guest");
+    if (!opts_validate(n, "-name", name_desc, NULL, &err)) {
+        fail(err);
+    }
+    cl->ms.name = opts_get(n, "guest");
+    cl->ms.debug_threads = opts_get_bool(n, "debug-threads", false);
+    cl->process_name = opts_get(n, "process");
+    if (cl->process_name && !*cl->process_name) {
+        opts_error(n, &err, "process= needs a name");
+        fail(err);
+    }
+}
+
+static void option_accel(CommandLine *cl, const char *val)
+{
+    Opts *a = parse_or_fail("-accel", val, "accel");
+    Error *e = NULL;
+    static const OptDesc accel_desc[] = {
+        { "accel", OPT_STRING, "kvm or qtest" },
+        { "kernel-irqchip", OPT_STRING, "on" },
+        { 0 },
+    };
+    if (!opts_validate(a, "-accel", accel_desc, NULL, &e)) {
+        fail(e);
+    }
+    set_accel(cl, "-accel", opts_get_str(a, "accel", ""));
+}
+
+static void option_cpu(CommandLine *cl, const char *val)
+{
+    Error *err = NULL;
+    char **parts = g_strsplit(val, ",", -1);
+    /* "-cpu ''" splits into no part at all. */
+    const char *model = parts[0] ? parts[0] : "";
+    if (strcmp(model, "host") && strcmp(model, "max")) {
+        const char *models[] = { "host", "max" };
+        const char *near = did_you_mean(model, models, 2);
+        error_setg(&err, "-cpu %s: unknown CPU model '%s'%s%s%s "
+                   "(vmu gives the guest the host CPU: use host or "
+                   "max)", val, model, near ? "; did you mean '" :
+                   "", near ? near : "", near ? "'?" : "");
+        g_strfreev(parts);
+        fail(err);
+    }
+    for (unsigned k = 1; parts[k]; k++) {
+        const char *f = parts[k];
+        if (!(f[0] == '+' || f[0] == '-' || strchr(f, '=')) ||
+            !f[1]) {
+            error_setg(&err, "-cpu %s: bad feature switch '%s': write "
+                       "+FEATURE, -FEATURE or FEATURE=on|off", val, f);
+            g_strfreev(parts);
+            fail(err);
+        }
+    }
+    g_strfreev(parts);
+    cl->ms.cpu_model = val;
+}
+
+static void option_smp(CommandLine *cl, const char *val)
+{
+    Error *err = NULL;
+    Opts *s = parse_or_fail("-smp", val, "cpus");
+    if (!opts_validate(s, "-smp", smp_desc, NULL, &err)) {
+        opts_free(s);
+        fail(err);
+    }
+    uint64_t cpus = opts_get_number(s, "cpus", 0);
+    if (!opts_has(s, "cpus")) {
+        cpus = opts_get_number(s, "sockets", 1) *
+               opts_get_number(s, "dies", 1) *
+               opts_get_number(s, "cores", 1) *
+               opts_get_number(s, "threads", 1);
+    }
+    if (cpus < 1 || cpus > 255) {
+        opts_error(s, &err, "the number of vCPUs must be 1 to 255, "
+                   "not %" G_GUINT64_FORMAT, cpus);
+        opts_free(s);
+        fail(err);
+    }
+    if (opts_has(s, "maxcpus") &&
+        opts_get_number(s, "maxcpus", 0) != cpus) {
+        opts_error(s, &err, "vmu has no CPU hotplug: maxcpus must "
+                   "equal cpus (%" G_GUINT64_FORMAT ")", cpus);
+        opts_free(s);
+        fail(err);
+    }
+    cl->ms.smp_cpus = cpus;
+}
+
+static void option_memory(CommandLine *cl, const char *val)
+{
+    Error *err = NULL;
+    Opts *m = parse_or_fail("-m", val, "size");
+    if (!opts_validate(m, "-m", mem_desc, NULL, &err)) {
+        fail(err);
+    }
+    const char *size = opts_get(m, "size");
+    uint64_t bytes;
+    if (!size || !parse_size(size, 1 << 20, &bytes) || !bytes) {
+        opts_error(m, &err, "invalid RAM size '%s': give MiB (512) "
+                   "or a size with a suffix (512M, 4G)",
+                   size ? size : "");
+        fail(err);
+    }
+    if (bytes < (2 << 20) || bytes % 4096) {
+        opts_error(m, &err, "guest RAM must be at least 2 MiB and a "
+                   "multiple of 4 KiB");
+        fail(err);
+    }
+    cl->ms.ram_size = bytes;
+    cl->ram_size_text = val;
+}
+
+static void option_object(const char *val)
+{
+    Error *err = NULL;
+    Opts *ob = parse_or_fail("-object", val, "qom-type");
+    int c = compat_object(ob, &err);
+    if (c < 0) {
+        fail(err);
+    }
+    if (c == 0) {
+        g_ptr_array_add(opt_lists[TYPE_KIND_OBJECT], ob);
+    }
+}
+
+static void option_device(const char *val)
+{
+    Error *err = NULL;
+    Opts *d = parse_or_fail("-device", val, "driver");
+    drive_device_rewrite(d);
+    int c = compat_device(d, &err);
+    if (c < 0) {
+        fail(err);
+    }
+    if (c == 0) {
+        g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE], d);
+    }
+}
+
+static void option_numa(CommandLine *cl, const char *val)
+{
+    Error *err = NULL;
+    Opts *n = parse_or_fail("-numa", val, "type");
+    if (strcmp(opts_get_str(n, "type", ""), "node")) {
+        opts_error(n, &err, "only '-numa node,memdev=ID' is "
+                   "supported");
+        fail(err);
+    }
+    if (!opts_validate(n, "-numa", numa_desc, NULL, &err)) {
+        fail(err);
+    }
+    if (cl->numa) {
+        opts_error(n, &err, "vmu supports one NUMA node; put all "
+                   "guest RAM in one memory backend");
+        fail(err);
+    }
+    if (opts_get_number(n, "nodeid", 0) != 0) {
+        opts_error(n, &err, "the only NUMA node is node 0");
+        fail(err);
+    }
+    if (!opts_has(n, "memdev")) {
+        opts_error(n, &err, "give the node's memory with "
+                   "memdev=ID (a -object memory-backend-*)");
+        fail(err);
+    }
+    cl->numa = n;
+}
+
+/* The machine, its memory and what it boots: true if o is one of those. */
+static bool option_apply_machine(CommandLine *cl, const OptionInfo *o,
+                                 const char *val)
+{
+    Error *err = NULL;
+    switch (o->id) {
+    case OPTION_MACHINE:
+        merge_machine(cl, val);
+        return true;
+    case OPTION_ACCEL:
+        option_accel(cl, val);
+        return true;
+    case OPTION_ENABLE_KVM:
+        set_accel(cl, "-enable-kvm", "kvm");
+        return true;
+    case OPTION_CPU:
+        option_cpu(cl, val);
+        return true;
+    case OPTION_SMP:
+        option_smp(cl, val);
+        return true;
+    case OPTION_MEMORY:
+        option_memory(cl, val);
+        return true;
+    case OPTION_NUMA:
+        option_numa(cl, val);
+        return true;
+    case OPTION_MEM_PATH:
+        cl->mem_path = parse_or_fail("-mem-path", val, "path");
+        if (!opts_validate(cl->mem_path, "-mem-path", mem_path_desc, NULL,
+                           &err)) {
+            fail(err);
+        }
+        return true;
+    case OPTION_MEM_PREALLOC:
+        cl->ms.mem_prealloc = true;
+        return true;
+    case OPTION_KERNEL:
+        cl->ms.kernel = val;
+        return true;
+    case OPTION_INITRD:
+        cl->ms.initrd = val;
+        return true;
+    case OPTION_APPEND:
+        cl->ms.append = val;
+        return true;
+    case OPTION_BOOT:
+        if (!pc_boot_option_add(val, &err)) {
+            fail(err);
+        }
+        return true;
+    case OPTION_BIOS:
+        cl->ms.bios = val;
+        return true;
+    case OPTION_BIOS_DIR:
+        cl->ms.bios_dir = val;
+        return true;
+    case OPTION_FW_CFG:
+        if (!fw_cfg_option_add(val, &err)) {
+            fail(err);
+        }
+        return true;
+    case OPTION_NO_REBOOT:
+        cl->ms.no_reboot = true;
+        return true;
+    case OPTION_NOGRAPHIC:
+        cl->ms.nographic = true;
+        return true;
+    case OPTION_NODEFAULTS:
+        cl->ms.nodefaults = true;
+        return true;
+    case OPTION_NO_USER_CONFIG:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Backends and devices (listed for the checks): true if o is one. */
+static bool option_apply_devices(CommandLine *cl, const OptionInfo *o,
+                                 const char *arg, const char *val)
+{
+    Error *err = NULL;
+    switch (o->id) {
+    case OPTION_OBJECT:
+        option_object(val);
+        return true;
+    case OPTION_CHARDEV:
+        Opts *c = parse_or_fail("-chardev", val, "backend");
+        if (compat_chardev(c, &err) < 0) {
+            fail(err);
+        }
+        g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV], c);
+        return true;
+    case OPTION_NETDEV:
+        g_ptr_array_add(opt_lists[TYPE_KIND_NETDEV],
+                        parse_or_fail("-netdev", val, "type"));
+        return true;
+    case OPTION_DRIVE:
+        if (!drive_add(val, &err)) {
+            fail(err);
+        }
+        return true;
+    case OPTION_BLOCKDEV:
+        if (!blockdev_add(val, &err)) {
+            fail(err);
+        }
+        return true;
+    case OPTION_HDA:
+    case OPTION_HDB:
+    case OPTION_HDC:
+    case OPTION_HDD:
+        if (!drive_add_hd(o->id - OPTION_HDA, arg, val, &err)) {
+            fail(err);
+        }
+        return true;
+    case OPTION_SNAPSHOT:
+        drive_snapshot_all();
+        return true;
+    case OPTION_NIC:
+        if (!net_legacy_add_nic(val, &err)) {
+            fail(err);
+        }
+        return true;
+    case OPTION_NET:
+        if (!net_legacy_add_net(val, &err)) {
+            fail(err);
+        }
+        return true;
+    case OPTION_DEVICE:
+        option_device(val);
+        return true;
+    case OPTION_DEBUGCON:
+        add_debugcon(val);
+        return true;
+    case OPTION_SERIAL:
+        add_serial(cl, val);
+        return true;
+    case OPTION_MONITOR:
+    case OPTION_QMP:
+    case OPTION_QMP_PRETTY:
+    case OPTION_MON:
+        if (!monitor_option_add(arg, val, &err)) {
+            fail(err);
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The process itself: help, names, start-up, tracing: true if o is one. */
+static bool option_apply_process(CommandLine *cl, const OptionInfo *o,
+                                 const char *val)
+{
+    Error *err = NULL;
+    switch (o->id) {
+    case OPTION_HELP:
+        problems_stop_if_any();
+        help();
+        exit(0);
+    case OPTION_VERSION:
+        problems_stop_if_any();
+        printf("vmu version %s\n", VMU_VERSION);
+        exit(0);
+    case OPTION_NAME:
+        option_name(cl, val);
+        return true;
+    case OPTION_START_PAUSED:
+        cl->start_paused = true;
+        return true;
+    case OPTION_NO_SHUTDOWN:
+        cl->no_shutdown = true;
+        return true;
+    case OPTION_QTEST:
+        if (!g_str_has_prefix(val, "unix:") || !val[5]) {
+            error_setg(&err, "-qtest %s: only 'unix:PATH' is supported "
+                       "(the test listens on PATH and vmu connects)",
+                       val);
+            fail(err);
+        }
+        cl->ms.qtest = val + 5;
+        return true;
+    case OPTION_TRACE:
+        if (!strcmp(val, "help")) {
+            trace_list_events();
+            exit(0);
+        }
+        if (!trace_parse_option(val, &err)) {
+            fail(err);
+        }
+        return true;
+    case OPTION_PIDFILE:
+        cl->pidfile = val;
+        return true;
+    case OPTION_ADD_FD:
+        if (!fdset_add_option(val, &err)) {
+            fail(err);
+        }
+        return true;
+    case OPTION_DAEMONIZE:
+        cl->daemonize = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* An option vmu does not know: the nearest one it does, if any. */
+static void option_unknown(const char *arg, const char *name)
+{
+    Error *err = NULL;
+    const char **names = g_new0(const char *, G_N_ELEMENTS(options));
+    unsigned n = 0;
+    for (unsigned k = 0; k < G_N_ELEMENTS(options); k++) {
+        if (options[k].name) {
+            names[n++] = options[k].name;
+        }
+    }
+    const char *near = did_you_mean(name, names, n);
+    if (near) {
+        error_setg(&err, "%s: invalid option; did you mean -%s? "
+                   "(-help lists them)", arg, near);
+    } else {
+        error_setg(&err, "%s: invalid option (-help lists the "
+                   "options vmu supports)", arg);
+    }
+    g_free(names);
+    fail(err);
+}
+
 static void parse_args(CommandLine *cl, int argc, char **argv)
 {
     /* volatile: a fail() jumps back into this loop (see collect_jmp) */
@@ -528,23 +931,7 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             if (i + 1 < argc && argv[i + 1][0] != '-') {
                 i++;
             }
-            const char **names = g_new0(const char *, G_N_ELEMENTS(options));
-            unsigned n = 0;
-            for (unsigned k = 0; k < G_N_ELEMENTS(options); k++) {
-                if (options[k].name) {
-                    names[n++] = options[k].name;
-                }
-            }
-            const char *near = did_you_mean(name, names, n);
-            if (near) {
-                error_setg(&err, "%s: invalid option; did you mean -%s? "
-                           "(-help lists them)", arg, near);
-            } else {
-                error_setg(&err, "%s: invalid option (-help lists the "
-                           "options vmu supports)", arg);
-            }
-            g_free(names);
-            fail(err);
+            option_unknown(arg, name);
         }
         const char *val = NULL;
         if (o->takes_arg) {
@@ -555,322 +942,12 @@ static void parse_args(CommandLine *cl, int argc, char **argv)
             }
             val = argv[++i];
         }
-        switch (o->id) {
-        case OPTION_HELP:
-            problems_stop_if_any();
-            help();
-            exit(0);
-        case OPTION_VERSION:
-            problems_stop_if_any();
-            printf("vmu version %s\n", VMU_VERSION);
-            exit(0);
-        case OPTION_NAME: {
-            Opts *n = parse_or_fail("-name", val, "guest");
-            if (!opts_validate(n, "-name", name_desc, NULL, &err)) {
-                fail(err);
-            }
-            cl->ms.name = opts_get(n, "guest");
-            cl->ms.debug_threads = opts_get_bool(n, "debug-threads", false);
-            cl->process_name = opts_get(n, "process");
-            if (cl->process_name && !*cl->process_name) {
-                opts_error(n, &err, "process= needs a name");
-                fail(err);
-            }
-            break;
-        }
-        case OPTION_MACHINE:
-            merge_machine(cl, val);
-            break;
-        case OPTION_ACCEL: {
-            Opts *a = parse_or_fail("-accel", val, "accel");
-            Error *e = NULL;
-            static const OptDesc accel_desc[] = {
-                { "accel", OPT_STRING, "kvm or qtest" },
-                { "kernel-irqchip", OPT_STRING, "on" },
-                { 0 },
-            };
-            if (!opts_validate(a, "-accel", accel_desc, NULL, &e)) {
-                fail(e);
-            }
-            set_accel(cl, "-accel", opts_get_str(a, "accel", ""));
-            break;
-        }
-        case OPTION_ENABLE_KVM:
-            set_accel(cl, "-enable-kvm", "kvm");
-            break;
-        case OPTION_CPU: {
-            char **parts = g_strsplit(val, ",", -1);
-            /* "-cpu ''" splits into no part at all. */
-            const char *model = parts[0] ? parts[0] : "";
-            if (strcmp(model, "host") && strcmp(model, "max")) {
-                const char *models[] = { "host", "max" };
-                const char *near = did_you_mean(model, models, 2);
-                error_setg(&err, "-cpu %s: unknown CPU model '%s'%s%s%s "
-                           "(vmu gives the guest the host CPU: use host or "
-                           "max)", val, model, near ? "; did you mean '" :
-                           "", near ? near : "", near ? "'?" : "");
-                g_strfreev(parts);
-                fail(err);
-            }
-            for (unsigned k = 1; parts[k]; k++) {
-                const char *f = parts[k];
-                if (!(f[0] == '+' || f[0] == '-' || strchr(f, '=')) ||
-                    !f[1]) {
-                    error_setg(&err, "-cpu %s: bad feature switch '%s': write "
-                               "+FEATURE, -FEATURE or FEATURE=on|off", val, f);
-                    g_strfreev(parts);
-                    fail(err);
-                }
-            }
-            g_strfreev(parts);
-            cl->ms.cpu_model = val;
-            break;
-        }
-        case OPTION_SMP: {
-            Opts *s = parse_or_fail("-smp", val, "cpus");
-            if (!opts_validate(s, "-smp", smp_desc, NULL, &err)) {
-                opts_free(s);
-                fail(err);
-            }
-            uint64_t cpus = opts_get_number(s, "cpus", 0);
-            if (!opts_has(s, "cpus")) {
-                cpus = opts_get_number(s, "sockets", 1) *
-                       opts_get_number(s, "dies", 1) *
-                       opts_get_number(s, "cores", 1) *
-                       opts_get_number(s, "threads", 1);
-            }
-            if (cpus < 1 || cpus > 255) {
-                opts_error(s, &err, "the number of vCPUs must be 1 to 255, "
-                           "not %" G_GUINT64_FORMAT, cpus);
-                opts_free(s);
-                fail(err);
-            }
-            if (opts_has(s, "maxcpus") &&
-                opts_get_number(s, "maxcpus", 0) != cpus) {
-                opts_error(s, &err, "vmu has no CPU hotplug: maxcpus must "
-                           "equal cpus (%" G_GUINT64_FORMAT ")", cpus);
-                opts_free(s);
-                fail(err);
-            }
-            cl->ms.smp_cpus = cpus;
-            break;
-        }
-        case OPTION_MEMORY: {
-            Opts *m = parse_or_fail("-m", val, "size");
-            if (!opts_validate(m, "-m", mem_desc, NULL, &err)) {
-                fail(err);
-            }
-            const char *size = opts_get(m, "size");
-            uint64_t bytes;
-            if (!size || !parse_size(size, 1 << 20, &bytes) || !bytes) {
-                opts_error(m, &err, "invalid RAM size '%s': give MiB (512) "
-                           "or a size with a suffix (512M, 4G)",
-                           size ? size : "");
-                fail(err);
-            }
-            if (bytes < (2 << 20) || bytes % 4096) {
-                opts_error(m, &err, "guest RAM must be at least 2 MiB and a "
-                           "multiple of 4 KiB");
-                fail(err);
-            }
-            cl->ms.ram_size = bytes;
-            cl->ram_size_text = val;
-            break;
-        }
-        case OPTION_OBJECT: {
-            Opts *ob = parse_or_fail("-object", val, "qom-type");
-            int c = compat_object(ob, &err);
-            if (c < 0) {
-                fail(err);
-            }
-            if (c == 0) {
-                g_ptr_array_add(opt_lists[TYPE_KIND_OBJECT], ob);
-            }
-            break;
-        }
-        case OPTION_CHARDEV: {
-            Opts *c = parse_or_fail("-chardev", val, "backend");
-            if (compat_chardev(c, &err) < 0) {
-                fail(err);
-            }
-            g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV], c);
-            break;
-        }
-        case OPTION_NETDEV:
-            g_ptr_array_add(opt_lists[TYPE_KIND_NETDEV],
-                            parse_or_fail("-netdev", val, "type"));
-            break;
-        case OPTION_DRIVE:
-            if (!drive_add(val, &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_BLOCKDEV:
-            if (!blockdev_add(val, &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_HDA:
-        case OPTION_HDB:
-        case OPTION_HDC:
-        case OPTION_HDD:
-            if (!drive_add_hd(o->id - OPTION_HDA, arg, val, &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_SNAPSHOT:
-            drive_snapshot_all();
-            break;
-        case OPTION_NIC:
-            if (!net_legacy_add_nic(val, &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_NET:
-            if (!net_legacy_add_net(val, &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_DEVICE: {
-            Opts *d = parse_or_fail("-device", val, "driver");
-            drive_device_rewrite(d);
-            int c = compat_device(d, &err);
-            if (c < 0) {
-                fail(err);
-            }
-            if (c == 0) {
-                g_ptr_array_add(opt_lists[TYPE_KIND_DEVICE], d);
-            }
-            break;
-        }
-        case OPTION_NUMA: {
-            Opts *n = parse_or_fail("-numa", val, "type");
-            if (strcmp(opts_get_str(n, "type", ""), "node")) {
-                opts_error(n, &err, "only '-numa node,memdev=ID' is "
-                           "supported");
-                fail(err);
-            }
-            if (!opts_validate(n, "-numa", numa_desc, NULL, &err)) {
-                fail(err);
-            }
-            if (cl->numa) {
-                opts_error(n, &err, "vmu supports one NUMA node; put all "
-                           "guest RAM in one memory backend");
-                fail(err);
-            }
-            if (opts_get_number(n, "nodeid", 0) != 0) {
-                opts_error(n, &err, "the only NUMA node is node 0");
-                fail(err);
-            }
-            if (!opts_has(n, "memdev")) {
-                opts_error(n, &err, "give the node's memory with "
-                           "memdev=ID (a -object memory-backend-*)");
-                fail(err);
-            }
-            cl->numa = n;
-            break;
-        }
-        case OPTION_MEM_PATH:
-            cl->mem_path = parse_or_fail("-mem-path", val, "path");
-            if (!opts_validate(cl->mem_path, "-mem-path", mem_path_desc, NULL,
-                               &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_MEM_PREALLOC:
-            cl->ms.mem_prealloc = true;
-            break;
-        case OPTION_KERNEL:
-            cl->ms.kernel = val;
-            break;
-        case OPTION_INITRD:
-            cl->ms.initrd = val;
-            break;
-        case OPTION_APPEND:
-            cl->ms.append = val;
-            break;
-        case OPTION_BOOT:
-            if (!pc_boot_option_add(val, &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_BIOS:
-            cl->ms.bios = val;
-            break;
-        case OPTION_BIOS_DIR:
-            cl->ms.bios_dir = val;
-            break;
-        case OPTION_DEBUGCON:
-            add_debugcon(val);
-            break;
-        case OPTION_FW_CFG:
-            if (!fw_cfg_option_add(val, &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_START_PAUSED:
-            cl->start_paused = true;
-            break;
-        case OPTION_NO_SHUTDOWN:
-            cl->no_shutdown = true;
-            break;
-        case OPTION_NO_REBOOT:
-            cl->ms.no_reboot = true;
-            break;
-        case OPTION_SERIAL:
-            add_serial(cl, val);
-            break;
-        case OPTION_NOGRAPHIC:
-            cl->ms.nographic = true;
-            break;
-        case OPTION_MONITOR:
-        case OPTION_QMP:
-        case OPTION_QMP_PRETTY:
-        case OPTION_MON:
-            if (!monitor_option_add(arg, val, &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_NODEFAULTS:
-            cl->ms.nodefaults = true;
-            break;
-        case OPTION_NO_USER_CONFIG:
-            break;
-        case OPTION_QTEST:
-            if (!g_str_has_prefix(val, "unix:") || !val[5]) {
-                error_setg(&err, "-qtest %s: only 'unix:PATH' is supported "
-                           "(the test listens on PATH and vmu connects)",
-                           val);
-                fail(err);
-            }
-            cl->ms.qtest = val + 5;
-            break;
-        case OPTION_TRACE:
-            if (!strcmp(val, "help")) {
-                trace_list_events();
-                exit(0);
-            }
-            if (!trace_parse_option(val, &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_PIDFILE:
-            cl->pidfile = val;
-            break;
-        case OPTION_ADD_FD:
-            if (!fdset_add_option(val, &err)) {
-                fail(err);
-            }
-            break;
-        case OPTION_DAEMONIZE:
-            cl->daemonize = true;
-            break;
-        default:
+        if (!option_apply_machine(cl, o, val) &&
+            !option_apply_devices(cl, o, arg, val) &&
+            !option_apply_process(cl, o, val) &&
             /* -display, -vga and the "Accepted for compatibility" ones */
-            if (!compat_option(o->name, val, &err)) {
-                fail(err);
-            }
-            break;
+            !compat_option(o->name, val, &err)) {
+            fail(err);
         }
     }
     collect_jmp = NULL;
