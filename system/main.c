@@ -755,13 +755,14 @@ static bool option_apply_devices(CommandLine *cl, const OptionInfo *o,
     case OPTION_OBJECT:
         option_object(val);
         return true;
-    case OPTION_CHARDEV:
+    case OPTION_CHARDEV: {
         Opts *c = parse_or_fail("-chardev", val, "backend");
         if (compat_chardev(c, &err) < 0) {
             fail(err);
         }
         g_ptr_array_add(opt_lists[TYPE_KIND_CHARDEV], c);
         return true;
+    }
     case OPTION_NETDEV:
         g_ptr_array_add(opt_lists[TYPE_KIND_NETDEV],
                         parse_or_fail("-netdev", val, "type"));
