@@ -4,7 +4,7 @@ Debian bios-256k.bin, RAM and CPU; then the reset that -boot
 reboot-timeout=0 asks for ends both (-no-reboot)."""
 import os
 
-from lib.context import Timed, version_of
+from lib.context import Timed, need_kvm_and_qemu, version_of
 from lib.report import Metric, Skip
 
 BIOS = "/usr/share/seabios/bios-256k.bin"
@@ -48,10 +48,7 @@ class Benchmark:
         return version_of([self.ctx.qemu, "-version"])
 
     def setup(self):
-        if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-            raise Skip("/dev/kvm cannot be opened: no KVM on this machine")
-        if not os.path.exists(self.ctx.qemu):
-            raise Skip("qemu-system-x86_64 is not installed")
+        need_kvm_and_qemu(self.ctx)
         if not os.path.exists(BIOS):
             raise Skip(f"{BIOS} is missing (Debian package seabios)")
 

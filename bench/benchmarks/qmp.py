@@ -7,8 +7,8 @@ import subprocess
 import tempfile
 import time
 
-from lib.context import version_of
-from lib.report import Metric, Skip
+from lib.context import need_kvm_and_qemu, version_of
+from lib.report import Metric
 
 ROUND_TRIPS = 200
 
@@ -42,10 +42,7 @@ class Benchmark:
         return version_of([self.ctx.qemu, "-version"])
 
     def setup(self):
-        if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-            raise Skip("/dev/kvm cannot be opened: no KVM on this machine")
-        if not os.path.exists(self.ctx.qemu):
-            raise Skip("qemu-system-x86_64 is not installed")
+        need_kvm_and_qemu(self.ctx)
         self.tmp = tempfile.mkdtemp(prefix="vmu-bench-qmp-")
 
     def teardown(self):

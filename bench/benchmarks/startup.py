@@ -3,7 +3,8 @@ and the VMM's own memory (peak RSS minus the guest RAM the guest touched).
 Both VMMs boot the same PVH firmware with the same RAM size."""
 import os
 
-from lib.context import Timed, smaps_rss, version_of, vm_hwm_kib
+from lib.context import (Timed, need_kvm_and_qemu, smaps_rss, version_of,
+                         vm_hwm_kib)
 from lib.report import Metric, Skip
 
 RAM_MIB = 256
@@ -52,10 +53,7 @@ class Benchmark:
         return version_of([self.ctx.qemu, "-version"])
 
     def setup(self):
-        if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-            raise Skip("/dev/kvm cannot be opened: no KVM on this machine")
-        if not os.path.exists(self.ctx.qemu):
-            raise Skip("qemu-system-x86_64 is not installed")
+        need_kvm_and_qemu(self.ctx)
         if not os.path.exists(self.ctx.firmware):
             raise Skip("the test firmware is not built (ninja -C build)")
 

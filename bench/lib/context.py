@@ -48,6 +48,15 @@ class Context:
         }
 
 
+def need_kvm_and_qemu(ctx):
+    """Skip a benchmark that runs both VMMs on KVM where either is missing."""
+    from lib.report import Skip
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        raise Skip("/dev/kvm cannot be opened: no KVM on this machine")
+    if not os.path.exists(ctx.qemu):
+        raise Skip("qemu-system-x86_64 is not installed")
+
+
 def version_of(cmd):
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
